@@ -1,0 +1,3 @@
+from commsplan.cli import run
+
+run()

@@ -1,0 +1,355 @@
+"""The plan, as pydantic models: what a plan file may say and nothing else.
+
+Every model forbids unknown keys and is frozen. Scalars arrive from the YAML loader as the
+strings the author wrote (see ``yamlsafe``), so pydantic's conversions here are the only ones:
+``"010"`` becomes 10 where a number is expected, never 8, and stays ``"010"`` where text is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
+Text = Annotated[str, StringConstraints(min_length=1)]
+MonthDay = Annotated[str, StringConstraints(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+When = Literal["any", "office_hours", "out_of_hours"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Period(Strict):
+    """The dates the plan covers, inclusive."""
+
+    start: dt.date
+    end: dt.date
+    as_written: Text
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.end < self.start:
+            raise ValueError(f"period ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class Quarters(Strict):
+    """Quarters start in this month and every third month after it (1: Jan/Apr/Jul/Oct)."""
+
+    first_month: int = Field(ge=1, le=12)
+    note: str | None = None
+
+
+class OfficeHours(Strict):
+    """When e-mail reaches partners; outside these hours the plan says telephone."""
+
+    days: list[Weekday]
+    start: dt.time
+    end: dt.time
+    bank_holidays: Literal["england", "none"] = "england"
+    as_written: Text
+    note: str | None = None
+
+
+class Meta(Strict):
+    title: Text
+    unit: Text
+    area: list[Text] = []
+    source: Text
+    period: Period
+    timezone: Text
+    quarters: Quarters
+    office_hours: OfficeHours
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}' (expected an IANA name such as Europe/London)") from None
+        return value
+
+
+class Named(Strict):
+    """Something declared once and referred to by id: a role, an audience, a channel."""
+
+    id: Id
+    name: Text
+    aliases: list[Text] = []
+    as_written: list[Text] = []
+    note: str | None = None
+
+
+class Role(Named):
+    pass
+
+
+class Audience(Named):
+    members: list[Text] = []
+
+
+class Channel(Named):
+    pass
+
+
+class DateRange(Strict):
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateRange:
+        if self.end < self.start:
+            raise ValueError(f"range ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class NamedDate(Strict):
+    """A date that comes back each year: fixed (``10-31``), computed from the time-zone rules,
+    or listed year by year (school half-terms, a local festival)."""
+
+    id: Id
+    name: Text
+    aliases: list[Text] = []
+    fixed: MonthDay | None = None
+    computed: Literal["clocks_forward", "clocks_back"] | None = None
+    dates: list[DateRange] | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> NamedDate:
+        given = [k for k in ("fixed", "computed", "dates") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a named date needs exactly one of 'fixed', 'computed' or 'dates'")
+        return self
+
+
+SEASON_BOUND = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+
+
+class Season(Strict):
+    """A stretch of the year. Bounds are ``MM-DD`` or the id of a named date."""
+
+    id: Id
+    name: Text
+    aliases: list[Text] = []
+    start: Text
+    end: Text
+    note: str | None = None
+
+
+class Trigger(Strict):
+    """An event that calls for communication: it has no calendar occurrences."""
+
+    id: Id
+    name: Text
+    aliases: list[Text] = []
+    note: str | None = None
+
+
+class Rule(Strict):
+    """A standing instruction from the source, e.g. media queries about incidents go to DMC."""
+
+    id: Id
+    text: Text
+    applies_to: list[Id] = []
+    when: list[Id] = []
+    refer_to: Id | None = None
+    as_written: Text
+
+
+class Owner(Strict):
+    role: Id
+    with_: list[Id] = Field(default=[], alias="with")
+    as_written: Text
+
+
+class ChannelUse(Strict):
+    channel: Id
+    when: When = "any"
+    detail: str | None = None
+    as_written: str | None = None
+
+
+class Part(Strict):
+    """A piece of a source cell: the plan's wording of it and the words it came from."""
+
+    text: Text
+    as_written: Text
+
+
+class _Frequency(Strict):
+    as_written: Text
+    interpretation: str | None = None
+    note: str | None = None
+
+
+class Recurrence(_Frequency):
+    """Calendar recurrence: one occurrence per period (day, week, fortnight, month, quarter, year)."""
+
+    kind: Literal["daily", "weekly", "fortnightly", "monthly", "quarterly", "annual"]
+    due: Weekday | int | None = None
+    anchor: dt.date | None = None
+    time: dt.time | None = None
+
+    @model_validator(mode="after")
+    def _fits_kind(self) -> Recurrence:
+        if self.kind == "fortnightly" and self.anchor is None:
+            raise ValueError("a fortnightly schedule needs an 'anchor' date (the first day of one fortnight)")
+        if self.kind in ("weekly", "fortnightly"):
+            if self.due is not None and not isinstance(self.due, str):
+                raise ValueError(f"'due' of a {self.kind} schedule is a weekday (mon..sun)")
+        elif self.kind == "monthly":
+            if self.due is not None and not (isinstance(self.due, int) and 1 <= self.due <= 31):
+                raise ValueError("'due' of a monthly schedule is a day of the month, 1 to 31")
+        elif self.due is not None:
+            raise ValueError(f"a {self.kind} schedule takes no 'due'")
+        return self
+
+
+class RRule(_Frequency):
+    """A raw RFC 5545 RRULE; each occurrence is due on its date and opens ``lead_days`` before."""
+
+    kind: Literal["rrule"]
+    rrule: Text
+    start: dt.date
+    lead_days: int = Field(default=0, ge=0, le=366)
+    time: dt.time | None = None
+
+
+class NamedDates(_Frequency):
+    """A campaign before each of some named dates."""
+
+    kind: Literal["named_dates"]
+    dates: list[Id] = Field(min_length=1)
+    lead_days: int = Field(default=14, ge=0, le=366)
+
+
+class Seasonal(_Frequency):
+    """A campaign at the start of each of some seasons."""
+
+    kind: Literal["season"]
+    seasons: list[Id] = Field(min_length=1)
+    lead_days: int = Field(default=14, ge=0, le=366)
+
+
+class Triggered(_Frequency):
+    """Communication on an event (an incident, an enquiry): no calendar occurrences."""
+
+    kind: Literal["triggered"]
+    triggers: list[Id] = Field(min_length=1)
+
+
+class OnRequest(_Frequency):
+    """Communication with no schedule: done as required; listed apart, never dropped."""
+
+    kind: Literal["on_request"]
+
+
+Frequency = Annotated[
+    Recurrence | RRule | NamedDates | Seasonal | Triggered | OnRequest,
+    Field(discriminator="kind"),
+]
+FREQUENCY_KINDS = (
+    "daily", "weekly", "fortnightly", "monthly", "quarterly", "annual",
+    "rrule", "named_dates", "season", "triggered", "on_request",
+)  # fmt: skip
+
+
+class Activity(Strict):
+    """One communication: who sends what to whom, how, when and why."""
+
+    id: Id
+    row: Id
+    audience: Id
+    owner: Owner
+    what: Part
+    channels: list[ChannelUse] = Field(min_length=1)
+    how_as_written: Text
+    frequency: Frequency
+    why: Text
+    notes: list[Text] = []
+
+
+class SourceRow(Strict):
+    """One row of the source table, every cell verbatim (wrapped cells joined by a space)."""
+
+    id: Id
+    lines: list[int] = Field(min_length=1)
+    where_to: str
+    who_from: str
+    what: str
+    how: str
+    when: str
+    why: str
+    notes: list[Text] = []
+
+
+class Section(Strict):
+    title: Text
+    line: int
+    header_lines: list[int]
+    rows: list[SourceRow]
+
+
+class Source(Strict):
+    document: Text
+    title_line: int
+    sections: list[Section]
+
+
+class Plan(Strict):
+    """A communication action plan."""
+
+    version: int
+    meta: Meta
+    roles: list[Role]
+    audiences: list[Audience]
+    channels: list[Channel]
+    named_dates: list[NamedDate] = []
+    seasons: list[Season] = []
+    triggers: list[Trigger] = []
+    rules: list[Rule] = []
+    activities: list[Activity]
+    source: Source | None = None
+    notes: list[Text] = []
+
+    @field_validator("version")
+    @classmethod
+    def _supported(cls, value: int) -> int:
+        if value != 1:
+            raise ValueError(f"unsupported plan version {value} (this commsplan reads version 1)")
+        return value
+
+    def activity(self, activity_id: str) -> Activity:
+        for activity in self.activities:
+            if activity.id == activity_id:
+                return activity
+        raise KeyError(activity_id)
+
+    def role(self, role_id: str) -> Role:
+        return next(r for r in self.roles if r.id == role_id)
+
+    def audience(self, audience_id: str) -> Audience:
+        return next(a for a in self.audiences if a.id == audience_id)
+
+    def channel(self, channel_id: str) -> Channel:
+        return next(c for c in self.channels if c.id == channel_id)
+
+    def source_row(self, row_id: str) -> SourceRow | None:
+        if self.source is None:
+            return None
+        for section in self.source.sections:
+            for row in section.rows:
+                if row.id == row_id:
+                    return row
+        return None

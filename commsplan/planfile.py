@@ -1,0 +1,336 @@
+"""Read a plan file: YAML -> Plan, with PATH:LINE:COL for every problem, all at once."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+import types
+import typing
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from commsplan import yamlsafe
+from commsplan.errors import PlanError
+from commsplan.model import SEASON_BOUND, Activity, NamedDates, Plan, RRule, Seasonal, Triggered
+from commsplan.yamlsafe import Loc, Position
+
+BUNDLED_NAME = "east_area_2020.yaml"
+
+
+@dataclass(frozen=True)
+class LoadedPlan:
+    plan: Plan
+    path: Path
+    digest: str  # sha256 of the file's bytes: the plan's identity in the completion log
+    warnings: tuple[str, ...] = ()
+
+
+def bundled_plan_path() -> Path:
+    """The East Area plan shipped with commsplan (inside the wheel, or the checkout's plans/)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "plans" / BUNDLED_NAME, here.parent / "plans" / BUNDLED_NAME):
+        if candidate.is_file():
+            return candidate
+    raise PlanError(f"the bundled plan {BUNDLED_NAME} is missing from this installation; pass --plan PATH")
+
+
+def load_plan(path: Path) -> LoadedPlan:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise PlanError(f"{path}: no such plan file") from None
+    except IsADirectoryError:
+        raise PlanError(f"{path}: is a folder, not a plan file") from None
+    except OSError as exc:
+        raise PlanError(f"{path}: cannot read the plan: {exc.strerror}") from None
+    return parse_plan(raw, path)
+
+
+def parse_plan(raw: bytes, path: Path) -> LoadedPlan:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PlanError(f"{path}: the plan is not UTF-8 text (byte {exc.start})") from None
+    try:
+        doc = yamlsafe.load(text)
+    except yamlsafe.YamlError as exc:
+        raise _plan_error(path, [(p.position, p.message) for p in exc.problems]) from None
+    problems = [(p.position, p.message) for p in doc.problems]
+    if not isinstance(doc.data, dict):
+        problems.append((Position(1, 1), "a plan is a mapping with keys such as 'meta' and 'activities'"))
+        raise _plan_error(path, problems)
+    try:
+        plan = Plan.model_validate(doc.data)
+    except ValidationError as exc:
+        raise _plan_error(path, problems + list(_validation_problems(exc, doc))) from None
+    # References are checked on a structurally valid plan.
+    problems += _reference_problems(plan, doc)
+    if problems:
+        raise _plan_error(path, problems)
+    digest = hashlib.sha256(raw).hexdigest()
+    return LoadedPlan(plan=plan, path=path, digest=digest, warnings=tuple(_warnings(plan)))
+
+
+def _plan_error(path: Path, problems: list[tuple[Position, str]]) -> PlanError:
+    problems = sorted(set(problems), key=lambda p: (p[0].line, p[0].column, p[1]))
+    lines = [f"{path}:{where.line}:{where.column}: {message}" for where, message in problems]
+    count = len(lines)
+    return PlanError(f"{path}: invalid plan ({count} problem{'s' if count != 1 else ''})", details=lines)
+
+
+# --- pydantic errors -> positions -------------------------------------------------------------
+
+
+def _data_loc(loc: tuple[str | int, ...], data: Any) -> Loc:
+    """Follow a pydantic loc through the data as far as it goes.
+
+    pydantic puts union member names and discriminator tags into its locs ('weekly', 'int',
+    'function-after[...]'); they are not in the data, so they are stepped over.
+    """
+    found: list[str | int] = []
+    node = data
+    for part in loc:
+        child = _child(node, part)
+        if child is not _MISSING:
+            node = child
+            found.append(part)
+    return tuple(found)
+
+
+_MISSING = object()
+
+
+def _child(node: Any, part: str | int) -> Any:
+    if isinstance(node, dict):
+        return node.get(part, _MISSING) if isinstance(part, str) else _MISSING
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return _MISSING
+
+
+def _field_aliases(model: type[BaseModel]) -> dict[str, str]:
+    return {(info.alias or name): name for name, info in model.model_fields.items()}
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The model classes and list item types an annotation can hold."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [t for arg in typing.get_args(annotation) for t in _unwrap(arg)]
+    return [annotation]
+
+
+def _model_at(loc: Loc, data: Any) -> type[BaseModel] | None:
+    """The model class whose instance sits at ``loc`` in the data, if any."""
+    current: list[Any] = [Plan]
+    node = data
+    for part in loc:
+        candidates: list[Any] = []
+        for typ in current:
+            if isinstance(typ, type) and issubclass(typ, BaseModel) and isinstance(part, str):
+                name = _field_aliases(typ).get(part)
+                if name is not None:
+                    candidates.extend(_unwrap(typ.model_fields[name].annotation))
+            elif typing.get_origin(typ) is list and isinstance(part, int):
+                candidates.extend(_unwrap(typing.get_args(typ)[0]))
+        node = _child(node, part)
+        models = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if len(models) > 1 and isinstance(node, dict):
+            # a discriminated union: pick the member whose 'kind' literal matches
+            kind = node.get("kind")
+            models = [m for m in models if kind in typing.get_args(m.model_fields["kind"].annotation)] or models[:1]
+            candidates = models
+        current = candidates
+    models = [c for c in current if isinstance(c, type) and issubclass(c, BaseModel)]
+    return models[0] if models else None
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    choices = list(choices)
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in choices}
+        close = [lowered[w] for w in difflib.get_close_matches(word.lower(), lowered, n=1, cutoff=0.6)]
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+def _validation_problems(exc: ValidationError, doc: yamlsafe.Document) -> Iterator[tuple[Position, str]]:
+    seen: dict[Loc, list[str]] = {}
+    for error in exc.errors(include_url=False):
+        loc = tuple(error["loc"])
+        found = _data_loc(loc, doc.data)
+        kind = error["type"]
+        value = error.get("input")
+        ctx = error.get("ctx") or {}
+        if kind == "missing":
+            name = str(loc[-1])
+            where = doc.positions.get(found, Position(1, 1))
+            message = f"missing key '{name}'"
+        elif kind == "extra_forbidden":
+            key = str(loc[-1])
+            parent = found[:-1] if found and found[-1] == loc[-1] else found
+            where = doc.key_positions.get((*parent, key), doc.positions.get(found, Position(1, 1)))
+            model = _model_at(parent, doc.data)
+            allowed = list(_field_aliases(model)) if model else []
+            message = f"unknown key '{key}'{_did_you_mean(key, allowed)}"
+            if allowed:
+                message += f"; expected one of: {', '.join(allowed)}"
+        elif kind in ("literal_error", "union_tag_invalid"):
+            if kind == "union_tag_invalid":
+                found = (*found, str(ctx.get("discriminator", "kind")).strip("'"))
+            where = doc.positions.get(found, Position(1, 1))
+            raw = str(ctx.get("expected") or ctx.get("expected_tags") or "")
+            expected = _QUOTED.findall(raw) or [raw]
+            shown = value if kind == "literal_error" else ctx.get("tag", value)
+            message = f"'{shown}' is not one of {', '.join(expected)}{_did_you_mean(str(shown), expected)}"
+        else:
+            where = doc.positions.get(found, Position(1, 1))
+            text = error["msg"].removeprefix("Value error, ")
+            if kind in ("string_type",) and not isinstance(value, str):
+                text += " (quote it if you meant text)"
+            message = text
+        seen.setdefault(found, [])
+        if message not in seen[found]:
+            seen[found].append(message)
+            yield where, message
+
+
+# --- cross-references -------------------------------------------------------------------------
+
+
+def _reference_problems(plan: Plan, doc: yamlsafe.Document) -> Iterator[tuple[Position, str]]:
+    def at(*loc: str | int) -> Position:
+        return doc.positions.get(tuple(loc), Position(1, 1))
+
+    collections = ("roles", "audiences", "channels", "named_dates", "seasons", "triggers", "rules", "activities")
+    ids: dict[str, set[str]] = {}
+    for name in collections:
+        first: dict[str, int] = {}
+        for i, item in enumerate(getattr(plan, name)):
+            if item.id in first:
+                yield (
+                    at(name, i, "id"),
+                    f"duplicate id '{item.id}' in {name} (first at {at(name, first[item.id], 'id')})",
+                )
+            else:
+                first[item.id] = i
+        ids[name] = set(first)
+
+    # names and aliases must point at one thing within each collection
+    for name in ("roles", "audiences", "channels", "named_dates", "seasons", "triggers"):
+        owner: dict[str, tuple[str, str, Loc]] = {}
+        for i, item in enumerate(getattr(plan, name)):
+            words: list[tuple[str, Loc]] = [(item.id, (name, i, "id")), (item.name, (name, i, "name"))]
+            words += [(alias, (name, i, "aliases", j)) for j, alias in enumerate(item.aliases)]
+            for word, loc in words:
+                key = normalise(word)
+                kind = name[:-1].replace("_", " ")
+                if key in owner and owner[key][0] != item.id:
+                    other, other_word, other_loc = owner[key]
+                    yield (
+                        at(*loc),
+                        f"'{word}' of {kind} '{item.id}' collides with {kind} '{other}' "
+                        f"('{other_word}' at {at(*other_loc)}); names and aliases must be unique",
+                    )
+                else:
+                    owner.setdefault(key, (item.id, word, loc))
+
+    rows: set[str] = set()
+    if plan.source is not None:
+        first_row: dict[str, Loc] = {}
+        for s, section in enumerate(plan.source.sections):
+            for r, row in enumerate(section.rows):
+                loc = ("source", "sections", s, "rows", r, "id")
+                if row.id in first_row:
+                    yield at(*loc), f"duplicate source row id '{row.id}' (first at {at(*first_row[row.id])})"
+                first_row.setdefault(row.id, loc)
+        rows = set(first_row)
+
+    def ref(value: str, collection: str, *loc: str | int) -> Iterator[tuple[Position, str]]:
+        if value not in ids[collection]:
+            kind = collection[:-1].replace("_", " ")
+            yield at(*loc), f"unknown {kind} '{value}'{_did_you_mean(value, sorted(ids[collection]))}"
+
+    named = {d.id: d for d in plan.named_dates}
+    for i, activity in enumerate(plan.activities):
+        base = ("activities", i)
+        yield from ref(activity.audience, "audiences", *base, "audience")
+        yield from ref(activity.owner.role, "roles", *base, "owner", "role")
+        for j, role in enumerate(activity.owner.with_):
+            yield from ref(role, "roles", *base, "owner", "with", j)
+        for j, use in enumerate(activity.channels):
+            yield from ref(use.channel, "channels", *base, "channels", j, "channel")
+        if plan.source is not None and activity.row not in rows:
+            yield at(*base, "row"), f"unknown source row '{activity.row}'{_did_you_mean(activity.row, sorted(rows))}"
+        yield from _frequency_problems(activity, ids, base, at, ref)
+    for s, season in enumerate(plan.seasons):
+        for bound in ("start", "end"):
+            value = getattr(season, bound)
+            if SEASON_BOUND.match(value):
+                continue
+            if value not in named:
+                hint = _did_you_mean(value, sorted(named))
+                yield at("seasons", s, bound), f"'{value}' is neither a MM-DD date nor a named date{hint}"
+            elif named[value].dates is not None:
+                yield at("seasons", s, bound), f"season bound '{value}' must be a fixed or computed named date"
+    for r, rule in enumerate(plan.rules):
+        for j, trigger in enumerate(rule.applies_to):
+            yield from ref(trigger, "triggers", "rules", r, "applies_to", j)
+        for j, trigger in enumerate(rule.when):
+            yield from ref(trigger, "triggers", "rules", r, "when", j)
+        if rule.refer_to is not None:
+            yield from ref(rule.refer_to, "roles", "rules", r, "refer_to")
+
+
+def _frequency_problems(
+    activity: Activity, ids: dict[str, set[str]], base: Loc, at: Any, ref: Any
+) -> Iterator[tuple[Position, str]]:
+    freq = activity.frequency
+    if isinstance(freq, NamedDates):
+        for j, name in enumerate(freq.dates):
+            yield from ref(name, "named_dates", *base, "frequency", "dates", j)
+    elif isinstance(freq, Seasonal):
+        for j, name in enumerate(freq.seasons):
+            yield from ref(name, "seasons", *base, "frequency", "seasons", j)
+    elif isinstance(freq, Triggered):
+        for j, name in enumerate(freq.triggers):
+            yield from ref(name, "triggers", *base, "frequency", "triggers", j)
+    elif isinstance(freq, RRule):
+        from dateutil.rrule import rrulestr
+
+        where = at(*base, "frequency", "rrule")
+        try:
+            rrulestr(freq.rrule, dtstart=None)
+        except (ValueError, TypeError) as exc:
+            yield where, f"not a valid RRULE: {exc}"
+            return
+        parts = dict(p.partition("=")[::2] for p in freq.rrule.upper().removeprefix("RRULE:").split(";"))
+        if parts.get("FREQ") in ("HOURLY", "MINUTELY", "SECONDLY") or {"BYHOUR", "BYMINUTE", "BYSECOND"} & set(parts):
+            yield where, "an RRULE here schedules days; give the time of day as 'time: \"HH:MM\"', not in the rule"
+
+
+def _warnings(plan: Plan) -> Iterator[str]:
+    named = {d.id: d for d in plan.named_dates}
+    for activity in plan.activities:
+        if isinstance(activity.frequency, NamedDates):
+            for name in activity.frequency.dates:
+                if named[name].dates == []:
+                    yield f"activity '{activity.id}': named date '{name}' lists no dates, so it is never scheduled"
+
+
+_SQUASH = re.compile(r"[^0-9a-z&]+")
+
+
+def normalise(word: str) -> str:
+    """How names are compared: case, spaces, apostrophes and punctuation do not count."""
+    return _SQUASH.sub("", word.casefold())
