@@ -1,0 +1,152 @@
+"""What is due: occurrences x completions x now. Pure functions over plain data."""
+
+from __future__ import annotations
+
+import calendar as _calendar
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from commsplan.model import Activity, Plan
+from commsplan.schedule import Occurrence, Schedule, week_start
+
+Status = Literal["overdue", "open", "upcoming", "done", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """What the log says of one occurrence: done or skipped, when, by whom."""
+
+    status: Literal["done", "skipped"]
+    at: dt.datetime
+    by: str
+    record_id: str
+    channel: str | None = None
+    note: str | None = None
+
+
+State = Mapping[tuple[str, str], Completion]
+
+
+@dataclass(frozen=True)
+class Window:
+    start: dt.date
+    end: dt.date  # inclusive
+    label: str
+
+    @staticmethod
+    def today(now: dt.datetime) -> Window:
+        return Window(now.date(), now.date(), "today")
+
+    @staticmethod
+    def week(now: dt.datetime) -> Window:
+        first = week_start(now.date())
+        return Window(first, first + dt.timedelta(days=6), "this week")
+
+    @staticmethod
+    def month(now: dt.datetime) -> Window:
+        day = now.date()
+        last = _calendar.monthrange(day.year, day.month)[1]
+        return Window(day.replace(day=1), day.replace(day=last), "this month")
+
+    @staticmethod
+    def days(now: dt.datetime, count: int) -> Window:
+        return Window(now.date(), now.date() + dt.timedelta(days=count - 1), f"the next {count} days")
+
+    @staticmethod
+    def until(now: dt.datetime, end: dt.date) -> Window:
+        return Window(now.date(), end, f"until {end.isoformat()}")
+
+
+@dataclass(frozen=True)
+class Filters:
+    audience: str | None = None  # audience id
+    owner: str | None = None  # role id: the sender or one of those sending with them
+    channel: str | None = None  # channel id
+
+    def accepts(self, activity: Activity) -> bool:
+        if self.audience is not None and activity.audience != self.audience:
+            return False
+        if self.owner is not None and self.owner != activity.owner.role and self.owner not in activity.owner.with_:
+            return False
+        return self.channel is None or any(use.channel == self.channel for use in activity.channels)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    occurrence: Occurrence
+    activity: Activity
+    status: Status
+    late_days: int = 0  # overdue: days past due; done: days after due it was done
+    completion: Completion | None = None
+
+
+@dataclass(frozen=True)
+class Agenda:
+    now: dt.datetime
+    window: Window
+    overdue: list[Item]
+    due: list[Item]
+    on_request: list[Activity] = field(default_factory=list)
+    triggered: list[Activity] = field(default_factory=list)
+
+    @property
+    def items(self) -> list[Item]:
+        return [*self.overdue, *self.due]
+
+
+def build_agenda(
+    plan: Plan,
+    schedule: Schedule,
+    state: State,
+    now: dt.datetime,
+    window: Window,
+    filters: Filters = Filters(),
+    *,
+    include_done: bool = False,
+    overdue_only: bool = False,
+) -> Agenda:
+    """The overdue occurrences since the plan began, then those of the window, each with a status."""
+    zone = schedule.zone
+    today = now.date()
+    period_start = plan.meta.period.start
+    overdue: list[Item] = []
+    due: list[Item] = []
+    on_request: list[Activity] = []
+    triggered: list[Activity] = []
+    for activity in plan.activities:
+        if not filters.accepts(activity):
+            continue
+        if not schedule.is_scheduled(activity):
+            (triggered if activity.frequency.kind == "triggered" else on_request).append(activity)
+            continue
+        seen: set[str] = set()
+        if period_start <= today:
+            for occ in schedule.occurrences(activity, period_start, today):
+                if occ.due < period_start or occ.deadline(zone) > now:
+                    continue
+                done = state.get((activity.id, occ.key))
+                if done is None:
+                    late = (today - occ.due).days
+                    overdue.append(Item(occ, activity, "overdue", late))
+                seen.add(occ.key)
+        if overdue_only:
+            continue
+        for occ in schedule.occurrences(activity, window.start, window.end):
+            if occ.key in seen:
+                continue
+            done = state.get((activity.id, occ.key))
+            if done is not None:
+                if include_done:
+                    late = max(0, (done.at.astimezone(zone).date() - occ.due).days)
+                    due.append(Item(occ, activity, done.status if done.status == "skipped" else "done", late, done))
+                continue
+            if occ.deadline(zone) <= now:
+                # closed before the plan period began: not counted as overdue, still shown
+                due.append(Item(occ, activity, "overdue", (today - occ.due).days))
+            else:
+                due.append(Item(occ, activity, "open" if occ.opens <= today else "upcoming"))
+    overdue.sort(key=lambda item: (item.occurrence.due, item.activity.id))
+    due.sort(key=lambda item: (item.occurrence.due, item.occurrence.opens, item.activity.id))
+    return Agenda(now, window, overdue, due, on_request, triggered)

@@ -1,0 +1,1 @@
+"""Renderers: the same result objects as rich text, JSON, markdown or iCalendar."""

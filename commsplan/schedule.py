@@ -1,0 +1,324 @@
+"""Occurrences of an activity: when each communication should happen.
+
+An occurrence has a stable key (``2020-Q3``, ``2020-W44``, ``2020-10-26``, ``halloween-2020``)
+and a window of whole days in the plan's time zone: it *opens* on one day and is *due* on
+another (inclusive). Recurrences are anchored to the calendar (never to when something was
+done) and their windows tile time: each day belongs to exactly one period.
+
+Time of day: a schedule may give one (``time: "09:00"``). A local time that does not exist
+(the hour skipped when the clocks go forward) is moved forward by the gap, as RFC 5545 says
+(01:30 becomes 02:30 BST); a local time that happens twice (the hour repeated when the clocks
+go back) is the first of the two (BST). Either way there is exactly one occurrence that day.
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache, cached_property
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from commsplan.model import (
+    SEASON_BOUND,
+    WEEKDAYS,
+    Activity,
+    NamedDate,
+    NamedDates,
+    OnRequest,
+    Plan,
+    Recurrence,
+    RRule,
+    Seasonal,
+    Triggered,
+)
+
+if TYPE_CHECKING:
+    from dateutil.rrule import rrule as RRuleSet
+
+ONE_DAY = dt.timedelta(days=1)
+AnchorSource = Callable[[int], list[tuple[dt.date, str]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    activity: str
+    key: str
+    opens: dt.date
+    due: dt.date
+    at: dt.datetime | None = None  # the due moment, when the schedule has a time of day
+
+    def deadline(self, zone: dt.tzinfo) -> dt.datetime:
+        """The first moment at which this occurrence is late."""
+        if self.at is not None:
+            return self.at
+        return local_midnight(self.due + ONE_DAY, zone)
+
+
+def local_midnight(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
+    return resolve_local(day, dt.time(0, 0), zone)
+
+
+def resolve_local(day: dt.date, at: dt.time, zone: dt.tzinfo) -> dt.datetime:
+    """An aware datetime for a wall-clock time: gaps move forward, repeated hours take the first."""
+    naive = dt.datetime.combine(day, at)
+    first = naive.replace(tzinfo=zone, fold=0)
+    # Round-trip through UTC: a wall time in a gap comes back shifted by the gap.
+    return first.astimezone(dt.UTC).astimezone(zone)
+
+
+def week_start(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def iso_week_key(day: dt.date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _clamped(year: int, month: int, day: int) -> dt.date:
+    """The day of the month, or the month's last day when it is shorter (31st -> 30th, 28th)."""
+    return dt.date(year, month, min(day, _calendar.monthrange(year, month)[1]))
+
+
+class Schedule:
+    """Computes occurrences for the activities of one plan. Pure: no clock, no files."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.zone = ZoneInfo(plan.meta.timezone)
+        self._named = {d.id: d for d in plan.named_dates}
+        self._seasons = {s.id: s for s in plan.seasons}
+
+    # --- public ---------------------------------------------------------------------------
+
+    def occurrences(self, activity: Activity, start: dt.date, end: dt.date) -> list[Occurrence]:
+        """Occurrences whose window [opens, due] meets [start, end] (inclusive), in order."""
+        if end < start:
+            return []
+        freq = activity.frequency
+        if isinstance(freq, Recurrence):
+            found = list(self._periods(activity.id, freq, start, end))
+        elif isinstance(freq, RRule):
+            found = list(self._rrule(activity.id, freq, start, end))
+        elif isinstance(freq, NamedDates):
+            found = self._campaigns(activity.id, freq.lead_days, self._named_anchors(freq.dates), start, end)
+        elif isinstance(freq, Seasonal):
+            found = self._campaigns(activity.id, freq.lead_days, self._season_anchors(freq.seasons), start, end)
+        else:
+            found = []
+        return found
+
+    @staticmethod
+    def is_scheduled(activity: Activity) -> bool:
+        return not isinstance(activity.frequency, Triggered | OnRequest)
+
+    # --- calendar recurrence --------------------------------------------------------------
+
+    def _periods(self, activity_id: str, freq: Recurrence, start: dt.date, end: dt.date) -> Iterator[Occurrence]:
+        first = self._period_start(freq, start)
+        while first <= end:
+            following = self._next_period(freq, first)
+            last = following - ONE_DAY
+            due = self._due_in_period(freq, first, last)
+            at = resolve_local(due, freq.time, self.zone) if freq.time is not None else None
+            yield Occurrence(activity_id, self._period_key(freq, first), first, due, at)
+            first = following
+
+    def _period_start(self, freq: Recurrence, day: dt.date) -> dt.date:
+        kind = freq.kind
+        if kind == "daily":
+            return day
+        if kind == "weekly":
+            return week_start(day)
+        if kind == "fortnightly":
+            assert freq.anchor is not None
+            return freq.anchor + dt.timedelta(days=14 * ((day - freq.anchor).days // 14))
+        if kind == "monthly":
+            return day.replace(day=1)
+        if kind == "quarterly":
+            offset = (day.month - self.plan.meta.quarters.first_month) % 3
+            return _add_months(day.replace(day=1), -offset)
+        # annual: plan years start on the plan period's first day (1 April for a business year)
+        anchor = self.plan.meta.period.start
+        year = day.year if (day.month, day.day) >= (anchor.month, anchor.day) else day.year - 1
+        return _clamped(year, anchor.month, anchor.day)
+
+    def _next_period(self, freq: Recurrence, first: dt.date) -> dt.date:
+        kind = freq.kind
+        if kind == "daily":
+            return first + ONE_DAY
+        if kind == "weekly":
+            return first + dt.timedelta(days=7)
+        if kind == "fortnightly":
+            return first + dt.timedelta(days=14)
+        if kind == "monthly":
+            return _add_months(first, 1)
+        if kind == "quarterly":
+            return _add_months(first, 3)
+        anchor = self.plan.meta.period.start
+        return _clamped(first.year + 1, anchor.month, anchor.day)
+
+    def _due_in_period(self, freq: Recurrence, first: dt.date, last: dt.date) -> dt.date:
+        if freq.due is None:
+            return last
+        if isinstance(freq.due, str):
+            offset = (WEEKDAYS.index(freq.due) - first.weekday()) % 7
+            return first + dt.timedelta(days=offset)
+        return _clamped(first.year, first.month, freq.due)
+
+    def _period_key(self, freq: Recurrence, first: dt.date) -> str:
+        kind = freq.kind
+        if kind in ("daily", "fortnightly"):
+            return first.isoformat()
+        if kind == "weekly":
+            return iso_week_key(first)
+        if kind == "monthly":
+            return f"{first.year}-{first.month:02d}"
+        if kind == "quarterly":
+            return f"{first.year}-Q{(first.month - 1) // 3 + 1}"
+        if first.month == 1 and first.day == 1:
+            return str(first.year)
+        return f"{first.year}-{(first.year + 1) % 100:02d}"
+
+    # --- raw RRULE ------------------------------------------------------------------------
+
+    def _rrule(self, activity_id: str, freq: RRule, start: dt.date, end: dt.date) -> Iterator[Occurrence]:
+        rule = _parsed_rrule(freq.rrule, freq.start)
+        # The window of an occurrence may open lead_days early, but never before the previous
+        # occurrence's due day: look back far enough to know that previous occurrence.
+        since = dt.datetime.combine(start, dt.time()) - dt.timedelta(days=freq.lead_days)
+        previous = rule.before(since, inc=False)
+        prev_due = previous.date() if previous is not None else None
+        for moment in rule.xafter(since, inc=True):
+            due = moment.date()
+            if due - dt.timedelta(days=freq.lead_days) > end:
+                break
+            opens = due - dt.timedelta(days=freq.lead_days)
+            if prev_due is not None and opens <= prev_due:
+                opens = prev_due + ONE_DAY
+            prev_due = due
+            if due < start:
+                continue
+            at = resolve_local(due, freq.time, self.zone) if freq.time is not None else None
+            yield Occurrence(activity_id, due.isoformat(), opens, due, at)
+
+    # --- named dates and seasons ------------------------------------------------------------
+
+    def _campaigns(
+        self, activity_id: str, lead_days: int, anchors: AnchorSource, start: dt.date, end: dt.date
+    ) -> list[Occurrence]:
+        lead = dt.timedelta(days=lead_days)
+        found: list[tuple[dt.date, str]] = []
+        for year in range(start.year - 1, (end + lead).year + 1):
+            found.extend(anchors(year))
+        found.sort()
+        result: list[Occurrence] = []
+        prev_due: dt.date | None = None
+        for due, key in found:
+            opens = due - lead
+            if prev_due is not None and opens <= prev_due:
+                opens = prev_due + ONE_DAY
+            prev_due = due
+            if due >= start and opens <= end:
+                result.append(Occurrence(activity_id, key, opens, due))
+        return result
+
+    def _named_anchors(self, names: list[str]) -> AnchorSource:
+        def anchors(year: int) -> list[tuple[dt.date, str]]:
+            return [anchor for name in names for anchor in self.named_date(self._named[name], year)]
+
+        return anchors
+
+    def _season_anchors(self, names: list[str]) -> AnchorSource:
+        def anchors(year: int) -> list[tuple[dt.date, str]]:
+            result = []
+            for name in names:
+                first = self.season_window(name, year)[0]
+                if first is not None:
+                    result.append((first, f"{name}-{year}"))
+            return result
+
+        return anchors
+
+    def named_date(self, named: NamedDate, year: int) -> list[tuple[dt.date, str]]:
+        """The (day, key) pairs of a named date in one year."""
+        if named.fixed is not None:
+            month, day = (int(x) for x in named.fixed.split("-"))
+            return [(_clamped(year, month, day), f"{named.id}-{year}")]
+        if named.computed is not None:
+            change = self.clock_changes(year).get(named.computed)
+            return [] if change is None else [(change, f"{named.id}-{year}")]
+        return [(r.start, f"{named.id}-{r.start.isoformat()}") for r in named.dates or [] if r.start.year == year]
+
+    def season_window(self, season_id: str, year: int) -> tuple[dt.date | None, dt.date | None]:
+        """First and last day of a season that starts in ``year`` (it may end the next year)."""
+        season = self._seasons[season_id]
+        first = self._bound(season.start, year)
+        if first is None:
+            return None, None
+        last = self._bound(season.end, year)
+        if last is not None and last < first:
+            last = self._bound(season.end, year + 1)
+        return first, last
+
+    def _bound(self, value: str, year: int) -> dt.date | None:
+        if SEASON_BOUND.match(value):
+            month, day = (int(x) for x in value.split("-"))
+            return _clamped(year, month, day)
+        days = self.named_date(self._named[value], year)
+        return days[0][0] if days else None
+
+    def clock_changes(self, year: int) -> dict[str, dt.date]:
+        return _clock_changes(self.plan.meta.timezone, year)
+
+    @cached_property
+    def scheduled(self) -> list[Activity]:
+        return [a for a in self.plan.activities if self.is_scheduled(a)]
+
+
+@cache
+def _clock_changes(zone_name: str, year: int) -> dict[str, dt.date]:
+    """The days the clocks go forward and back in a year, from the time-zone rules.
+
+    The day of a change is the local day on which the UTC offset at the end of the day
+    differs from the one at its start.
+    """
+    zone = ZoneInfo(zone_name)
+    changes: dict[str, dt.date] = {}
+    day = dt.date(year, 1, 1)
+    offset = dt.datetime.combine(day, dt.time(), zone).utcoffset()
+    # Step a week at a time and narrow down to the day: 53 look-ups instead of 365.
+    while day.year == year:
+        nxt = day + dt.timedelta(days=7)
+        nxt_offset = dt.datetime.combine(nxt, dt.time(), zone).utcoffset()
+        if nxt_offset != offset:
+            probe, probe_offset = day, offset
+            while probe_offset == offset:
+                probe += ONE_DAY
+                probe_offset = dt.datetime.combine(probe, dt.time(), zone).utcoffset()
+            changed = probe - ONE_DAY
+            assert offset is not None and probe_offset is not None
+            name = "clocks_forward" if probe_offset > offset else "clocks_back"
+            if changed.year == year:
+                changes.setdefault(name, changed)
+            offset = probe_offset
+            day = probe
+            continue
+        day = nxt
+    return changes
+
+
+@cache
+def _parsed_rrule(text: str, start: dt.date) -> RRuleSet:
+    from dateutil.rrule import rrulestr
+
+    rule = rrulestr(text, dtstart=dt.datetime.combine(start, dt.time()))
+    return rule  # type: ignore[return-value]
