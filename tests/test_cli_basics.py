@@ -1,0 +1,70 @@
+"""The interface contract that every command shares."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from commsplan import __version__
+from commsplan.cli import app
+
+COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands)
+
+
+def test_version_same_from_module_and_script():
+    module = subprocess.run([sys.executable, "-m", "commsplan", "--version"], capture_output=True, text=True)
+    assert module.returncode == 0
+    assert module.stdout == f"commsplan {__version__}\n"
+    script = shutil.which("commsplan", path=os.path.dirname(sys.executable)) or shutil.which("commsplan")
+    assert script is not None, "the commsplan script is installed"
+    installed = subprocess.run([script, "--version"], capture_output=True, text=True)
+    assert installed.stdout == module.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(cli, command):
+    result = cli(command, "--help")
+    assert result.exit_code == 0
+    assert "Example" in result.stdout, f"'commsplan {command} --help' shows no example"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_takes_the_shared_options(cli, command):
+    help_text = cli(command, "--help").stdout
+    for option in ("--plan", "--log", "--now"):
+        assert option in help_text, f"{command} lacks {option}"
+
+
+def test_unknown_option_is_a_usage_error(cli):
+    result = cli("due", "--bogus")
+    assert result.exit_code == 2
+    assert "No such option: --bogus" in result.stderr
+
+
+def test_bad_now_is_a_usage_error(cli):
+    result = cli("due", "--now", "2020-13-01")
+    assert result.exit_code == 2
+    assert "'2020-13-01' is not an ISO 8601 date or date-time" in result.stderr
+
+
+def test_no_command_shows_help(cli):
+    result = cli()
+    assert result.exit_code == 2  # click's convention for a missing command
+    assert "due" in result.output and "who" in result.output
+
+
+def test_no_ansi_when_piped():
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    out = subprocess.run(
+        [sys.executable, "-m", "commsplan", "due", "--week", "--now", "2020-10-26"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert out.returncode == 0
+    assert not re.search(r"\x1b\[", out.stdout)

@@ -1,0 +1,201 @@
+"""The loader: every bad input is reported as PATH:LINE:COL with an actionable message."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from commsplan.errors import PlanError
+from commsplan.planfile import load_plan, parse_plan
+
+from .conftest import PLAN
+from .plans import MINIMAL
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(PlanError) as caught:
+        parse_plan(text.encode(), Path("plan.yaml"))
+    return caught.value.details
+
+
+def one_problem(text: str) -> str:
+    found = problems(text)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_bundled_plan_loads_quickly_and_has_an_identity():
+    start = time.perf_counter()
+    loaded = load_plan(PLAN)
+    elapsed = time.perf_counter() - start
+    assert len(loaded.plan.activities) == 27
+    assert len(loaded.digest) == 64
+    assert elapsed < 1.0  # generous: it takes milliseconds; this only catches a pathological regression
+
+
+def test_minimal_plan_is_valid():
+    assert parse_plan(MINIMAL.encode(), Path("plan.yaml")).plan.activities[0].id == "panel-meeting"
+
+
+def test_misspelt_frequency_kind_gets_did_you_mean():
+    text = MINIMAL.replace("kind: quarterly", "kind: fortnighly")
+    assert one_problem(text).startswith("plan.yaml:31:13: 'fortnighly' is not one of daily, weekly, fortnightly,")
+    assert "(did you mean 'fortnightly'?)" in one_problem(text)
+
+
+def test_unknown_key_is_reported_at_the_key_with_did_you_mean():
+    text = MINIMAL.replace("    why: Trust", "    why: Trust\n    audiance: panel")
+    message = one_problem(text)
+    assert message.startswith(
+        "plan.yaml:34:5: unknown key 'audiance' (did you mean 'audience'?); expected one of: id, row,"
+    )
+
+
+def test_unknown_key_inside_a_frequency_names_that_frequency_keys():
+    text = MINIMAL.replace("      as_written: Quarterly", "      as_written: Quarterly\n      lead_dys: 3")
+    message = one_problem(text)
+    assert message.startswith(
+        "plan.yaml:33:7: unknown key 'lead_dys'; expected one of: as_written, interpretation, note, kind,"
+    )
+    assert "as_written" in message and "anchor" in message  # the keys a quarterly recurrence takes
+
+
+def test_missing_key_points_at_its_mapping():
+    text = MINIMAL.replace("    why: Trust\n", "")
+    assert one_problem(text) == "plan.yaml:22:5: missing key 'why'"
+
+
+def test_duplicate_key_names_both_places():
+    text = MINIMAL.replace("    why: Trust", "    why: Trust\n    id: again")
+    assert one_problem(text) == "plan.yaml:34:5: duplicate key 'id' (first at 22:5)"
+
+
+def test_duplicate_key_at_depth():
+    text = MINIMAL.replace("  quarters: {first_month: 1}", "  quarters: {first_month: 1, first_month: 4}")
+    assert one_problem(text) == "plan.yaml:8:30: duplicate key 'first_month' (first at 8:14)"
+
+
+def test_dangling_reference_with_suggestion():
+    text = MINIMAL.replace("    audience: panel", "    audience: panl")
+    assert one_problem(text) == "plan.yaml:24:15: unknown audience 'panl' (did you mean 'panel'?)"
+
+
+def test_duplicate_ids_and_alias_collisions():
+    text = MINIMAL.replace(
+        "    aliases: [WP]\n",
+        "    aliases: [WP]\n  - id: panel\n    name: Other panel\n    aliases: [wp]\n",
+    )
+    assert problems(text) == ["plan.yaml:18:9: duplicate id 'panel' in audiences (first at 15:9)"]
+
+
+def test_alias_collision_between_two_audiences():
+    text = MINIMAL.replace(
+        "    aliases: [WP]\n",
+        "    aliases: [WP]\n  - id: board\n    name: Board\n    aliases: [W.P.]\n",
+    )
+    assert one_problem(text) == (
+        "plan.yaml:20:15: 'W.P.' of audience 'board' collides with audience 'panel' ('WP' at 17:15); "
+        "names and aliases must be unique"
+    )
+
+
+def test_every_problem_is_reported_at_once():
+    text = MINIMAL.replace("audience: panel", "audience: nope").replace("kind: quarterly", "kind: sometimes")
+    text = text.replace("timezone: Europe/London", "timezone: Europe/Londn")
+    found = problems(text)
+    # pydantic problems first pass; references are checked on a valid structure
+    assert any("plan.yaml:7:13: unknown time zone 'Europe/Londn'" in p for p in found)
+    assert any("plan.yaml:31:13: 'sometimes' is not one of" in p for p in found)
+
+
+@pytest.mark.parametrize("word", ["NO", "on", "12:30", "010", "2020-10-31", "0x1F", "1e3", "null_not"])
+def test_yaml_11_coercions_keep_the_words_written(word):
+    text = MINIMAL.replace("    why: Trust", f"    why: {word}")
+    loaded = parse_plan(text.encode(), Path("plan.yaml"))
+    assert loaded.plan.activities[0].why == word
+
+
+def test_numbers_keep_their_meaning_where_numbers_are_expected():
+    text = MINIMAL.replace("quarters: {first_month: 1}", "quarters: {first_month: 010}")
+    assert parse_plan(text.encode(), Path("plan.yaml")).plan.meta.quarters.first_month == 10  # never octal 8
+
+
+def test_a_list_where_text_is_expected():
+    text = MINIMAL.replace("    why: Trust", "    why: [a, b]")
+    assert one_problem(text).startswith("plan.yaml:33:10: Input should be a valid string (quote it if you meant text)")
+
+
+def test_python_tags_are_refused():
+    text = MINIMAL.replace("    why: Trust", "    why: !!python/object/apply:os.system [echo hi]")
+    assert "tags such as 'tag:yaml.org,2002:python/object/apply:os.system' are not allowed" in one_problem(text)
+
+
+def test_anchors_and_aliases_are_refused():
+    text = MINIMAL.replace("    why: Trust", "    why: &w Trust\n    notes: [*w]")
+    found = problems(text)
+    assert found[0] == "plan.yaml:33:10: anchors (&w) are not allowed in a plan: write the value out"
+    assert found[1] == "plan.yaml:34:13: aliases (*w) are not allowed in a plan: write the value out"
+
+
+def test_alias_bomb_is_refused_fast():
+    bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i, name in enumerate("bcdefghi"):
+        prev = "abcdefghi"[i]
+        bomb.append(f"{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]")
+    start = time.perf_counter()
+    with pytest.raises(PlanError):
+        parse_plan("\n".join(bomb).encode(), Path("bomb.yaml"))
+    assert time.perf_counter() - start < 1.0
+
+
+def test_deep_nesting_is_capped():
+    text = "a: " + "[" * 100 + "]" * 100
+    assert "nested deeper than 32 levels" in one_problem(text)
+
+
+def test_huge_file_is_refused():
+    text = "# " + "x" * (3 * 1024 * 1024)
+    assert "file too large" in one_problem(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "plan.yaml:1:1: the file is empty"),
+        ("- a\n- b\n", "plan.yaml:1:1: a plan is a mapping with keys such as 'meta' and 'activities'"),
+        ("a: [1, 2\n", "plan.yaml:2:1: YAML syntax: did not find expected ',' or ']'"),
+        ("a: 1\n---\nb: 2\n", "plan.yaml:2:1: only one YAML document is allowed here"),
+    ],
+)
+def test_shapes_that_are_not_plans(text, expected):
+    assert one_problem(text) == expected
+
+
+def test_not_utf8():
+    with pytest.raises(PlanError, match="not UTF-8"):
+        parse_plan(b"a: \xff\n", Path("plan.yaml"))
+
+
+def test_missing_and_folder_paths(tmp_path):
+    with pytest.raises(PlanError, match="no such plan file"):
+        load_plan(tmp_path / "nope.yaml")
+    with pytest.raises(PlanError, match="is a folder"):
+        load_plan(tmp_path)
+
+
+def test_fortnightly_needs_an_anchor():
+    text = MINIMAL.replace("kind: quarterly", "kind: fortnightly")
+    assert one_problem(text).startswith("plan.yaml:31:7: a fortnightly schedule needs an 'anchor' date")
+
+
+def test_rrule_is_checked():
+    text = MINIMAL.replace(
+        "      kind: quarterly\n", '      kind: rrule\n      rrule: "FREQ=SOMETIMES"\n      start: 2020-04-01\n'
+    )
+    assert "not a valid RRULE" in one_problem(text)
+    text = MINIMAL.replace(
+        "      kind: quarterly\n", '      kind: rrule\n      rrule: "FREQ=DAILY;BYHOUR=9"\n      start: 2020-04-01\n'
+    )
+    assert "give the time of day as 'time" in one_problem(text)
