@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from commsplan.matching import Filters
 from commsplan.model import Activity, Plan
 from commsplan.schedule import Occurrence, Schedule, week_start
 
@@ -59,20 +60,6 @@ class Window:
         return Window(now.date(), end, f"until {end.isoformat()}")
 
 
-@dataclass(frozen=True)
-class Filters:
-    audience: str | None = None  # audience id
-    owner: str | None = None  # role id: the sender or one of those sending with them
-    channel: str | None = None  # channel id
-
-    def accepts(self, activity: Activity) -> bool:
-        if self.audience is not None and activity.audience != self.audience:
-            return False
-        if self.owner is not None and self.owner != activity.owner.role and self.owner not in activity.owner.with_:
-            return False
-        return self.channel is None or any(use.channel == self.channel for use in activity.channels)
-
-
 @dataclass(frozen=True, slots=True)
 class Item:
     occurrence: Occurrence
@@ -102,12 +89,13 @@ def build_agenda(
     state: State,
     now: dt.datetime,
     window: Window,
-    filters: Filters = Filters(),
+    filters: Filters | None = None,
     *,
     include_done: bool = False,
     overdue_only: bool = False,
 ) -> Agenda:
     """The overdue occurrences since the plan began, then those of the window, each with a status."""
+    filters = filters or Filters()
     zone = schedule.zone
     today = now.date()
     period_start = plan.meta.period.start

@@ -6,6 +6,7 @@ Rules live in the domain modules; a command here parses, calls them and renders 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,9 +153,19 @@ class Session:
         return self.loaded.plan
 
 
+def cache_dir() -> Path | None:
+    """Where checked plans are cached: COMMSPLAN_CACHE_DIR ('' turns the cache off), else the
+    user's cache folder."""
+    configured = os.environ.get("COMMSPLAN_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    from platformdirs import user_cache_path
+
+    return user_cache_path("commsplan", appauthor=False)
+
+
 def open_plan(plan: Path | None) -> LoadedPlan:
-    loaded = load_plan(plan if plan is not None else bundled_plan_path())
-    return loaded
+    return load_plan(plan if plan is not None else bundled_plan_path(), cache_dir())
 
 
 def session(plan: Path | None, log: Path | None, now: str | None, *, period_warning: bool = True) -> Session:
@@ -202,6 +213,9 @@ def main(
 
 def run() -> None:
     """Entry point of the installed `commsplan` script and of `python -m commsplan`."""
+    # pydantic scans every installed package's entry points for plugins the first time it
+    # builds a validator; commsplan uses none, and in a large environment the scan is slow.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     app(prog_name="commsplan")
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from commsplan.agenda import Completion, Filters, Window, build_agenda
 from commsplan.cli import (
     AudienceOpt,
     ChannelOpt,
@@ -29,10 +28,12 @@ from commsplan.cli import (
     warn,
 )
 from commsplan.errors import LookupFailed, UsageError
-from commsplan.matching import find, find_activity
+from commsplan.matching import Filters, find, find_activity
 from commsplan.model import Plan
-from commsplan.render import jsonout, text
-from commsplan.schedule import Schedule
+from commsplan.render import text
+
+if TYPE_CHECKING:
+    from commsplan.agenda import Completion, Window
 
 
 def resolve_filters(plan: Plan, audience: str | None, owner: str | None, channel: str | None) -> Filters:
@@ -66,6 +67,8 @@ def validate(
     interpreted = [a for a in p.activities if a.frequency.interpretation is not None]
     rows = sum(len(s.rows) for s in p.source.sections) if p.source else 0
     if json:
+        from commsplan.render import jsonout
+
         print_json(
             jsonout.dumps(
                 {
@@ -98,7 +101,7 @@ def validate(
         return
     out = stdout()
     out.print(Text(f"{loaded.path}: valid", style="bold green"))
-    scheduled = sum(1 for a in p.activities if Schedule.is_scheduled(a))
+    scheduled = sum(1 for a in p.activities if a.scheduled)
     summary = [
         p.meta.title,
         f"{len(p.roles)} roles, {len(p.audiences)} audiences, {len(p.channels)} channels",
@@ -120,9 +123,9 @@ def validate(
         if not notes:
             continue
         out.print()
-        line = Text(f"  {a.id}", style="bold cyan")
-        line.append(f' "{a.frequency.as_written}" -> {a.frequency.kind.replace("_", " ")}', style="")
-        out.print(line)
+        title = Text(f"  {a.id}", style="bold cyan")
+        title.append(f' "{a.frequency.as_written}" -> {a.frequency.kind.replace("_", " ")}', style="")
+        out.print(title)
         bullets = Table.grid(padding=(0, 1))
         for note in notes:
             bullets.add_row("-", Text(note))
@@ -153,6 +156,8 @@ def who(
     if not chosen:
         raise LookupFailed("no activity matches all of those filters; 'commsplan list' shows them all")
     if json:
+        from commsplan.render import jsonout
+
         print_json(jsonout.dumps([jsonout.activity_dict(p, a) for a in chosen]))
         return
     parts = []
@@ -185,6 +190,8 @@ def list_(
     filters = resolve_filters(p, audience, owner, channel)
     chosen = [a for a in p.activities if filters.accepts(a)]
     if json:
+        from commsplan.render import jsonout
+
         print_json(jsonout.dumps([jsonout.activity_dict(p, a) for a in chosen]))
         return
     text.print_list(stdout(), p, chosen)
@@ -206,6 +213,8 @@ def show(
     p = loaded.plan
     chosen = p.activity(find_activity(activity, [a.id for a in p.activities]))
     if json:
+        from commsplan.render import jsonout
+
         data = jsonout.activity_dict(p, chosen)
         row = p.source_row(chosen.row)
         data["source"] = row.model_dump(mode="json") if row else None
@@ -220,6 +229,8 @@ def show(
 def choose_window(
     now: dt.datetime, today: bool, week: bool, month: bool, days: int | None, until: dt.datetime | None
 ) -> Window:
+    from commsplan.agenda import Window
+
     chosen = [name for name, on in (("--today", today), ("--week", week), ("--month", month),
                                     ("--days", days is not None), ("--until", until is not None)) if on]  # fmt: skip
     if len(chosen) > 1:
@@ -266,6 +277,9 @@ def due(
 
     Overdue items (since the plan period began) come first. Example: commsplan due --week
     """
+    from commsplan.agenda import build_agenda
+    from commsplan.schedule import Schedule
+
     sess = session(plan, log, now)
     p = sess.plan
     window = choose_window(sess.now, today, week, month, days, until)
@@ -283,6 +297,8 @@ def due(
         overdue_only=overdue,
     )
     if json:
+        from commsplan.render import jsonout
+
         print_json(jsonout.dumps([jsonout.item_dict(p, item) for item in agenda.items]))
         return
     text.print_due(stdout(), sess.loaded, agenda, overdue_only=overdue)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from commsplan.errors import LookupFailed
+from commsplan.model import Activity
 from commsplan.planfile import normalise
 
 
@@ -52,6 +53,8 @@ def find(query: str, items: Sequence[T], kind: str) -> T:
 
 def suggest(query: str, items: Iterable[Nameable]) -> str:
     """' (did you mean ...?)' for the closest id, name or alias, else a hint to list them."""
+    import difflib
+
     choices: dict[str, str] = {}
     for item in items:
         for word in (item.id, item.name, *item.aliases):
@@ -71,6 +74,22 @@ def find_activity(query: str, ids: Sequence[str]) -> str:
         return prefixed[0]
     if prefixed:
         raise LookupFailed(f"'{query}' is the start of {len(prefixed)} activities: {', '.join(prefixed)}")
+    import difflib
+
     close = difflib.get_close_matches(query, list(ids), n=3, cutoff=0.8)
     hint = " (did you mean " + " or ".join(f"'{c}'" for c in close) + "?)" if close else ""
     raise LookupFailed(f"no activity '{query}'{hint}; 'commsplan list' shows them all")
+
+
+@dataclass(frozen=True)
+class Filters:
+    audience: str | None = None  # audience id
+    owner: str | None = None  # role id: the sender or one of those sending with them
+    channel: str | None = None  # channel id
+
+    def accepts(self, activity: Activity) -> bool:
+        if self.audience is not None and activity.audience != self.audience:
+            return False
+        if self.owner is not None and self.owner != activity.owner.role and self.owner not in activity.owner.with_:
+            return False
+        return self.channel is None or any(use.channel == self.channel for use in activity.channels)

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
+import os
+import pickle
 import re
+import stat
+import sys
 import types
 import typing
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from commsplan import yamlsafe
+if TYPE_CHECKING:
+    from commsplan.yamlsafe import Document, Loc, Position
+
+from commsplan import __version__
 from commsplan.errors import PlanError
 from commsplan.model import SEASON_BOUND, Activity, NamedDates, Plan, RRule, Seasonal, Triggered
-from commsplan.yamlsafe import Loc, Position
 
 BUNDLED_NAME = "east_area_2020.yaml"
 
@@ -39,7 +44,13 @@ def bundled_plan_path() -> Path:
     raise PlanError(f"the bundled plan {BUNDLED_NAME} is missing from this installation; pass --plan PATH")
 
 
-def load_plan(path: Path) -> LoadedPlan:
+def load_plan(path: Path, cache_dir: Path | None = None) -> LoadedPlan:
+    """Read and check a plan file.
+
+    With ``cache_dir``, a plan that was valid before is read back from a pickle keyed by the
+    sha256 of its bytes: checking builds pydantic's validators, which costs more than the
+    rest of a command, and an unchanged file needs no second check.
+    """
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -48,7 +59,56 @@ def load_plan(path: Path) -> LoadedPlan:
         raise PlanError(f"{path}: is a folder, not a plan file") from None
     except OSError as exc:
         raise PlanError(f"{path}: cannot read the plan: {exc.strerror}") from None
-    return parse_plan(raw, path)
+    if cache_dir is None:
+        return parse_plan(raw, path)
+    digest = hashlib.sha256(raw).hexdigest()
+    cache_file = cache_dir / f"plan-{digest[:40]}-{__version__}-py{sys.version_info[0]}{sys.version_info[1]}.pickle"
+    cached = _read_cache(cache_file)
+    if cached is not None:
+        plan, warnings = cached
+        return LoadedPlan(plan=plan, path=path, digest=digest, warnings=warnings)
+    loaded = parse_plan(raw, path)
+    _write_cache(cache_file, (loaded.plan, loaded.warnings))
+    return loaded
+
+
+def _read_cache(cache_file: Path) -> tuple[Plan, tuple[str, ...]] | None:
+    # Like Python's own __pycache__, the cache is trusted only when it is the user's own file
+    # that nobody else can write; anything odd is ignored and the plan is checked afresh.
+    try:
+        fd = os.open(cache_file, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            value = pickle.load(handle)
+    except Exception:  # a stale or damaged cache is not an error
+        return None
+    finally:
+        os.close(fd)
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], Plan) and isinstance(value[1], tuple):
+        return value[0], value[1]
+    return None
+
+
+def _write_cache(cache_file: Path, value: tuple[Plan, tuple[str, ...]]) -> None:
+    import tempfile
+
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=cache_file.parent, prefix=".plan-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, cache_file)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass  # a read-only home (some cron set-ups) only costs the next run the check again
 
 
 def parse_plan(raw: bytes, path: Path) -> LoadedPlan:
@@ -56,6 +116,9 @@ def parse_plan(raw: bytes, path: Path) -> LoadedPlan:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PlanError(f"{path}: the plan is not UTF-8 text (byte {exc.start})") from None
+    from commsplan import yamlsafe  # only a plan that is not cached yet is parsed
+    from commsplan.yamlsafe import Position
+
     try:
         doc = yamlsafe.load(text)
     except yamlsafe.YamlError as exc:
@@ -153,6 +216,8 @@ def _model_at(loc: Loc, data: Any) -> type[BaseModel] | None:
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    import difflib
+
     choices = list(choices)
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     if not close:
@@ -164,7 +229,9 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
 _QUOTED = re.compile(r"'([^']*)'")
 
 
-def _validation_problems(exc: ValidationError, doc: yamlsafe.Document) -> Iterator[tuple[Position, str]]:
+def _validation_problems(exc: ValidationError, doc: Document) -> Iterator[tuple[Position, str]]:
+    from commsplan.yamlsafe import Position
+
     seen: dict[Loc, list[str]] = {}
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
@@ -208,7 +275,9 @@ def _validation_problems(exc: ValidationError, doc: yamlsafe.Document) -> Iterat
 # --- cross-references -------------------------------------------------------------------------
 
 
-def _reference_problems(plan: Plan, doc: yamlsafe.Document) -> Iterator[tuple[Position, str]]:
+def _reference_problems(plan: Plan, doc: Document) -> Iterator[tuple[Position, str]]:
+    from commsplan.yamlsafe import Position
+
     def at(*loc: str | int) -> Position:
         return doc.positions.get(tuple(loc), Position(1, 1))
 

@@ -27,12 +27,10 @@ from commsplan.model import (
     Activity,
     NamedDate,
     NamedDates,
-    OnRequest,
     Plan,
     Recurrence,
     RRule,
     Seasonal,
-    Triggered,
 )
 
 if TYPE_CHECKING:
@@ -118,7 +116,7 @@ class Schedule:
 
     @staticmethod
     def is_scheduled(activity: Activity) -> bool:
-        return not isinstance(activity.frequency, Triggered | OnRequest)
+        return activity.scheduled
 
     # --- calendar recurrence --------------------------------------------------------------
 

@@ -22,13 +22,14 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 class Cli:
     """Runs commsplan in-process with a pinned terminal: 80 columns, no colour, a private log."""
 
-    def __init__(self, log: Path) -> None:
+    def __init__(self, log: Path, cache: Path) -> None:
         self.runner = CliRunner()
         self.log = log
+        self.cache = cache
 
     def __call__(self, *args: str, env: dict[str, str] | None = None, input: str | None = None):
         base = {"COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb", "COMMSPLAN_LOG": str(self.log),
-                "COMMSPLAN_PLAN": "", "COMMSPLAN_NOW": ""}  # fmt: skip
+                "COMMSPLAN_PLAN": "", "COMMSPLAN_NOW": "", "COMMSPLAN_CACHE_DIR": str(self.cache)}  # fmt: skip
         base.update(env or {})
         # empty means unset for the options' env fallbacks
         clean = {k: (v if v != "" else None) for k, v in base.items()}
@@ -37,7 +38,7 @@ class Cli:
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
-    return Cli(tmp_path / "log.jsonl")
+    return Cli(tmp_path / "log.jsonl", tmp_path / "cache")
 
 
 @pytest.fixture

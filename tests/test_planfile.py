@@ -199,3 +199,50 @@ def test_rrule_is_checked():
         "      kind: quarterly\n", '      kind: rrule\n      rrule: "FREQ=DAILY;BYHOUR=9"\n      start: 2020-04-01\n'
     )
     assert "give the time of day as 'time" in one_problem(text)
+
+
+def test_a_checked_plan_is_cached_by_content(tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(MINIMAL)
+    cache = tmp_path / "cache"
+    first = load_plan(plan, cache)
+    [cached] = list(cache.iterdir())
+    assert cached.name.startswith(f"plan-{first.digest[:40]}-")
+    assert oct(cached.stat().st_mode & 0o777) == "0o600"
+    again = load_plan(plan, cache)
+    assert again.plan == first.plan and again.digest == first.digest
+    # an edit is a new key: the old entry is not used
+    plan.write_text(MINIMAL.replace("why: Trust", "why: Confidence"))
+    assert load_plan(plan, cache).plan.activities[0].why == "Confidence"
+
+
+def test_a_damaged_or_foreign_writable_cache_is_ignored(tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(MINIMAL)
+    cache = tmp_path / "cache"
+    load_plan(plan, cache)
+    [cached] = list(cache.iterdir())
+    cached.write_bytes(b"not a pickle")
+    assert load_plan(plan, cache).plan.activities[0].why == "Trust"
+    # a cache entry that others could have written is not trusted
+    other = tmp_path / "other.yaml"
+    other.write_text(MINIMAL.replace("why: Trust", "why: Planted"))
+    load_plan(other, tmp_path / "other-cache")
+    [planted] = list((tmp_path / "other-cache").iterdir())
+    cached.write_bytes(planted.read_bytes())
+    cached.chmod(0o666)
+    assert load_plan(plan, cache).plan.activities[0].why == "Trust"
+
+
+def test_an_invalid_plan_is_never_cached(tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(MINIMAL.replace("kind: quarterly", "kind: sometimes"))
+    with pytest.raises(PlanError):
+        load_plan(plan, tmp_path / "cache")
+    assert not (tmp_path / "cache").exists()
+
+
+def test_an_unwritable_cache_folder_is_not_an_error(tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(MINIMAL)
+    assert load_plan(plan, Path("/dev/null/cache")).plan.activities[0].id == "panel-meeting"

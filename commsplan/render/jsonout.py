@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from commsplan.agenda import Item
 from commsplan.model import Activity, Plan
+
+if TYPE_CHECKING:
+    from commsplan.agenda import Item
 
 
 def dumps(value: Any) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
@@ -12,10 +13,12 @@ from rich.segment import Segment, Segments
 from rich.table import Table
 from rich.text import Text
 
-from commsplan.agenda import Agenda, Item
 from commsplan.model import Activity, Plan
 from commsplan.planfile import LoadedPlan
 from commsplan.safetext import visible as safe
+
+if TYPE_CHECKING:
+    from commsplan.agenda import Agenda, Item
 
 INDENT = "  "
 
@@ -137,7 +140,12 @@ def print_due(console: Console, loaded: LoadedPlan, agenda: Agenda, *, overdue_o
     plan = loaded.plan
     window = agenda.window
     span = day(window.start) if window.start == window.end else f"{day(window.start)} to {day(window.end)}"
-    console.print(Text(f"Due {window.label}: {span}", style="bold"))
+    heading = (
+        f"Overdue since the plan began ({day(plan.meta.period.start)})"
+        if overdue_only
+        else f"Due {window.label}: {span}"
+    )
+    console.print(Text(heading, style="bold"))
     console.print(Text(f"{plan.meta.unit} · now {moment(agenda.now)}", style="dim"))
     console.print()
     if agenda.overdue:
