@@ -6,7 +6,8 @@ import calendar as _calendar
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from functools import cached_property
+from typing import Literal, NamedTuple
 
 from commsplan.matching import Filters
 from commsplan.model import Activity, Plan
@@ -60,8 +61,9 @@ class Window:
         return Window(now.date(), end, f"until {end.isoformat()}")
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):
+    """An occurrence with its status. (A NamedTuple: an agenda can hold hundreds of thousands.)"""
+
     occurrence: Occurrence
     activity: Activity
     status: Status
@@ -73,10 +75,21 @@ class Item:
 class Agenda:
     now: dt.datetime
     window: Window
-    overdue: list[Item]
-    due: list[Item]
+    overdue_runs: list[list[Item]]  # per activity, oldest first: what a reader groups by anyway
+    due: list[Item]  # sorted by due day
     on_request: list[Activity] = field(default_factory=list)
     triggered: list[Activity] = field(default_factory=list)
+
+    @cached_property
+    def overdue(self) -> list[Item]:
+        """Every overdue occurrence, oldest first (sorting them is left to who needs it)."""
+        flat = [item for run in self.overdue_runs for item in run]
+        flat.sort(key=lambda item: (item.occurrence.due, item.activity.id))
+        return flat
+
+    @property
+    def overdue_count(self) -> int:
+        return sum(len(run) for run in self.overdue_runs)
 
     @property
     def items(self) -> list[Item]:
@@ -99,42 +112,47 @@ def build_agenda(
     zone = schedule.zone
     today = now.date()
     period_start = plan.meta.period.start
-    overdue: list[Item] = []
+    overdue_runs: list[list[Item]] = []
     due: list[Item] = []
     on_request: list[Activity] = []
     triggered: list[Activity] = []
+    by_activity: dict[str, dict[str, Completion]] = {}
+    for (activity_id, key), completion in state.items():
+        by_activity.setdefault(activity_id, {})[key] = completion
     for activity in plan.activities:
         if not filters.accepts(activity):
             continue
-        if not schedule.is_scheduled(activity):
+        if not activity.scheduled:
             (triggered if activity.frequency.kind == "triggered" else on_request).append(activity)
             continue
-        seen: set[str] = set()
+        done_here = by_activity.get(activity.id, {})
+        # The hot loop of a large plan: all-day windows are compared by date, without time zones.
         if period_start <= today:
-            for occ in schedule.occurrences(activity, period_start, today):
-                if occ.due < period_start or occ.deadline(zone) > now:
-                    continue
-                done = state.get((activity.id, occ.key))
-                if done is None:
-                    late = (today - occ.due).days
-                    overdue.append(Item(occ, activity, "overdue", late))
-                seen.add(occ.key)
+            run = [
+                Item(occ, activity, "overdue", (today - occ.due).days)
+                for occ in schedule.occurrences(activity, period_start, today)
+                if occ.due >= period_start
+                and occ.key not in done_here
+                and (occ.due < today if occ.at is None else occ.at <= now)
+            ]
+            if run:
+                overdue_runs.append(run)
         if overdue_only:
             continue
         for occ in schedule.occurrences(activity, window.start, window.end):
-            if occ.key in seen:
-                continue
-            done = state.get((activity.id, occ.key))
+            closed = occ.due < today if occ.at is None else occ.at <= now
+            if closed and occ.due >= period_start and occ.key not in done_here:
+                continue  # listed with the overdue ones above
+            done = done_here.get(occ.key)
             if done is not None:
                 if include_done:
                     late = max(0, (done.at.astimezone(zone).date() - occ.due).days)
                     due.append(Item(occ, activity, done.status if done.status == "skipped" else "done", late, done))
                 continue
-            if occ.deadline(zone) <= now:
+            if closed:
                 # closed before the plan period began: not counted as overdue, still shown
                 due.append(Item(occ, activity, "overdue", (today - occ.due).days))
             else:
                 due.append(Item(occ, activity, "open" if occ.opens <= today else "upcoming"))
-    overdue.sort(key=lambda item: (item.occurrence.due, item.activity.id))
     due.sort(key=lambda item: (item.occurrence.due, item.occurrence.opens, item.activity.id))
-    return Agenda(now, window, overdue, due, on_request, triggered)
+    return Agenda(now, window, overdue_runs, due, on_request, triggered)

@@ -6,6 +6,7 @@ Rules live in the domain modules; a command here parses, calls them and renders 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import sys
 from dataclasses import dataclass
@@ -165,7 +166,12 @@ def cache_dir() -> Path | None:
 
 
 def open_plan(plan: Path | None) -> LoadedPlan:
-    return load_plan(plan if plan is not None else bundled_plan_path(), cache_dir())
+    loaded = load_plan(plan if plan is not None else bundled_plan_path(), cache_dir())
+    # The plan lives as long as the process: keep the cyclic GC from walking it again and
+    # again while a large agenda is built (as mypy does for its own long-lived objects).
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+    return loaded
 
 
 def session(plan: Path | None, log: Path | None, now: str | None, *, period_warning: bool = True) -> Session:
@@ -186,8 +192,11 @@ def stdout() -> Console:
     return Console(highlight=False, emoji=False)
 
 
-def print_json(text: str) -> None:
-    sys.stdout.write(text + "\n")
+def print_json(value: Any) -> None:
+    """One JSON document on stdout: indented on a terminal, compact in a pipe."""
+    from commsplan.render.jsonout import dumps
+
+    sys.stdout.write(dumps(value, pretty=sys.stdout.isatty()) + "\n")
 
 
 # --- top level ------------------------------------------------------------------------------

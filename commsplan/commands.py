@@ -67,36 +67,32 @@ def validate(
     interpreted = [a for a in p.activities if a.frequency.interpretation is not None]
     rows = sum(len(s.rows) for s in p.source.sections) if p.source else 0
     if json:
-        from commsplan.render import jsonout
-
         print_json(
-            jsonout.dumps(
-                {
-                    "valid": True,
-                    "path": str(loaded.path),
-                    "sha256": loaded.digest,
-                    "title": p.meta.title,
-                    "counts": {
-                        "roles": len(p.roles),
-                        "audiences": len(p.audiences),
-                        "channels": len(p.channels),
-                        "activities": len(p.activities),
-                        "source_rows": rows,
-                        "frequencies": dict(sorted(kinds.items())),
-                        "interpreted": len(interpreted),
-                    },
-                    "interpretations": [
-                        {
-                            "activity": a.id,
-                            "as_written": a.frequency.as_written,
-                            "interpretation": a.frequency.interpretation,
-                            "notes": list(a.notes),
-                        }
-                        for a in (interpreted if explain else [])
-                    ],
-                    "warnings": list(loaded.warnings),
-                }
-            )
+            {
+                "valid": True,
+                "path": str(loaded.path),
+                "sha256": loaded.digest,
+                "title": p.meta.title,
+                "counts": {
+                    "roles": len(p.roles),
+                    "audiences": len(p.audiences),
+                    "channels": len(p.channels),
+                    "activities": len(p.activities),
+                    "source_rows": rows,
+                    "frequencies": dict(sorted(kinds.items())),
+                    "interpreted": len(interpreted),
+                },
+                "interpretations": [
+                    {
+                        "activity": a.id,
+                        "as_written": a.frequency.as_written,
+                        "interpretation": a.frequency.interpretation,
+                        "notes": list(a.notes),
+                    }
+                    for a in (interpreted if explain else [])
+                ],
+                "warnings": list(loaded.warnings),
+            }
         )
         return
     out = stdout()
@@ -158,7 +154,7 @@ def who(
     if json:
         from commsplan.render import jsonout
 
-        print_json(jsonout.dumps([jsonout.activity_dict(p, a) for a in chosen]))
+        print_json([jsonout.activity_dict(p, a) for a in chosen])
         return
     parts = []
     if filters.audience:
@@ -192,7 +188,7 @@ def list_(
     if json:
         from commsplan.render import jsonout
 
-        print_json(jsonout.dumps([jsonout.activity_dict(p, a) for a in chosen]))
+        print_json([jsonout.activity_dict(p, a) for a in chosen])
         return
     text.print_list(stdout(), p, chosen)
 
@@ -218,7 +214,7 @@ def show(
         data = jsonout.activity_dict(p, chosen)
         row = p.source_row(chosen.row)
         data["source"] = row.model_dump(mode="json") if row else None
-        print_json(jsonout.dumps(data))
+        print_json(data)
         return
     text.print_trimmed(stdout(), text.activity_card(p, chosen, full=True))
 
@@ -299,6 +295,6 @@ def due(
     if json:
         from commsplan.render import jsonout
 
-        print_json(jsonout.dumps([jsonout.item_dict(p, item) for item in agenda.items]))
+        print_json([jsonout.item_dict(p, item) for item in agenda.items])
         return
     text.print_due(stdout(), sess.loaded, agenda, overdue_only=overdue)

@@ -19,7 +19,7 @@ import yaml
 # Only the loaders' parser half is used (check_event / get_event); nothing is constructed.
 _Parser = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
-MAX_BYTES = 2 * 1024 * 1024
+MAX_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 32
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from itertools import groupby
 from typing import TYPE_CHECKING
 
 from rich.console import Console, Group, RenderableType
@@ -136,70 +135,137 @@ def print_list(console: Console, plan: Plan, activities: Sequence[Activity]) -> 
 # --- due --------------------------------------------------------------------------------------
 
 
+Segs = list[tuple[str, str]]  # (text, rich style) pieces of one line
+
+
+class Lines:
+    """Output built as pre-wrapped lines of (text, style) pieces: cheap for a plan of 10,000
+    activities, where rich's layout costs seconds. Written through rich on a terminal (for
+    the styles), as plain text otherwise."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.width = max(40, console.width)
+        self.lines: list[Segs] = []
+
+    def add(self, text: str = "", style: str = "") -> None:
+        self.lines.append([(text, style)])
+
+    def add_segs(self, segs: Segs) -> None:
+        self.lines.append(segs)
+
+    def wrapped(self, text: str, indent: int, style: str = "", first: Segs | None = None) -> None:
+        """``text`` wrapped at the console width with a hanging indent; ``first`` (already
+        laid out to ``indent`` columns) starts the first line."""
+        pad = " " * indent
+        for n, chunk in enumerate(wrap(text, self.width - indent)):
+            start = first if n == 0 and first is not None else [(pad, "")]
+            self.lines.append([*start, (chunk, style)])
+
+    def emit(self) -> None:
+        if self.console.is_terminal:
+            text = Text()
+            for segs in self.lines:
+                for piece, style in segs:
+                    text.append(piece, style=style or None)
+                text.append("\n")
+            self.console.print(text, end="", soft_wrap=True, overflow="ignore", crop=False)
+        else:
+            self.console.file.write("".join("".join(p for p, _ in segs) + "\n" for segs in self.lines))
+        self.lines = []
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Greedy word wrap (textwrap's rules without its regex cost); long words are cut."""
+    if len(text) <= width:
+        return [text]
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        while len(word) > width:
+            if current:
+                lines.append(current)
+                current = ""
+            lines.append(word[:width])
+            word = word[width:]
+        if not current:
+            current = word
+        elif len(current) + 1 + len(word) <= width:
+            current += " " + word
+        else:
+            lines.append(current)
+            current = word
+    if current or not lines:
+        lines.append(current)
+    return lines
+
+
 def print_due(console: Console, loaded: LoadedPlan, agenda: Agenda, *, overdue_only: bool = False) -> None:
     plan = loaded.plan
     window = agenda.window
+    out = Lines(console)
     span = day(window.start) if window.start == window.end else f"{day(window.start)} to {day(window.end)}"
-    heading = (
-        f"Overdue since the plan began ({day(plan.meta.period.start)})"
-        if overdue_only
-        else f"Due {window.label}: {span}"
-    )
-    console.print(Text(heading, style="bold"))
-    console.print(Text(f"{plan.meta.unit} · now {moment(agenda.now)}", style="dim"))
-    console.print()
-    if agenda.overdue:
-        count = len(agenda.overdue)
-        console.print(Text(f"OVERDUE ({count})", style="bold red"))
-        _print_items(console, plan, agenda.overdue, agenda.now.year)
-        console.print()
-    elif not overdue_only:
-        console.print(Text("Nothing overdue.", style="green"))
-        console.print()
-    else:
-        console.print(Text("Nothing overdue.", style="green"))
     if overdue_only:
-        return
-    due_now = [i for i in agenda.due if i.occurrence.due <= window.end]
-    later = [i for i in agenda.due if i.occurrence.due > window.end]
-    if due_now:
-        console.print(Text(f"DUE {window.label.upper()} ({len(due_now)})", style="bold"))
-        _print_items(console, plan, due_now, agenda.now.year)
+        heading = f"Overdue since the plan began ({day(plan.meta.period.start)})"
     else:
-        console.print(Text(f"Nothing else due {window.label}.", style="green"))
-    if later:
-        console.print()
-        console.print(Text(f"OPEN {window.label.upper()}, DUE LATER ({len(later)})", style="bold"))
-        _print_items(console, plan, later, agenda.now.year)
-    if agenda.on_request:
-        console.print()
-        console.print(Text(f"ON REQUEST, no schedule ({len(agenda.on_request)})", style="bold"))
-        grid = Table.grid(padding=(0, 2))
-        grid.add_column(no_wrap=True, style="cyan")
-        grid.add_column()
-        for activity in agenda.on_request:
-            line = Text(f"{activity.what.text}; to {display_name(plan.audience(activity.audience).name)}")
-            line.append(f' ("{activity.frequency.as_written}")', style="dim")
-            grid.add_row(activity.id, line)
-        print_trimmed(console, Padding(grid, (0, 0, 0, len(INDENT))))
-    if agenda.triggered:
-        console.print()
-        ids = ", ".join(a.id for a in agenda.triggered)
-        line = Text(f"On an incident or enquiry ({len(agenda.triggered)}; see 'commsplan who'): {ids}", style="dim")
-        print_trimmed(console, line)
+        heading = f"Due {window.label}: {span}"
+    out.add(heading, "bold")
+    out.add(f"{plan.meta.unit} · now {moment(agenda.now)}", "dim")
+    out.add()
+    year = agenda.now.year
+    if agenda.overdue_runs:
+        out.add(f"OVERDUE ({agenda.overdue_count})", "bold red")
+        _groups(out, plan, agenda.overdue_runs, year)
+    else:
+        out.add("Nothing overdue.", "green")
+    if not overdue_only:
+        due_now = [i for i in agenda.due if i.occurrence.due <= window.end]
+        later = [i for i in agenda.due if i.occurrence.due > window.end]
+        out.add()
+        if due_now:
+            out.add(f"DUE {window.label.upper()} ({len(due_now)})", "bold")
+            _items(out, plan, due_now, year)
+        else:
+            out.add(f"Nothing else due {window.label}.", "green")
+        if later:
+            out.add()
+            out.add(f"OPEN {window.label.upper()}, DUE LATER ({len(later)})", "bold")
+            _items(out, plan, later, year)
+        if agenda.on_request:
+            out.add()
+            out.add(f"ON REQUEST, no schedule ({len(agenda.on_request)})", "bold")
+            width = max(len(a.id) for a in agenda.on_request) + 4
+            for activity in agenda.on_request:
+                first = [(INDENT, ""), (activity.id, "cyan"), (" " * (width - len(INDENT) - len(activity.id)), "")]
+                audience = display_name(plan.audience(activity.audience).name)
+                out.wrapped(
+                    f'{activity.what.text}; to {audience} ("{activity.frequency.as_written}")', width, first=first
+                )
+        if agenda.triggered:
+            out.add()
+            ids = ", ".join(a.id for a in agenda.triggered)
+            out.wrapped(f"On an incident or enquiry ({len(agenda.triggered)}; see 'commsplan who'): {ids}", 0, "dim")
+    out.emit()
 
 
-def _print_items(console: Console, plan: Plan, items: Iterable[Item], this_year: int) -> None:
-    ordered = sorted(items, key=lambda i: (i.activity.id, i.status, i.occurrence.due))
+def _items(out: Lines, plan: Plan, items: Iterable[Item], this_year: int) -> None:
     # One entry per activity and status: a daily item is one line with its count, not seven.
-    groups = [list(group) for _, group in groupby(ordered, key=lambda i: (i.activity.id, i.status))]
-    groups.sort(key=lambda g: (g[0].occurrence.due, g[0].activity.id))
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(no_wrap=True, style="bold")
-    grid.add_column()
-    for group in groups:
-        grid.add_row(*_entry(plan, group, this_year))
-    print_trimmed(console, Padding(grid, (0, 0, 0, len(INDENT))))
+    groups: dict[tuple[str, str], list[Item]] = {}
+    for item in items:
+        groups.setdefault((item.activity.id, item.status), []).append(item)
+    _groups(out, plan, [sorted(g, key=lambda i: i.occurrence.due) for g in groups.values()], this_year)
+
+
+def _groups(out: Lines, plan: Plan, groups: list[list[Item]], this_year: int) -> None:
+    """Each group: one activity's occurrences with one status, oldest first."""
+    ordered = sorted(groups, key=lambda g: (g[0].occurrence.due, g[0].activity.id))
+    entries = [_entry(plan, group, this_year) for group in ordered]
+    width = max(len(when) for when, *_ in entries)
+    indent = len(INDENT) + width + 2
+    for when, head, what, who in entries:
+        out.add_segs([(f"{INDENT}{when:<{width}}  ", "bold"), *head])
+        out.wrapped(what, indent)
+        out.wrapped(who, indent, "dim")
 
 
 def print_trimmed(console: Console, renderable: RenderableType) -> None:
@@ -221,36 +287,34 @@ def display_name(name: str) -> str:
     return name.split(" (", 1)[0]
 
 
-def _entry(plan: Plan, group: list[Item], this_year: int) -> tuple[Text, Text]:
+def _entry(plan: Plan, group: list[Item], this_year: int) -> tuple[str, Segs, str, str]:
+    """(when, heading, what, to/from/by) of one activity's occurrences with one status."""
     first, last = group[0], group[-1]
     activity = first.activity
     status = first.status
-    text = Text()
-    text.append(activity.id, style="bold cyan")
+    head: Segs = [(activity.id, "bold cyan")]
     occ = first.occurrence
     when = short_day(occ.due, year=occ.due.year != this_year)
     if len(group) == 1:
         if occ.at is not None:
             when += occ.at.strftime(" %H:%M")
-        text.append(f" · {occ.key}")
+        head.append((f" · {occ.key}", ""))
         if status == "overdue":
-            text.append(f" · {_days(first.late_days)} late", style="red")
+            head.append((f" · {_days(first.late_days)} late", "red"))
         elif status == "upcoming":
-            text.append(f" · opens {short_day(occ.opens)}", style="dim")
+            head.append((f" · opens {short_day(occ.opens)}", "dim"))
         elif first.completion is not None:
             done = first.completion
             late = f", {_days(first.late_days)} late" if status == "done" and first.late_days else ""
-            text.append(f" · {status} {short_day(done.at.date())} by {safe(done.by)}{late}", style="green")
+            head.append((f" · {status} {short_day(done.at.date())} by {safe(done.by)}{late}", "green"))
     else:
         end = last.occurrence.due
         span = f"{short_day(occ.due, year=occ.due.year != this_year)} to {short_day(end, year=end.year != this_year)}"
         label = {"overdue": "overdue", "open": "open", "upcoming": "to come", "done": "done", "skipped": "skipped"}
-        text.append(f" · {len(group)} {label[status]}, {span}", style="red" if status == "overdue" else "")
-    text.append(f"\n{activity.what.text}")
+        head.append((f" · {len(group)} {label[status]}, {span}", "red" if status == "overdue" else ""))
     audience = display_name(plan.audience(activity.audience).name)
     sender = display_name(plan.role(activity.owner.role).name)
-    text.append(f"\nto {audience} · from {sender} · by {channels_text(plan, activity)}", style="dim")
-    return Text(when), text
+    return when, head, activity.what.text, f"to {audience} · from {sender} · by {channels_text(plan, activity)}"
 
 
 def _days(count: int) -> str:
