@@ -26,6 +26,7 @@ class Completion:
     record_id: str
     channel: str | None = None
     note: str | None = None
+    due: dt.date | None = None  # the occurrence's due day when it was recorded
 
 
 State = Mapping[tuple[str, str], Completion]

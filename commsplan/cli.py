@@ -230,3 +230,6 @@ def run() -> None:
 
 # Commands register themselves on `app` when their module is imported.
 from commsplan import commands as _commands  # noqa: E402, F401
+from commsplan import commands_digest as _commands_digest  # noqa: E402, F401
+from commsplan import commands_incident as _commands_incident  # noqa: E402, F401
+from commsplan import commands_log as _commands_log  # noqa: E402, F401

@@ -19,7 +19,6 @@ from commsplan.cli import (
     NowOpt,
     OwnerOpt,
     PlanOpt,
-    Session,
     app,
     open_plan,
     print_json,
@@ -33,7 +32,7 @@ from commsplan.model import Plan
 from commsplan.render import text
 
 if TYPE_CHECKING:
-    from commsplan.agenda import Completion, Window
+    from commsplan.agenda import Window
 
 
 def resolve_filters(plan: Plan, audience: str | None, owner: str | None, channel: str | None) -> Filters:
@@ -227,8 +226,17 @@ def choose_window(
 ) -> Window:
     from commsplan.agenda import Window
 
-    chosen = [name for name, on in (("--today", today), ("--week", week), ("--month", month),
-                                    ("--days", days is not None), ("--until", until is not None)) if on]  # fmt: skip
+    chosen = [
+        name
+        for name, on in (
+            ("--today", today),
+            ("--week", week),
+            ("--month", month),
+            ("--days", days is not None),
+            ("--until", until is not None),
+        )
+        if on
+    ]
     if len(chosen) > 1:
         raise UsageError(f"choose one window, not {' and '.join(chosen)}")
     if today:
@@ -242,10 +250,6 @@ def choose_window(
             raise UsageError(f"--until {until.date().isoformat()} is before now ({now.date().isoformat()})")
         return Window.until(now, until.date())
     return Window.week(now)
-
-
-def state_for(sess: Session) -> dict[tuple[str, str], Completion]:
-    return {}
 
 
 @app.command()
@@ -281,7 +285,9 @@ def due(
     window = choose_window(sess.now, today, week, month, days, until)
     filters = resolve_filters(p, audience, owner, channel)
     schedule = Schedule(p)
-    state = state_for(sess)
+    from commsplan.commands_log import read_history
+
+    state = read_history(sess).completions
     agenda = build_agenda(
         p,
         schedule,

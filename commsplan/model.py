@@ -260,9 +260,18 @@ Frequency = Annotated[
     Field(discriminator="kind"),
 ]
 FREQUENCY_KINDS = (
-    "daily", "weekly", "fortnightly", "monthly", "quarterly", "annual",
-    "rrule", "named_dates", "season", "triggered", "on_request",
-)  # fmt: skip
+    "daily",
+    "weekly",
+    "fortnightly",
+    "monthly",
+    "quarterly",
+    "annual",
+    "rrule",
+    "named_dates",
+    "season",
+    "triggered",
+    "on_request",
+)
 
 
 class Activity(Strict):

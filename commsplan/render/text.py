@@ -143,9 +143,9 @@ class Lines:
     activities, where rich's layout costs seconds. Written through rich on a terminal (for
     the styles), as plain text otherwise."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, width: int | None = None) -> None:
         self.console = console
-        self.width = max(40, console.width)
+        self.width = width or max(40, console.width)
         self.lines: list[Segs] = []
 
     def add(self, text: str = "", style: str = "") -> None:
@@ -158,7 +158,8 @@ class Lines:
         """``text`` wrapped at the console width with a hanging indent; ``first`` (already
         laid out to ``indent`` columns) starts the first line."""
         pad = " " * indent
-        for n, chunk in enumerate(wrap(text, self.width - indent)):
+        lead = len("".join(p for p, _ in first)) if first is not None else indent
+        for n, chunk in enumerate(wrap(text, self.width - max(indent, lead))):
             start = first if n == 0 and first is not None else [(pad, "")]
             self.lines.append([*start, (chunk, style)])
 
@@ -256,10 +257,15 @@ def _items(out: Lines, plan: Plan, items: Iterable[Item], this_year: int) -> Non
     _groups(out, plan, [sorted(g, key=lambda i: i.occurrence.due) for g in groups.values()], this_year)
 
 
-def _groups(out: Lines, plan: Plan, groups: list[list[Item]], this_year: int) -> None:
+def _groups(out: Lines, plan: Plan, groups: list[list[Item]], this_year: int, *, markdown: bool = False) -> None:
     """Each group: one activity's occurrences with one status, oldest first."""
     ordered = sorted(groups, key=lambda g: (g[0].occurrence.due, g[0].activity.id))
     entries = [_entry(plan, group, this_year) for group in ordered]
+    if markdown:
+        for when, head, what, who in entries:
+            heading = "".join(piece for piece, _ in head)
+            out.add(f"- **{when}** {heading}: {what} ({who})")
+        return
     width = max(len(when) for when, *_ in entries)
     indent = len(INDENT) + width + 2
     for when, head, what, who in entries:

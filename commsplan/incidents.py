@@ -1,0 +1,186 @@
+"""Incidents: who must be told, by which channel at this moment, and what has been done. Pure.
+
+Office hours come from the plan; evenings, weekends and England's bank holidays (from the
+`holidays` library) are out of office hours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from commsplan.errors import LookupFailed
+from commsplan.history import Incident
+from commsplan.model import WEEKDAYS, Activity, OfficeHours, Plan, Rule, Triggered
+
+LEVELS = ("critical", "major", "significant")
+Level = Literal["critical", "major", "significant"]
+
+
+@cache
+def _bank_holidays(region: str, year: int) -> frozenset[dt.date]:
+    import holidays  # 0.1 s to import: only incident commands need it
+
+    if region == "england":
+        return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))
+    return frozenset()
+
+
+def bank_holiday(day: dt.date, office: OfficeHours) -> bool:
+    return office.bank_holidays != "none" and day in _bank_holidays(office.bank_holidays, day.year)
+
+
+def in_office_hours(moment: dt.datetime, office: OfficeHours, zone: dt.tzinfo) -> bool:
+    local = moment.astimezone(zone)
+    if WEEKDAYS[local.weekday()] not in office.days or bank_holiday(local.date(), office):
+        return False
+    return office.start <= local.time().replace(tzinfo=None) < office.end
+
+
+@dataclass(frozen=True)
+class Step:
+    """One notification of an incident's checklist."""
+
+    id: str  # the activity or rule id: what `incident notify ID STEP` takes
+    number: int
+    audience: str  # audience id ("" for a rule)
+    owner: str  # role id
+    channels: tuple[str, ...]  # channel ids to use at this moment
+    what: str
+    status: Literal["pending", "done"]
+    done_at: dt.datetime | None = None
+    done_by: str | None = None
+    refer_to: str | None = None  # for a rule: the role to refer to (DMC)
+    rule: bool = False
+
+
+def trigger_for(level: str) -> str:
+    return f"{level}-incident"
+
+
+def checklist(plan: Plan, incident: Incident, moment: dt.datetime, zone: dt.tzinfo) -> tuple[bool, list[Step]]:
+    """(in office hours?, the steps) for an incident at ``moment``."""
+    office = in_office_hours(moment, plan.meta.office_hours, zone)
+    trigger = trigger_for(incident.level)
+    steps: list[Step] = []
+    for activity in plan.activities:
+        freq = activity.frequency
+        if not isinstance(freq, Triggered) or trigger not in freq.triggers:
+            continue
+        steps.append(_activity_step(activity, len(steps) + 1, office, incident))
+    for rule in plan.rules:
+        if rule.refer_to and trigger in rule.when:
+            steps.append(_rule_step(rule, len(steps) + 1, incident, plan))
+    return office, steps
+
+
+def _activity_step(activity: Activity, number: int, office: bool, incident: Incident) -> Step:
+    now_wanted = "office_hours" if office else "out_of_hours"
+    channels = tuple(dict.fromkeys(u.channel for u in activity.channels if u.when in ("any", now_wanted)))
+    if not channels:  # a plan that names channels only for the other half of the week
+        channels = tuple(dict.fromkeys(u.channel for u in activity.channels))
+    done = incident.notified.get(activity.id)
+    return Step(
+        id=activity.id,
+        number=number,
+        audience=activity.audience,
+        owner=activity.owner.role,
+        channels=channels,
+        what=activity.what.text,
+        status="done" if done else "pending",
+        done_at=done.at if done else None,
+        done_by=done.by if done else None,
+    )
+
+
+def _rule_step(rule: Rule, number: int, incident: Incident, plan: Plan) -> Step:
+    done = incident.notified.get(rule.id)
+    # The rule applies to media enquiries: whoever answers those (the comms team) refers them.
+    owners = [
+        a.owner.role
+        for a in plan.activities
+        if isinstance(a.frequency, Triggered) and set(rule.applies_to) & set(a.frequency.triggers)
+    ]
+    return Step(
+        id=rule.id,
+        number=number,
+        audience="",
+        owner=owners[0] if owners else "",
+        channels=(),
+        what=rule.text,
+        status="done" if done else "pending",
+        done_at=done.at if done else None,
+        done_by=done.by if done else None,
+        refer_to=rule.refer_to,
+        rule=True,
+    )
+
+
+def find_step(steps: Sequence[Step], query: str) -> Step:
+    """A step by its number, its id or a unique start of its id."""
+    if query.isdigit():
+        number = int(query)
+        for step in steps:
+            if step.number == number:
+                return step
+        raise LookupFailed(f"no step {number}; this checklist has steps 1 to {len(steps)}")
+    exact = [s for s in steps if s.id == query]
+    if exact:
+        return exact[0]
+    starts = [s for s in steps if s.id.startswith(query)]
+    if len(starts) == 1:
+        return starts[0]
+    ids = ", ".join(f"{s.number} {s.id}" for s in steps)
+    if starts:
+        raise LookupFailed(f"'{query}' is the start of several steps: {ids}")
+    raise LookupFailed(f"no step '{query}' in this checklist: {ids}")
+
+
+def find_incident(incidents: dict[str, Incident], query: str) -> Incident:
+    if query in incidents:
+        return incidents[query]
+    starts = [i for i in incidents if i.startswith(query)]
+    if len(starts) == 1:
+        return incidents[starts[0]]
+    if starts:
+        raise LookupFailed(f"'{query}' is the start of several incidents: {', '.join(starts)}")
+    known = ", ".join(sorted(incidents)) or "none yet"
+    raise LookupFailed(f"no incident '{query}' in the log (incidents: {known})")
+
+
+def new_incident_id(incidents: dict[str, Incident], moment: dt.datetime) -> str:
+    """A short id a person can type: the day and a count, e.g. 20201026-1."""
+    day = moment.strftime("%Y%m%d")
+    n = 1 + sum(1 for i in incidents if i.startswith(f"{day}-"))
+    return f"{day}-{n}"
+
+
+def pending_steps(
+    plan: Plan, incidents: dict[str, Incident], moment: dt.datetime, zone: dt.tzinfo
+) -> list[tuple[Incident, list[Step]]]:
+    """Open incidents with the steps still to do, oldest incident first."""
+    result = []
+    for incident in sorted(incidents.values(), key=lambda i: i.opened):
+        if not incident.is_open:
+            continue
+        _, steps = checklist(plan, incident, moment, zone)
+        todo = [s for s in steps if s.status == "pending"]
+        if todo:
+            result.append((incident, todo))
+    return result
+
+
+def since(opened: dt.datetime, moment: dt.datetime) -> str:
+    """'3 h 20 min', '2 days 4 h': how long an incident has been open."""
+    seconds = max(0, int((moment - opened).total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} day{'s' if days != 1 else ''} {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
