@@ -192,6 +192,11 @@ def stdout() -> Console:
     return Console(highlight=False, emoji=False)
 
 
+def say(text: str | Text) -> None:
+    """One line to stdout, never hard-wrapped (it may be grepped, or read in a mail)."""
+    stdout().print(text if isinstance(text, Text) else Text(text), soft_wrap=True)
+
+
 def print_json(value: Any) -> None:
     """One JSON document on stdout: indented on a terminal, compact in a pipe."""
     from commsplan.render.jsonout import dumps

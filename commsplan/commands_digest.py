@@ -6,20 +6,20 @@ import datetime as dt
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
 from commsplan.cli import JsonOpt, LogOpt, NowOpt, OwnerOpt, PlanOpt, app, print_json, resolve_now, session, stdout
 from commsplan.commands_log import log_path, read_history
-from commsplan.digest import Digest, build_digest
 from commsplan.errors import CommsplanError
 from commsplan.matching import find
-from commsplan.model import Plan
-from commsplan.render import jsonout
 from commsplan.render.text import Lines, _groups, display_name, moment, short_day
 from commsplan.safetext import visible
-from commsplan.schedule import Schedule
+
+if TYPE_CHECKING:
+    from commsplan.digest import Digest
+    from commsplan.model import Plan
 
 
 class Overdue(CommsplanError):
@@ -120,6 +120,7 @@ def _runs(items: list[Any]) -> list[list[Any]]:
 
 def digest_dict(plan: Plan, digest: Digest) -> dict[str, Any]:
     from commsplan.commands_incident import step_dict
+    from commsplan.render import jsonout
 
     return {
         "subject": digest.subject(),
@@ -173,6 +174,9 @@ def digest(
 
     The first line is a mail subject. Example: commsplan digest --owner "Comms Team" --days 7
     """
+    from commsplan.digest import build_digest
+    from commsplan.schedule import Schedule
+
     sess = session(plan, log, now)
     p = sess.plan
     owner_id = find(owner, p.roles, "role").id if owner else None

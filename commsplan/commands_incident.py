@@ -8,7 +8,19 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.text import Text
 
-from commsplan.cli import CommsplanGroup, JsonOpt, LogOpt, NowOpt, PlanOpt, Session, app, print_json, session, stdout
+from commsplan.cli import (
+    CommsplanGroup,
+    JsonOpt,
+    LogOpt,
+    NowOpt,
+    PlanOpt,
+    Session,
+    app,
+    print_json,
+    say,
+    session,
+    stdout,
+)
 from commsplan.commands_log import ByOpt, _append, login_name, read_history
 from commsplan.errors import LookupFailed
 from commsplan.safetext import visible
@@ -184,9 +196,8 @@ def list_(
     if json:
         print_json([incident_dict(sess.plan, i, s, o, sess.now) for i, s, o in rows])
         return
-    out = stdout()
     if not rows:
-        out.print(Text("No open incidents." if not all_ else "No incidents in the log."))
+        say(Text("No open incidents." if not all_ else "No incidents in the log."))
         return
     for incident, steps, _ in rows:
         pending = sum(1 for s in steps if s.status == "pending")
@@ -194,7 +205,7 @@ def list_(
         line = Text(f"{incident.id:<12} ", style="bold cyan")
         line.append(f"{incident.level:<11} {state:<18} {pending} of {len(steps)} pending  ")
         line.append(visible(incident.title))
-        out.print(line)
+        say(line)
 
 
 @incident_app.command("show")
@@ -229,7 +240,7 @@ def show(
             what = f"{event.step}{channel}" + (f" · {event.text}" if event.text else "")
         line.append(visible(what))
         line.append(f" ({visible(event.by)})", style="dim")
-        out.print(line)
+        say(line)
 
 
 @incident_app.command("note")
@@ -252,7 +263,7 @@ def note(
     if not text.strip():
         raise LookupFailed("the note is empty")
     record = _append(sess, INCIDENT_NOTE, {"incident": found.id, "text": text, "by": by or login_name()})
-    stdout().print(Text(f"Noted on {found.id} at {sess.now:%H:%M}. Record {record.id}."))
+    say(Text(f"Noted on {found.id} at {sess.now:%H:%M}. Record {record.id}."))
 
 
 @incident_app.command("notify")
@@ -294,7 +305,7 @@ def notify(
         data["note"] = note_
     record = _append(sess, INCIDENT_NOTIFY, data)
     left = sum(1 for s in steps if s.status == "pending") - 1
-    stdout().print(Text(f"Step {chosen.number} ({chosen.id}) done. {left} pending. Record {record.id}."))
+    say(Text(f"Step {chosen.number} ({chosen.id}) done. {left} pending. Record {record.id}."))
 
 
 @incident_app.command("close")
@@ -324,4 +335,4 @@ def close(
     record = _append(sess, INCIDENT_CLOSE, data)
     pending = [s.id for s in steps if s.status == "pending"]
     tail = f" {len(pending)} step(s) were never marked done: {', '.join(pending)}." if pending else ""
-    stdout().print(Text(f"Closed {found.id}.{tail} Record {record.id}."))
+    say(Text(f"Closed {found.id}.{tail} Record {record.id}."))

@@ -20,8 +20,8 @@ from commsplan.cli import (
     app,
     cache_dir,
     print_json,
+    say,
     session,
-    stdout,
     warn,
 )
 from commsplan.errors import LogError, LookupFailed
@@ -150,7 +150,10 @@ def _complete(
             names = ", ".join(dict.fromkeys(p.channel(u.channel).name for u in chosen.channels))
             raise LookupFailed(f"'{chosen.id}' is not sent by {found.name}; the plan says: {names}")
         extra["channel"] = found.id
-    history = read_history(sess)
+    try:
+        history = read_history(sess)
+    except LogError as exc:
+        raise LogError(f"completion NOT recorded: {exc.message}") from None
     target = choose_occurrence(p, Schedule(p), chosen, history.completions, sess.now, occurrence)
     key = target.occurrence.key
     existing = history.completions.get((chosen.id, key))
@@ -171,7 +174,7 @@ def _complete(
     if target.late_days and kind == DONE:
         line.append(f", {target.late_days} day{'s' if target.late_days != 1 else ''} late", style="red")
     line.append(f", by {visible(str(record.data['by']))}. Record {record.id}.")
-    stdout().print(line)
+    say(line)
 
 
 @app.command()
@@ -259,7 +262,7 @@ def undo(
         print_json(_record_dict(record))
         return
     data = target.data
-    stdout().print(
+    say(
         Text(
             f"Retracted {target.type} of {data.get('activity')} {data.get('occurrence')} "
             f"(record {target_id}, line {target.line}). Record {record.id}."
@@ -308,9 +311,9 @@ def log_(
                 }
             )
         elif breaks:
-            stdout().print(Text(f"{book.path}: {breaks[0].message}"))
+            say(Text(f"{book.path}: {breaks[0].message}"))
         else:
-            stdout().print(Text(f"{book.path}: {len(checked.records)} records, hash chain intact"))
+            say(Text(f"{book.path}: {len(checked.records)} records, hash chain intact"))
         if breaks:
             raise LogError(f"{book.path}: the hash chain is broken at line {breaks[0].line}")
         return
@@ -329,9 +332,8 @@ def log_(
     if json:
         print_json([{**_record_dict(r), "retracted": r.id in retracted} for r in records])
         return
-    out = stdout()
     if not records:
-        out.print(Text(f"No records{' match' if activity or since else ''} in {book.path}."))
+        say(Text(f"No records{' match' if activity or since else ''} in {book.path}."))
         return
     for r in records:
         line = Text(f"{r.ts.strftime('%Y-%m-%d %H:%M')}  ")
@@ -347,7 +349,7 @@ def log_(
         if r.id in retracted:
             line.append(" (retracted)", style="yellow")
         line.append(f"  [{r.id}]", style="dim")
-        out.print(line)
+        say(line)
 
 
 @app.command()
@@ -383,10 +385,9 @@ def info(
     if json:
         print_json({**data, "warning": fs})
         return
-    out = stdout()
     for key, value in data.items():
         if key == "log_problems":
             value = "; ".join(value) or "none"
-        out.print(Text(f"{key.replace('_', ' '):<13} {value}"))
+        say(Text(f"{key.replace('_', ' '):<13} {value}"))
     if fs:
         warn(fs)

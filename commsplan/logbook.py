@@ -42,7 +42,7 @@ _NETWORK_FS = frozenset({"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "fuse.ssh
 
 @dataclass(frozen=True)
 class LogRecord:
-    line: int  # 1-based line number in the file (0 before it is written)
+    line: int  # 1-based line number in the file (0: not known, as for a record just appended)
     id: str
     ts: dt.datetime
     type: str
@@ -300,8 +300,9 @@ class FileLog:
     def _tail(self, fd: int, size: int) -> tuple[str, int, int]:
         """(hash of the last complete line, the new record's line number, the size to append at).
 
-        Reads the file's end only (to the newline before the last line), except to count
-        lines, which reads the whole file in chunks without decoding it.
+        Reads the file's end only, back to the newline before the last line: appending to a
+        log of a million records costs what appending to an empty one does. The line number
+        is not known without reading everything, so it is 0 (unknown) unless the log is empty.
         """
         if size == 0:
             return "", 1, 0
@@ -323,18 +324,7 @@ class FileLog:
                 break
             pos = lo
         last = os.pread(fd, end - 1 - start, start)
-        return hashlib.sha256(last).hexdigest(), self._count_lines(fd, end) + 1, end
-
-    @staticmethod
-    def _count_lines(fd: int, end: int) -> int:
-        count, offset = 0, 0
-        while offset < end:
-            chunk = os.pread(fd, min(1 << 20, end - offset), offset)
-            if not chunk:
-                break
-            count += chunk.count(b"\n")
-            offset += len(chunk)
-        return count
+        return hashlib.sha256(last).hexdigest(), 0, end
 
     def _move_torn_tail(self, fd: int, size: int) -> int:
         """Move the bytes after the last newline to a side file and cut them off; return the new size."""

@@ -76,7 +76,11 @@ def find_activity(query: str, ids: Sequence[str]) -> str:
         raise LookupFailed(f"'{query}' is the start of {len(prefixed)} activities: {', '.join(prefixed)}")
     import difflib
 
-    close = difflib.get_close_matches(query, list(ids), n=3, cutoff=0.8)
+    # compare with whole ids and with their starts, since a start of an id is accepted too
+    candidates = {i: i for i in ids} | {i[: len(query)]: i for i in ids if len(i) > len(query)}
+    close = list(
+        dict.fromkeys(candidates[c] for c in difflib.get_close_matches(query, list(candidates), n=3, cutoff=0.8))
+    )
     hint = " (did you mean " + " or ".join(f"'{c}'" for c in close) + "?)" if close else ""
     raise LookupFailed(f"no activity '{query}'{hint}; 'commsplan list' shows them all")
 

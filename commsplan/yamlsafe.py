@@ -11,6 +11,7 @@ The event parser is libyaml's where it is installed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ _Parser = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 MAX_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 32
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 Loc = tuple[str | int, ...]
 
@@ -134,6 +136,10 @@ def _node(event: Any, events: Any, loc: Loc, depth: int, doc: Document, problems
         plain = event.style is None and event.implicit[0]
         if plain and event.value in _NULLS:
             return None
+        bad = _CONTROL.search(event.value)
+        if bad:
+            # a "\e[2J" in a double-quoted string would otherwise reach every reader's terminal
+            problems.append(YamlProblem(position, f"control character U+{ord(bad.group()):04X} in text is not allowed"))
         return event.value
     if isinstance(event, yaml.SequenceStartEvent):
         items: list[Any] = []

@@ -28,8 +28,15 @@ class Cli:
         self.cache = cache
 
     def __call__(self, *args: str, env: dict[str, str] | None = None, input: str | None = None):
-        base = {"COLUMNS": "80", "NO_COLOR": "1", "TERM": "dumb", "COMMSPLAN_LOG": str(self.log),
-                "COMMSPLAN_PLAN": "", "COMMSPLAN_NOW": "", "COMMSPLAN_CACHE_DIR": str(self.cache)}  # fmt: skip
+        base = {
+            "COLUMNS": "80",
+            "NO_COLOR": "1",
+            "TERM": "dumb",
+            "COMMSPLAN_LOG": str(self.log),
+            "COMMSPLAN_PLAN": "",
+            "COMMSPLAN_NOW": "",
+            "COMMSPLAN_CACHE_DIR": str(self.cache),
+        }
         base.update(env or {})
         # empty means unset for the options' env fallbacks
         clean = {k: (v if v != "" else None) for k, v in base.items()}

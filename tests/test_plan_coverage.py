@@ -56,8 +56,12 @@ def test_every_line_of_the_source_is_accounted_for(plan, source_lines):
     [
         ("snb", "snb", "snt-inspectors", {"meeting", "email", "telephone"}),
         ("ward-panels", "ward-panels", "ward-staff", {"meeting", "street-briefing", "social-media", "leaflet"}),
-        ("local-authorities", "local-authorities", "partnership-prevention",
-         {"meeting", "direct-contact", "personal-briefing", "newsletter", "website", "social-media"}),
+        (
+            "local-authorities",
+            "local-authorities",
+            "partnership-prevention",
+            {"meeting", "direct-contact", "personal-briefing", "newsletter", "website", "social-media"},
+        ),
         ("local-partners", "local-partners", "slt", {"email", "telephone"}),
         ("cp-advice", "cp-public", "comms-team", {"social-media", "newsletter", "press", "radio"}),
         ("iag", "iag", "partnership-prevention", {"personal-briefing"}),
@@ -66,7 +70,7 @@ def test_every_line_of_the_source_is_accounted_for(plan, source_lines):
         ("local-media", "local-media", "comms-team", {"comms-team"}),
         ("faith", "faith", "faith-officers", {"personal-briefing", "forum"}),
     ],
-)  # fmt: skip
+)
 def test_each_source_row_has_its_audience_sender_and_channels(plan, row, audience, owner, channels):
     activities = [a for a in plan.activities if a.row == row]
     assert activities

@@ -246,3 +246,8 @@ def test_an_unwritable_cache_folder_is_not_an_error(tmp_path):
     plan = tmp_path / "plan.yaml"
     plan.write_text(MINIMAL)
     assert load_plan(plan, Path("/dev/null/cache")).plan.activities[0].id == "panel-meeting"
+
+
+def test_control_characters_in_plan_text_are_refused():
+    text = MINIMAL.replace("    why: Trust", '    why: "Trust\\e[2J"')
+    assert one_problem(text) == "plan.yaml:33:10: control character U+001B in text is not allowed"

@@ -1,0 +1,197 @@
+"""done, skip, undo, log, info: what a user records and sees."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from commsplan.history import fold
+from commsplan.logbook import FileLog
+
+NOW = "2020-10-26T10:00"
+
+
+def test_done_picks_the_open_occurrence_and_leaves_the_due_list(cli):
+    result = cli("done", "snb-quarterly", "--now", NOW, "--by", "Sgt Jones", "--note", "Minutes on the SNB site")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(
+        "Done: snb-quarterly-meeting 2020-Q4 (due Thu 31 Dec 2020), by Sgt Jones. Record r-"
+    )
+    due = json.loads(cli("due", "--json", "--now", NOW, "-a", "SNB").stdout)
+    assert [(i["occurrence"], i["status"]) for i in due] == [("2020-Q2", "overdue"), ("2020-Q3", "overdue")]
+    with_done = json.loads(cli("due", "--json", "--all", "--now", NOW, "-a", "SNB").stdout)
+    done = [i for i in with_done if i["status"] == "done"]
+    assert done[0]["occurrence"] == "2020-Q4"
+    assert done[0]["completed"]["by"] == "Sgt Jones" and done[0]["completed"]["late"] is False
+
+
+def test_without_an_open_one_done_takes_the_oldest_overdue_and_says_it_is_late(cli):
+    cli("done", "snb-quarterly-meeting", "--now", NOW)
+    result = cli("done", "snb-quarterly-meeting", "--now", NOW)
+    assert "2020-Q2 (due Tue 30 Jun 2020), 118 days late" in result.stdout
+    human = cli("due", "--all", "--overdue", "--now", NOW, "-a", "SNB").stdout
+    assert "snb-quarterly-meeting · 2020-Q3 · 26 days late" in human
+
+
+def test_done_twice_for_one_occurrence_is_refused(cli):
+    cli("done", "iag", "--occurrence", "2020-Q3", "--now", NOW)
+    again = cli("done", "iag", "--occurrence", "2020-Q3", "--now", NOW)
+    assert again.exit_code == 1
+    assert "iag-quarterly-briefing 2020-Q3 is already done (2020-10-26 by" in again.stderr
+    assert len(FileLog(cli.log).read().records) == 1
+
+
+def test_unknown_or_ambiguous_activity_writes_nothing(cli):
+    unknown = cli("done", "snb-quartely", "--now", NOW)
+    assert unknown.exit_code == 1
+    assert "no activity 'snb-quartely' (did you mean 'snb-quarterly-meeting'?)" in unknown.stderr
+    ambiguous = cli("done", "cp-", "--now", NOW)
+    assert ambiguous.exit_code == 1
+    assert "'cp-' is the start of 8 activities" in ambiguous.stderr
+    bad_key = cli("done", "snb-quarterly", "--occurrence", "2020-Q5", "--now", NOW)
+    assert bad_key.exit_code == 1
+    assert "has no occurrence '2020-Q5'" in bad_key.stderr
+    assert not cli.log.exists()
+
+
+def test_channel_must_be_one_the_plan_names(cli):
+    wrong = cli("done", "snb-quarterly", "--channel", "leaflet", "--now", NOW)
+    assert wrong.exit_code == 1
+    assert "'snb-quarterly-meeting' is not sent by Leaflet drop; the plan says: Meeting" in wrong.stderr
+    ok = cli("done", "snb-quarterly", "--channel", "meetings", "--evidence", "minute 12/3", "--now", NOW, "--json")
+    record = json.loads(ok.stdout)
+    assert record["channel"] == "meeting" and record["evidence"] == "minute 12/3"
+
+
+def test_skip_counts_as_skipped_not_missed(cli):
+    result = cli(
+        "skip", "ward-panel-meeting", "--occurrence", "2020-Q2", "--reason", "Cancelled: lockdown", "--now", NOW
+    )
+    assert result.stdout.startswith("Skipped: ward-panel-meeting 2020-Q2")
+    overdue = json.loads(cli("due", "--json", "--overdue", "--now", NOW, "-a", "ward panel", "-c", "meeting").stdout)
+    assert [i["occurrence"] for i in overdue] == ["2020-Q3"]
+    assert cli("skip", "ward-panel-meeting", "--reason", " ", "--now", NOW).exit_code == 1
+
+
+def test_undo_appends_a_retraction_and_restores_the_item(cli):
+    cli("done", "cmg", "--occurrence", "2020-Q3", "--now", NOW)
+    cli("done", "cmg", "--occurrence", "2020-Q4", "--now", NOW)
+    before = cli.log.read_bytes()
+    result = cli("undo", "--now", "2020-10-26T11:00")
+    assert result.stdout.startswith("Retracted done of cmg-quarterly-briefing 2020-Q4 (record r-")
+    assert cli.log.read_bytes().startswith(before)  # appended, nothing rewritten
+    open_items = json.loads(cli("due", "--json", "--now", NOW, "-a", "CMG").stdout)
+    assert ("2020-Q4", "open") in [(i["occurrence"], i["status"]) for i in open_items]
+    second = cli("undo", "--now", "2020-10-26T11:01")
+    assert "2020-Q3" in second.stdout
+    assert (
+        cli("undo", "--now", "2020-10-26T11:02").stderr
+        == "commsplan: error: there is no completion to undo in this log\n"
+    )
+
+
+def test_log_lists_history_and_marks_retractions(cli):
+    cli("done", "faith-briefings", "--occurrence", "2020-Q3", "--now", NOW, "--by", "PC \x1b]0;pwned\x07 Smith")
+    cli("undo", "--now", NOW)
+    out = cli("log").stdout
+    assert "done     faith-briefings 2020-Q3 by PC \\x1b]0;pwned\\x07 Smith (retracted)" in out
+    assert "\x1b" not in out
+    records = json.loads(cli("log", "--json", "--activity", "faith").stdout)
+    assert [(r["type"], r["retracted"]) for r in records] == [("done", True)]
+    assert cli("log", "--since", "2020-10-27").stdout.startswith("No records match")
+
+
+def test_log_verify_names_the_broken_line(cli):
+    for key in ("2020-Q2", "2020-Q3", "2020-Q4"):
+        cli("done", "iag", "--occurrence", key, "--now", NOW)
+    assert cli("log", "--verify").stdout.endswith("3 records, hash chain intact\n")
+    cli.log.write_text(cli.log.read_text().replace("2020-Q3", "2020-Q1"))
+    result = cli("log", "--verify")
+    assert result.exit_code == 1
+    assert "line 3: hash chain broken" in result.stdout
+    assert result.stderr.endswith("the hash chain is broken at line 3\n")
+
+
+def test_damaged_log_still_counts_the_rest(cli):
+    cli("done", "iag", "--occurrence", "2020-Q2", "--now", NOW)
+    cli("done", "iag", "--occurrence", "2020-Q3", "--now", NOW)
+    with open(cli.log, "ab") as handle:
+        handle.write(b'{"v":1,"id":"r-x"')
+    result = cli("due", "--json", "--overdue", "--now", NOW, "-a", "IAG")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == []
+    assert "commsplan: warning: log line 3: incomplete last line (an interrupted write; skipped)" in result.stderr
+
+
+def test_records_for_activities_the_plan_no_longer_has_are_kept_and_reported(cli):
+    FileLog(cli.log).append(
+        "done",
+        __import__("datetime").datetime(2020, 10, 1, tzinfo=__import__("datetime").UTC),
+        {"activity": "old-activity", "occurrence": "2020-Q3", "by": "x"},
+        "oldplan",
+    )
+    result = cli("due", "--today", "--now", NOW)
+    assert result.exit_code == 0
+    assert "the log has 1 record(s) for activities this plan does not have (old-activity); kept" in result.stderr
+
+
+def test_unreadable_log_is_a_data_error(cli, tmp_path):
+    folder = tmp_path / "folder.jsonl"
+    folder.mkdir()
+    result = cli("due", "--now", NOW, "--log", str(folder))
+    assert result.exit_code == 1
+    assert result.stderr == f"commsplan: error: {folder}: is a folder, not a log file\n"
+    write = cli("done", "iag", "--now", NOW, "--log", str(folder))
+    assert write.exit_code == 1
+    assert "completion NOT recorded" in write.stderr
+
+
+def test_info(cli):
+    cli("done", "iag", "--now", NOW)
+    out = cli("info", "--now", NOW).stdout
+    assert f"log           {cli.log}\n" in out
+    assert "log records   1\n" in out
+    data = json.loads(cli("info", "--json", "--now", NOW).stdout)
+    assert data["log_records"] == 1 and data["plan_title"].startswith("EAST AREA")
+
+
+def test_unscheduled_activities_are_recorded_against_the_day(cli):
+    result = cli("done", "ward-leaflet", "--now", NOW, "--note", "Burglary leaflets, Elm Park")
+    assert result.stdout.startswith("Done: ward-leaflet-drops 2020-10-26")
+
+
+steps = st.lists(st.sampled_from(["done-q2", "done-q3", "done-q4", "undo"]), max_size=10)
+
+
+@settings(max_examples=30)
+@given(sequence=steps)
+def test_any_sequence_of_done_and_undo_round_trips(tmp_path_factory, sequence):
+    """The state rebuilt from the file equals the state the same steps give in memory."""
+    import datetime as dt
+
+    log = FileLog(tmp_path_factory.mktemp("seq") / "log.jsonl")
+    expected: dict[str, str] = {}  # occurrence -> record id in force
+    stack: list[tuple[str, str]] = []
+    for n, step in enumerate(sequence):
+        ts = dt.datetime(2020, 10, 26, 10, n, tzinfo=dt.UTC)
+        if step == "undo":
+            live = [(k, r) for k, r in stack if expected.get(k) == r]
+            if not live:
+                continue
+            key, record_id = live[-1]
+            log.append("retract", ts, {"target": record_id}, "p")
+            stack.remove((key, record_id))
+            earlier = [r for k, r in stack if k == key]
+            if earlier:
+                expected[key] = earlier[-1]
+            else:
+                expected.pop(key)
+        else:
+            key = "2020-" + step[-2:].upper()
+            record = log.append("done", ts, {"activity": "a", "occurrence": key, "by": "x"}, "p")
+            stack.append((key, record.id))
+            expected[key] = record.id
+    state = fold(log.read().records)
+    assert {k: c.record_id for (_, k), c in state.completions.items()} == expected
