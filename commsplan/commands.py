@@ -278,6 +278,8 @@ def due(
     Overdue items (since the plan period began) come first. Example: commsplan due --week
     """
     from commsplan.agenda import build_agenda
+    from commsplan.commands_log import read_history
+    from commsplan.incidents import pending_steps
     from commsplan.schedule import Schedule
 
     sess = session(plan, log, now)
@@ -285,22 +287,20 @@ def due(
     window = choose_window(sess.now, today, week, month, days, until)
     filters = resolve_filters(p, audience, owner, channel)
     schedule = Schedule(p)
-    from commsplan.commands_log import read_history
-
-    state = read_history(sess).completions
+    history = read_history(sess)
     agenda = build_agenda(
-        p,
-        schedule,
-        state,
-        sess.now,
-        window,
-        filters,
-        include_done=all_,
-        overdue_only=overdue,
+        p, schedule, history.completions, sess.now, window, filters, include_done=all_, overdue_only=overdue
     )
+    # Open incidents with notifications still to make head the list.
+    incidents = [
+        (incident, [s for s in steps if s.rule or filters.accepts(p.activity(s.id))])
+        for incident, steps in pending_steps(p, history.incidents, sess.now, schedule.zone)
+    ]
+    incidents = [(incident, steps) for incident, steps in incidents if steps]
     if json:
         from commsplan.render import jsonout
 
-        print_json([jsonout.item_dict(p, item) for item in agenda.items])
+        steps = [jsonout.step_item_dict(p, incident, step) for incident, pending in incidents for step in pending]
+        print_json(steps + [jsonout.item_dict(p, item) for item in agenda.items])
         return
-    text.print_due(stdout(), sess.loaded, agenda, overdue_only=overdue)
+    text.print_due(stdout(), sess.loaded, agenda, overdue_only=overdue, incidents=incidents)

@@ -14,8 +14,7 @@ from commsplan.cli import JsonOpt, LogOpt, NowOpt, OwnerOpt, PlanOpt, app, print
 from commsplan.commands_log import log_path, read_history
 from commsplan.errors import CommsplanError
 from commsplan.matching import find
-from commsplan.render.text import Lines, _groups, display_name, moment, short_day
-from commsplan.safetext import visible
+from commsplan.render.text import Lines, _groups, moment, print_incident_steps, short_day
 
 if TYPE_CHECKING:
     from commsplan.digest import Digest
@@ -61,26 +60,7 @@ def render_text(plan: Plan, digest: Digest, markdown: bool) -> None:
     )
     if digest.incidents:
         out.add()
-        out.add(f"{h}OPEN INCIDENTS: {digest.pending_notifications} NOTIFICATIONS PENDING", "bold red")
-        from commsplan.incidents import since
-
-        for incident, steps in digest.incidents:
-            out.wrapped(
-                f"{incident.id} {incident.level}, open {since(incident.opened, digest.now)}: {visible(incident.title)}",
-                4,
-                "bold",
-                first=[("- " if markdown else "  ", "")],
-            )
-            for step in steps:
-                if step.rule:
-                    text = f"{step.what}"
-                else:
-                    channels = " or ".join(plan.channel(c).name for c in step.channels)
-                    text = (
-                        f"{display_name(plan.role(step.owner).name)} -> "
-                        f"{display_name(plan.audience(step.audience).name)} by {channels}"
-                    )
-                out.wrapped(f"[ ] {step.number}. {text}", 11, first=[("    - " if markdown else "    ", "")])
+        print_incident_steps(out, plan, digest.incidents, digest.now, markdown=markdown)
     sections = [
         (f"OVERDUE ({digest.overdue_count})", digest.overdue, "bold red"),
         (f"DUE TODAY ({len(digest.today)})", _runs(digest.today), "bold"),

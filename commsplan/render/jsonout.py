@@ -9,6 +9,8 @@ from commsplan.model import Activity, Plan
 
 if TYPE_CHECKING:
     from commsplan.agenda import Item
+    from commsplan.history import Incident
+    from commsplan.incidents import Step
 
 
 def dumps(value: Any, *, pretty: bool = True) -> str:
@@ -85,3 +87,23 @@ def item_dict(plan: Plan, item: Item) -> dict[str, Any]:
             "days_late": item.late_days,
         }
     return data
+
+
+def step_item_dict(plan: Plan, incident: Incident, step: Step) -> dict[str, Any]:
+    """An incident's pending notification, shaped like an occurrence of its activity."""
+    return {
+        "id": step.id,
+        "occurrence": f"incident-{incident.id}",
+        "incident": incident.id,
+        "incident_title": incident.title,
+        "level": incident.level,
+        "audience": step.audience or None,
+        "owner": step.owner or None,
+        "channels": list(step.channels),
+        "what": step.what,
+        "opens": incident.opened.date().isoformat(),
+        "due": incident.opened.date().isoformat(),
+        "opened_at": incident.opened.isoformat(),
+        "refer_to": step.refer_to,
+        "status": "incident",
+    }

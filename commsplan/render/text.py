@@ -18,6 +18,8 @@ from commsplan.safetext import visible as safe
 
 if TYPE_CHECKING:
     from commsplan.agenda import Agenda, Item
+    from commsplan.history import Incident
+    from commsplan.incidents import Step
 
 INDENT = "  "
 
@@ -201,7 +203,14 @@ def wrap(text: str, width: int) -> list[str]:
     return lines
 
 
-def print_due(console: Console, loaded: LoadedPlan, agenda: Agenda, *, overdue_only: bool = False) -> None:
+def print_due(
+    console: Console,
+    loaded: LoadedPlan,
+    agenda: Agenda,
+    *,
+    overdue_only: bool = False,
+    incidents: Sequence[tuple[Incident, list[Step]]] = (),
+) -> None:
     plan = loaded.plan
     window = agenda.window
     out = Lines(console)
@@ -214,6 +223,9 @@ def print_due(console: Console, loaded: LoadedPlan, agenda: Agenda, *, overdue_o
     out.add(f"{plan.meta.unit} · now {moment(agenda.now)}", "dim")
     out.add()
     year = agenda.now.year
+    if incidents:
+        print_incident_steps(out, plan, incidents, agenda.now)
+        out.add()
     if agenda.overdue_runs:
         out.add(f"OVERDUE ({agenda.overdue_count})", "bold red")
         _groups(out, plan, agenda.overdue_runs, year)
@@ -325,3 +337,33 @@ def _entry(plan: Plan, group: list[Item], this_year: int) -> tuple[str, Segs, st
 
 def _days(count: int) -> str:
     return f"{count} day{'s' if count != 1 else ''}"
+
+
+def print_incident_steps(
+    out: Lines,
+    plan: Plan,
+    incidents: Sequence[tuple[Incident, list[Step]]],
+    now: dt.datetime,
+    *,
+    markdown: bool = False,
+) -> None:
+    """Open incidents and the notifications still to make, with the channel for this moment."""
+    from commsplan.incidents import since
+
+    h = "## " if markdown else ""
+    out.add(f"{h}OPEN INCIDENTS ({len(incidents)})", "bold red")
+    for incident, steps in incidents:
+        out.wrapped(
+            f"{incident.id} {incident.level}, open {since(incident.opened, now)}: {safe(incident.title)}",
+            4,
+            "bold",
+            first=[("- " if markdown else "  ", "")],
+        )
+        for step in steps:
+            if step.rule:
+                text = step.what
+            else:
+                channels = " or ".join(plan.channel(c).name for c in step.channels)
+                sender = display_name(plan.role(step.owner).name)
+                text = f"{sender} -> {display_name(plan.audience(step.audience).name)} by {channels} ({step.id})"
+            out.wrapped(f"[ ] {step.number}. {text}", 11, first=[("    - " if markdown else "    ", "")])
