@@ -238,3 +238,4 @@ from commsplan import commands as _commands  # noqa: E402, F401
 from commsplan import commands_digest as _commands_digest  # noqa: E402, F401
 from commsplan import commands_incident as _commands_incident  # noqa: E402, F401
 from commsplan import commands_log as _commands_log  # noqa: E402, F401
+from commsplan import commands_plan as _commands_plan  # noqa: E402, F401

@@ -1,0 +1,72 @@
+"""How the plan was kept: per audience, sender or channel, what fell due and what was done. Pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from commsplan.agenda import State
+from commsplan.model import Plan
+from commsplan.schedule import Schedule
+
+GroupBy = Literal["audience", "owner", "channel"]
+
+
+@dataclass
+class GroupStats:
+    key: str
+    name: str
+    on_time: int = 0
+    late: int = 0
+    skipped: int = 0
+    missed: int = 0
+    pending: int = 0  # due in the window but still open now
+
+    @property
+    def due(self) -> int:
+        """Occurrences that fell due (closed, or already dealt with)."""
+        return self.on_time + self.late + self.skipped + self.missed
+
+    @property
+    def rate(self) -> float | None:
+        """Share done (on time or late) of what fell due and was not skipped."""
+        counted = self.due - self.skipped
+        return (self.on_time + self.late) / counted if counted else None
+
+
+def build_report(
+    plan: Plan, schedule: Schedule, state: State, now: dt.datetime, start: dt.date, end: dt.date, by: GroupBy
+) -> list[GroupStats]:
+    """Per group, worst completion rate first."""
+    today = now.date()
+    groups: dict[str, GroupStats] = {}
+    for activity in plan.activities:
+        if not activity.scheduled:
+            continue
+        if by == "audience":
+            keys = [(activity.audience, plan.audience(activity.audience).name)]
+        elif by == "owner":
+            keys = [(activity.owner.role, plan.role(activity.owner.role).name)]
+        else:
+            ids = dict.fromkeys(u.channel for u in activity.channels)
+            keys = [(c, plan.channel(c).name) for c in ids]
+        stats = [groups.setdefault(k, GroupStats(k, name)) for k, name in keys]
+        for occ in schedule.occurrences(activity, start, end):
+            if occ.due < start or occ.due > end:
+                continue
+            done = state.get((activity.id, occ.key))
+            closed = occ.due < today if occ.at is None else occ.at <= now
+            for s in stats:
+                if done is None:
+                    if closed:
+                        s.missed += 1
+                    else:
+                        s.pending += 1
+                elif done.status == "skipped":
+                    s.skipped += 1
+                elif done.at.astimezone(schedule.zone).date() > occ.due:
+                    s.late += 1
+                else:
+                    s.on_time += 1
+    return sorted(groups.values(), key=lambda g: (g.rate is None, g.rate or 0.0, -g.missed, g.name))

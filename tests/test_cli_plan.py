@@ -1,0 +1,99 @@
+"""calendar, report, schema, init."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import icalendar
+import jsonschema
+import yaml
+
+from commsplan.commands_plan import plan_schema
+
+from .conftest import PLAN, ROOT
+
+
+def test_calendar_matches_due_for_a_year(cli, tmp_path):
+    out = tmp_path / "plan.ics"
+    result = cli("calendar", "--from", "2020-04-01", "--until", "2021-03-31", "--out", str(out), "--now", "2020-04-01")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("Wrote ")
+    cal = icalendar.Calendar.from_ical(out.read_bytes())
+    events = list(cal.walk("VEVENT"))
+    from_ics = sorted(
+        (str(e["X-COMMSPLAN-ACTIVITY"]), str(e["X-COMMSPLAN-OCCURRENCE"]), e.decoded("DTSTART").isoformat())
+        for e in events
+    )
+    due = json.loads(cli("due", "--json", "--all", "--now", "2020-04-01", "--until", "2021-03-31").stdout)
+    from_due = sorted(
+        (i["id"], i["occurrence"], i["due"])
+        for i in due
+        if "2020-04-01" <= i["due"] <= "2021-03-31" and i["status"] != "incident"
+    )
+    assert from_ics == from_due
+    assert len(from_ics) > 800
+    first = next(e for e in events if str(e["X-COMMSPLAN-ACTIVITY"]) == "snb-quarterly-meeting")
+    assert (
+        str(first["SUMMARY"]) == "Safer Neighbourhood Boards: Ward priorities and regular updates of crime statistics"
+    )
+    assert first.decoded("DTSTART") == dt.date(2020, 6, 30)
+    assert first.decoded("DTEND") == dt.date(2020, 7, 1)
+    assert "From: Safer Neighbourhood Ward Inspectors / Sergeants" in str(first["DESCRIPTION"])
+    assert str(first["UID"]) == "snb-quarterly-meeting.2020-Q2@commsplan"
+
+
+def test_calendar_uids_are_stable_across_exports(cli):
+    one = cli("calendar", "--from", "2020-10-01", "--until", "2020-10-31", "--now", "2020-10-01").stdout
+    two = cli("calendar", "--from", "2020-10-01", "--until", "2020-10-31", "--now", "2020-10-05T12:00").stdout
+    uids = lambda text: sorted(str(e["UID"]) for e in icalendar.Calendar.from_ical(text).walk("VEVENT"))  # noqa: E731
+    assert uids(one) == uids(two)
+    assert one != two  # only DTSTAMP differs
+
+
+def test_report_counts_on_time_late_skipped_missed(cli):
+    cli("done", "iag", "--occurrence", "2020-Q2", "--now", "2020-06-20")
+    cli("done", "iag", "--occurrence", "2020-Q3", "--now", "2020-10-02")
+    cli("skip", "iag", "--occurrence", "2020-Q4", "--reason", "Lockdown", "--now", "2020-12-01")
+    data = json.loads(cli("report", "--json", "--now", "2021-01-10", "--by", "audience").stdout)
+    iag = next(g for g in data["groups"] if g["group"] == "iag")
+    assert (iag["due"], iag["on_time"], iag["late"], iag["skipped"], iag["missed"], iag["rate"]) == (3, 1, 1, 1, 0, 1.0)
+    assert data["groups"][-1]["group"] == "iag"  # worst first: IAG is the best kept
+    csv = cli("report", "--csv", "--now", "2021-01-10").stdout.splitlines()
+    assert csv[0] == "group,name,due,on_time,late,skipped,missed,pending,rate"
+    human = cli("report", "--now", "2021-01-10").stdout
+    assert human.startswith("How the plan was kept, 1 Apr 2020 to 10 Jan 2021, by audience\n")
+
+
+def test_bundled_plan_validates_against_the_printed_schema(cli):
+    printed = json.loads(cli("schema").stdout)
+    assert printed == plan_schema()
+    # what an editor sees: YAML with dates and times as text
+    data = yaml.load(PLAN.read_text(encoding="utf-8"), Loader=_EditorLoader)
+    jsonschema.validate(data, printed)
+    assert PLAN.read_text().startswith("# yaml-language-server: $schema=../commsplan/plan.schema.json")
+    committed = json.loads((ROOT / "commsplan" / "plan.schema.json").read_text())
+    assert committed == printed, "run: commsplan schema > commsplan/plan.schema.json"
+
+
+class _EditorLoader(yaml.SafeLoader):
+    """YAML as yaml-language-server reads it: 2020-04-01 is a string, not a date."""
+
+
+_EditorLoader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def test_init_writes_a_plan_that_validates_and_never_overwrites(cli, tmp_path):
+    target = tmp_path / "north.yaml"
+    assert cli("init", str(target)).exit_code == 0
+    checked = cli("validate", "--plan", str(target))
+    assert checked.exit_code == 0, checked.stderr
+    assert "4 activities from 3 source rows" in checked.stdout
+    before = target.read_bytes()
+    again = cli("init", str(target))
+    assert again.exit_code == 1
+    assert again.stderr == f"commsplan: error: {target} already exists; commsplan init never overwrites a file\n"
+    assert target.read_bytes() == before
