@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import calendar as _calendar
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, Protocol
 
 from commsplan.matching import Filters
 from commsplan.model import Activity, Plan
@@ -29,7 +29,26 @@ class Completion:
     due: dt.date | None = None  # the occurrence's due day when it was recorded
 
 
-State = Mapping[tuple[str, str], Completion]
+class State(Protocol):
+    """The completions a log holds, as the rules ask for them. A plain dict serves for .get;
+    the log's SQLite index answers without reading the whole log."""
+
+    def get(self, key: tuple[str, str], /) -> Completion | None: ...
+
+
+class Completions(Protocol):
+    def get(self, key: tuple[str, str], /) -> Completion | None: ...
+
+    def recorded_between(
+        self, start: dt.datetime, end: dt.datetime
+    ) -> Iterable[tuple[tuple[str, str], Completion]]: ...
+
+
+class CompletionMap(dict[tuple[str, str], Completion]):
+    """Completions folded in memory from the log's records."""
+
+    def recorded_between(self, start: dt.datetime, end: dt.datetime) -> Iterable[tuple[tuple[str, str], Completion]]:
+        return [(key, c) for key, c in self.items() if start < c.at <= end]
 
 
 @dataclass(frozen=True)
@@ -117,23 +136,20 @@ def build_agenda(
     due: list[Item] = []
     on_request: list[Activity] = []
     triggered: list[Activity] = []
-    by_activity: dict[str, dict[str, Completion]] = {}
-    for (activity_id, key), completion in state.items():
-        by_activity.setdefault(activity_id, {})[key] = completion
     for activity in plan.activities:
         if not filters.accepts(activity):
             continue
         if not activity.scheduled:
             (triggered if activity.frequency.kind == "triggered" else on_request).append(activity)
             continue
-        done_here = by_activity.get(activity.id, {})
+        aid = activity.id
         # The hot loop of a large plan: all-day windows are compared by date, without time zones.
         if period_start <= today:
             run = [
                 Item(occ, activity, "overdue", (today - occ.due).days)
                 for occ in schedule.occurrences(activity, period_start, today)
                 if occ.due >= period_start
-                and occ.key not in done_here
+                and state.get((aid, occ.key)) is None
                 and (occ.due < today if occ.at is None else occ.at <= now)
             ]
             if run:
@@ -142,9 +158,9 @@ def build_agenda(
             continue
         for occ in schedule.occurrences(activity, window.start, window.end):
             closed = occ.due < today if occ.at is None else occ.at <= now
-            if closed and occ.due >= period_start and occ.key not in done_here:
+            done = state.get((aid, occ.key))
+            if closed and occ.due >= period_start and done is None:
                 continue  # listed with the overdue ones above
-            done = done_here.get(occ.key)
             if done is not None:
                 if include_done:
                     late = max(0, (done.at.astimezone(zone).date() - occ.due).days)

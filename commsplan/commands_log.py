@@ -29,8 +29,9 @@ from commsplan.matching import find, find_activity
 from commsplan.safetext import visible
 
 if TYPE_CHECKING:
+    from commsplan.agenda import Completion
     from commsplan.history import History
-    from commsplan.logbook import FileLog, LogRecord
+    from commsplan.logbook import FileLog, LogProblem, LogRecord
 
 
 def activity_ids(ctx: typer.Context, incomplete: str) -> list[str]:
@@ -73,14 +74,24 @@ def open_log(sess: Session) -> FileLog:
     return FileLog(log_path(sess))
 
 
-def read_history(sess: Session, *, quiet: bool = False) -> History:
-    """The log's records folded into a state; damage and strays are reported on stderr."""
+def read_history(sess: Session, *, quiet: bool = False, full: bool = False) -> History:
+    """What the log says, with damage and strays reported on stderr.
+
+    Through the log's SQLite index (only what was appended since the last command is read),
+    or, with ``full`` or when the index cannot be used, by folding every record.
+    """
     from commsplan.history import fold
 
-    read = open_log(sess).read()
-    history = fold(read.records, {a.id for a in sess.plan.activities})
+    book = open_log(sess)
+    known = {a.id for a in sess.plan.activities}
+    indexed = None if full else _indexed_history(book, known)
+    if indexed is not None:
+        history, problems = indexed
+    else:
+        read = book.read()
+        history, problems = fold(read.records, known), list(read.problems)
     if not quiet:
-        for problem in read.problems:
+        for problem in problems:
             warn(f"log {problem.message}")
         for message in history.ignored:
             warn(f"log {message}")
@@ -89,6 +100,46 @@ def read_history(sess: Session, *, quiet: bool = False) -> History:
             count = sum(history.unknown_activities.values())
             warn(f"the log has {count} record(s) for activities this plan does not have ({names}); kept, not counted")
     return history
+
+
+def _indexed_history(book: FileLog, known: set[str]) -> tuple[History, list[LogProblem]] | None:
+    import sqlite3
+    import stat
+
+    from commsplan.history import fold
+    from commsplan.logindex import LogIndex
+
+    try:
+        info = os.stat(book.path, follow_symlinks=False)
+    except OSError:
+        return None  # no log yet (an empty history), or one the full read explains
+    if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
+        return None
+    index = LogIndex(book)
+    try:
+        index.open()
+        incidents = fold(index.records_of_types("incident-"), known)
+        history = incidents  # its incidents, and what its fold could not use
+        history.completions = _IndexCompletions(index)
+        history.unknown_activities = index.unknown_activities(known)
+        history.last_completion = index.last_completion()
+        history.count = index.count()
+        return history, index.problems()
+    except (sqlite3.Error, OSError):
+        index.close()
+        return None  # a read-only folder or a broken index: the full read still answers
+
+
+class _IndexCompletions:
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def get(self, key: tuple[str, str], /) -> Completion | None:
+        result: Completion | None = self.index.completion(*key)
+        return result
+
+    def recorded_between(self, start: dt.datetime, end: dt.datetime) -> Any:
+        return self.index.completions_between(start, end)
 
 
 def login_name() -> str:
@@ -246,7 +297,7 @@ def undo(
 
     sess = session(plan, log, now, period_warning=False)
     read = open_log(sess).read()
-    history = read_history(sess, quiet=True)
+    history = read_history(sess, quiet=True, full=True)
     target_id = record_id or history.last_completion
     if target_id is None:
         raise LookupFailed("there is no completion to undo in this log")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from commsplan.agenda import Agenda, Item, State, Window, build_agenda
+from commsplan.agenda import Agenda, Item, Window, build_agenda
 from commsplan.history import History, Incident
 from commsplan.incidents import Step, pending_steps
 from commsplan.matching import Filters
@@ -56,7 +56,7 @@ def build_digest(
     since: dt.datetime,
     owner: str | None = None,
 ) -> Digest:
-    state: State = history.completions
+    state = history.completions
     filters = Filters(owner=owner)
     window = Window.days(now, days)
     agenda: Agenda = build_agenda(plan, schedule, state, now, window, filters)
@@ -77,9 +77,7 @@ def build_digest(
         incidents = [(inc, steps) for inc, steps in incidents if steps]
     activities = {a.id: a for a in plan.activities}
     done = late = skipped = 0
-    for (activity_id, _key), completion in state.items():
-        if not since < completion.at <= now:
-            continue
+    for (activity_id, _key), completion in state.recorded_between(since, now):
         activity = activities.get(activity_id)
         if owner is not None and (activity is None or owner not in (activity.owner.role, *activity.owner.with_)):
             continue

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from commsplan.agenda import Completion
+from commsplan.agenda import Completion, CompletionMap, Completions
 
 # Record types, as written to the log.
 DONE = "done"
@@ -64,7 +64,7 @@ class Incident:
 
 @dataclass
 class History:
-    completions: dict[tuple[str, str], Completion] = field(default_factory=dict)
+    completions: Completions = field(default_factory=CompletionMap)
     incidents: dict[str, Incident] = field(default_factory=dict)
     retracted: set[str] = field(default_factory=set)
     unknown_activities: dict[str, int] = field(default_factory=dict)  # activity id -> records
@@ -75,7 +75,8 @@ class History:
 
 def fold(records: Iterable[Record], known_activities: set[str] | None = None) -> History:
     """The state the log describes. Later records win; a retraction cancels its target."""
-    history = History()
+    completions = CompletionMap()
+    history = History(completions=completions)
     items = list(records)
     history.count = len(items)
     retracted = {str(r.data.get("target")) for r in items if r.type == RETRACT}
@@ -90,7 +91,7 @@ def fold(records: Iterable[Record], known_activities: set[str] | None = None) ->
                 activity, key = str(data["activity"]), str(data["occurrence"])
                 if known_activities is not None and activity not in known_activities:
                     history.unknown_activities[activity] = history.unknown_activities.get(activity, 0) + 1
-                history.completions[(activity, key)] = Completion(
+                completions[(activity, key)] = Completion(
                     status="done" if record.type == DONE else "skipped",
                     at=record.ts,
                     by=str(data.get("by", "")),
@@ -138,7 +139,7 @@ def fold(records: Iterable[Record], known_activities: set[str] | None = None) ->
         except (KeyError, TypeError, ValueError) as exc:
             history.ignored.append(f"line {record.line}: {record.type} record lacks {exc} (ignored)")
     # Only completions still in force count for undo: the newest that is not retracted.
-    in_force = {c.record_id for c in history.completions.values()}
+    in_force = {c.record_id for c in completions.values()}
     for record in reversed(live_completions):
         if record.id in in_force:
             history.last_completion = record.id

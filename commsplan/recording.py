@@ -7,7 +7,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from commsplan.agenda import Completion
+from commsplan.agenda import State
 from commsplan.errors import LookupFailed
 from commsplan.model import Activity, Plan
 from commsplan.schedule import Occurrence, Schedule
@@ -27,7 +27,7 @@ def choose_occurrence(
     plan: Plan,
     schedule: Schedule,
     activity: Activity,
-    completions: dict[tuple[str, str], Completion],
+    completions: State,
     now: dt.datetime,
     key: str | None,
 ) -> Target:
@@ -57,7 +57,7 @@ def choose_occurrence(
         raise LookupFailed(f"'{activity.id}' has no occurrence '{key}'{hint}")
     start = plan.meta.period.start
     candidates = schedule.occurrences(activity, min(start, today), today)
-    pending = [o for o in candidates if (activity.id, o.key) not in completions]
+    pending = [o for o in candidates if completions.get((activity.id, o.key)) is None]
     current = [o for o in pending if o.opens <= today <= o.due]
     if current:
         return Target(current[0], 0)

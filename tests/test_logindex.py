@@ -1,0 +1,90 @@
+"""The log's SQLite index answers like a full read of the log, and rebuilds when it must."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from commsplan.history import fold
+from commsplan.logbook import FileLog
+from commsplan.logindex import LogIndex
+
+TS = dt.datetime(2020, 10, 26, 9, 0, tzinfo=dt.UTC)
+KEYS = [("a", "2020-Q3"), ("a", "2020-Q4"), ("b", "2020-10-26")]
+
+
+def same_answers(log: FileLog) -> None:
+    full = fold(log.read().records)
+    index = LogIndex(log).open()
+    try:
+        for key in KEYS:
+            assert index.completion(*key) == full.completions.get(key), key
+        assert index.last_completion() == full.last_completion
+        since = list(index.completions_between(TS - dt.timedelta(days=1), TS + dt.timedelta(days=1)))
+        assert sorted(since) == sorted(
+            full.completions.recorded_between(TS - dt.timedelta(days=1), TS + dt.timedelta(days=1))
+        )
+    finally:
+        index.close()
+
+
+steps = st.lists(
+    st.tuples(st.sampled_from(["done", "skip", "retract"]), st.sampled_from(range(len(KEYS)))), max_size=15
+)
+
+
+@settings(max_examples=40)
+@given(sequence=steps)
+def test_index_and_full_read_agree_after_every_append(tmp_path_factory, sequence):
+    log = FileLog(tmp_path_factory.mktemp("idx") / "log.jsonl")
+    ids: list[str] = []
+    for n, (kind, k) in enumerate(sequence):
+        ts = TS + dt.timedelta(minutes=n)
+        if kind == "retract":
+            if not ids:
+                continue
+            log.append("retract", ts, {"target": ids[-1 - (k % len(ids))]}, "p")
+        else:
+            activity, occurrence = KEYS[k]
+            ids.append(log.append(kind, ts, {"activity": activity, "occurrence": occurrence, "by": "x"}, "p").id)
+        same_answers(log)  # incremental: the index reads only what was appended
+
+
+def test_a_rewritten_log_rebuilds_the_index(tmp_path):
+    log = FileLog(tmp_path / "log.jsonl")
+    log.append("done", TS, {"activity": "a", "occurrence": "2020-Q3", "by": "x"}, "p")
+    log.append("done", TS, {"activity": "a", "occurrence": "2020-Q4", "by": "x"}, "p")
+    same_answers(log)
+    # someone restores an older copy with other content: same size is not enough to fool it
+    lines = log.path.read_text().splitlines(keepends=True)
+    log.path.write_text(lines[0] + lines[1].replace("2020-Q4", "2020-Q2"))
+    index = LogIndex(log).open()
+    assert index.completion("a", "2020-Q4") is None
+    assert index.completion("a", "2020-Q2") is not None
+    index.close()
+
+
+def test_damage_is_reported_through_the_index(tmp_path):
+    log = FileLog(tmp_path / "log.jsonl")
+    log.append("done", TS, {"activity": "a", "occurrence": "2020-Q3", "by": "x"}, "p")
+    with open(log.path, "ab") as handle:
+        handle.write(b"garbage\n")
+    log.append("done", TS, {"activity": "a", "occurrence": "2020-Q4", "by": "x"}, "p")
+    with open(log.path, "ab") as handle:
+        handle.write(b'{"torn')
+    index = LogIndex(log).open()
+    assert [(p.line, p.kind) for p in index.problems()] == [(2, "corrupt"), (4, "torn-tail")]
+    assert index.completion("a", "2020-Q4") is not None
+    index.close()
+
+
+def test_commands_fall_back_to_a_full_read_when_the_index_cannot_be_kept(cli):
+    cli("done", "iag", "--occurrence", "2020-Q3", "--now", "2020-10-26")
+    cli("due", "--now", "2020-10-26")  # builds the index
+    cli.log.with_name(cli.log.name + ".index").unlink()
+    cli.log.with_name(cli.log.name + ".index").mkdir()  # nothing can be written there now
+    items = json.loads(cli("due", "--json", "--overdue", "--now", "2020-10-26", "-a", "IAG").stdout)
+    assert [i["occurrence"] for i in items] == ["2020-Q2"]
