@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.padding import Padding
@@ -252,6 +252,14 @@ def choose_window(
     return Window.week(now)
 
 
+def _step_passes(plan: Plan, filters: Filters, step: Any) -> bool:
+    if not step.rule:
+        return filters.accepts(plan.activity(step.id))
+    # a rule (refer media queries to DMC) has no audience or channel of its own
+    no_other = filters.audience is None and filters.channel is None
+    return no_other and filters.owner in (None, step.owner)
+
+
 @app.command()
 def due(
     today: Annotated[bool, typer.Option("--today", help="Only today.")] = False,
@@ -293,7 +301,7 @@ def due(
     )
     # Open incidents with notifications still to make head the list.
     incidents = [
-        (incident, [s for s in steps if s.rule or filters.accepts(p.activity(s.id))])
+        (incident, [s for s in steps if _step_passes(p, filters, s)])
         for incident, steps in pending_steps(p, history.incidents, sess.now, schedule.zone)
     ]
     incidents = [(incident, steps) for incident, steps in incidents if steps]

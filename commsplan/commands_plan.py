@@ -157,16 +157,16 @@ def report(
     console = stdout()
     console.print(Text(f"How the plan was kept, {start:%-d %b %Y} to {end:%-d %b %Y}, by {by}", style="bold"))
     table = Table(box=None, pad_edge=False, header_style="bold")
-    table.add_column(by.capitalize())
+    table.add_column(by.capitalize(), no_wrap=True, max_width=22, overflow="ellipsis")
     for name in ("Due", "On time", "Late", "Skipped", "Missed"):
-        table.add_column(name, justify="right")
-    table.add_column("Done", justify="right")
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("Done", justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
     for g in rows:
         rate = "-" if g.rate is None else f"{g.rate:.0%}"
-        filled = 0 if g.rate is None else round(g.rate * 10)
+        filled = 0 if g.rate is None else round(g.rate * 8)
         bar = Text("█" * filled, style="green" if (g.rate or 0) >= 0.8 else "red")
-        bar.append("░" * (10 - filled), style="dim")
+        bar.append("░" * (8 - filled), style="dim")
         table.add_row(
             g.name.split(" (", 1)[0],
             str(g.due),
