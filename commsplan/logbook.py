@@ -312,31 +312,13 @@ class FileLog:
             end = self._move_torn_tail(fd, size)
             if end == 0:
                 return "", 1, 0
-        # find the start of the last complete line
-        pos = end - 1  # the newline that ends it
-        start = 0
-        while pos > 0:
-            lo = max(0, pos - _TAIL_CHUNK)
-            chunk = os.pread(fd, pos - lo, lo)
-            found = chunk.rfind(b"\n")
-            if found >= 0:
-                start = lo + found + 1
-                break
-            pos = lo
+        start = _line_start(fd, end - 1)  # of the last complete line (end - 1 is its newline)
         last = os.pread(fd, end - 1 - start, start)
         return hashlib.sha256(last).hexdigest(), 0, end
 
     def _move_torn_tail(self, fd: int, size: int) -> int:
         """Move the bytes after the last newline to a side file and cut them off; return the new size."""
-        pos, cut = size, 0
-        while pos > 0:
-            lo = max(0, pos - _TAIL_CHUNK)
-            chunk = os.pread(fd, pos - lo, lo)
-            found = chunk.rfind(b"\n")
-            if found >= 0:
-                cut = lo + found + 1
-                break
-            pos = lo
+        cut = _line_start(fd, size)
         torn = os.pread(fd, size - cut, cut)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         side = self.path.with_name(f"{self.path.name}.torn-{stamp}")
@@ -385,6 +367,18 @@ class FileLog:
                 os.ftruncate(fd, size)
         except OSError:
             pass
+
+
+def _line_start(fd: int, pos: int) -> int:
+    """The offset just after the last newline before ``pos`` (0 if there is none), read backwards
+    in chunks so only the file's end is read."""
+    while pos > 0:
+        lo = max(0, pos - _TAIL_CHUNK)
+        found = os.pread(fd, pos - lo, lo).rfind(b"\n")
+        if found >= 0:
+            return lo + found + 1
+        pos = lo
+    return 0
 
 
 def _write_all(fd: int, data: bytes) -> None:
