@@ -53,7 +53,8 @@ def warn(message: str) -> None:
 app = typer.Typer(
     cls=CommsplanGroup,
     help="Turn a police unit's communication action plan into answers: what is due, who sends it, "
-    "to whom, by which channel, and what has been done.",
+    "to whom, by which channel, and what has been done.\n\n"
+    "Start with: commsplan due --week   (every command takes --plan, --log and --now; see 'COMMAND --help').",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,

@@ -14,6 +14,7 @@ from commsplan import __version__
 from commsplan.cli import app
 
 COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands)
+INCIDENT = sorted(c.name for g in app.registered_groups for c in g.typer_instance.registered_commands)
 
 
 def test_version_same_from_module_and_script():
@@ -26,16 +27,16 @@ def test_version_same_from_module_and_script():
     assert installed.stdout == module.stdout
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", [*COMMANDS, *(f"incident {c}" for c in INCIDENT)])
 def test_every_command_has_help_with_an_example(cli, command):
-    result = cli(command, "--help")
+    result = cli(*command.split(), "--help")
     assert result.exit_code == 0
     assert "Example" in result.stdout, f"'commsplan {command} --help' shows no example"
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", [*COMMANDS, *(f"incident {c}" for c in INCIDENT)])
 def test_every_command_takes_the_shared_options(cli, command):
-    help_text = cli(command, "--help").stdout
+    help_text = cli(*command.split(), "--help").stdout
     for option in ("--plan", "--log", "--now"):
         assert option in help_text, f"{command} lacks {option}"
 
