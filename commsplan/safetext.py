@@ -2,25 +2,40 @@
 
 rich strips only some control codes: an OSC title sequence (ESC ] 0 ; ... BEL) or a screen
 clear (ESC [ 2 J) inside a note would reach the terminal, and bidi overrides can make a line
-read differently from what it holds. Every C0 and C1 control, DEL and the bidi controls are
-shown as visible escapes instead. (Text reaches rich as Text objects, never as markup, so
-square brackets in a note are printed as they are.)
+read differently from what it holds (a "Trojan Source" trick). Every C0 and C1 control, DEL,
+the bidi controls and the Unicode line and paragraph separators are shown as visible escapes
+instead: ``\\n``, ``\\r`` and ``\\t`` by those names, the others as ``\\xNN`` or ``\\uNNNN``.
+A record keeps exactly what was typed; only its display changes.
 """
 
 from __future__ import annotations
 
 import re
 
-_BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}]")
+# U+061C ALM, U+200E/F LRM RLM, U+202A-U+202E embeddings and overrides, U+2066-U+2069 isolates,
+# and U+2028/U+2029, which some terminals and mail readers show as a new line: a note could
+# otherwise forge a line of the daily digest.
+_BIDI_AND_SEPARATORS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029"
+_UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI_AND_SEPARATORS}]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
 def _escape(match: re.Match[str]) -> str:
     char = match.group()
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def visible(text: str) -> str:
-    """``text`` with every control and bidi character replaced by a visible escape."""
+    """``text`` with every control, bidi and line-separator character shown as a visible escape."""
     return _UNSAFE.sub(_escape, text)
+
+
+def escape_markup(text: str) -> str:
+    """``visible(text)``, also escaped for rich markup, for user text inside a markup string."""
+    from rich.markup import escape  # here, not at the top: most callers never need rich's markup
+
+    return escape(visible(text))

@@ -1,16 +1,15 @@
-"""The completion log: round trips, damage, faults, many writers, crashes."""
+"""The completion log: round trips, the record format, damaged lines, the hash chain, many writers."""
 
 from __future__ import annotations
 
 import datetime as dt
-import errno
+import fcntl
+import gc
 import hashlib
 import json
 import multiprocessing
 import os
-import signal
-import subprocess
-import sys
+import threading
 import time
 from pathlib import Path
 
@@ -20,265 +19,517 @@ from hypothesis import strategies as st
 
 from commsplan import logbook
 from commsplan.errors import LogError
-from commsplan.logbook import FileLog
+from commsplan.logbook import CompletionLog, FileLog, LogProblem, LogRecord
 
-from .logworkers import TS, append_many, note_for
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def add(log: FileLog, n: int, **extra: str):
-    return log.append("done", TS + dt.timedelta(minutes=n), {"activity": "a", "occurrence": str(n), **extra}, "plan1")
+TS = dt.datetime(2020, 10, 26, 9, 0, tzinfo=dt.UTC)
+PLAN = hashlib.sha256(b"plan").hexdigest()
 
 
-def test_round_trip_and_chain(tmp_path):
-    log = FileLog(tmp_path / "sub" / "log.jsonl")
-    assert log.read().records == () and log.read().problems == ()  # a missing log is empty
-    written = [add(log, n, note=f"note {n}\nwith a newline\u2028and a separator") for n in range(5)]
-    read = log.read()
-    assert [(r.id, r.type, dict(r.data), r.plan, r.line) for r in read.records] == [
-        (w.id, "done", dict(w.data), "plan1", n + 1) for n, w in enumerate(written)
+def add(log: FileLog, n: int, kind: str = "done", **extra: object) -> LogRecord:
+    data = {"activity": "snb-quarterly-meeting", "occurrence": f"2020-Q{n}", "by": "sgt.jones", **extra}
+    return log.append(kind, TS + dt.timedelta(minutes=n), data, PLAN)
+
+
+def lines_of(path: Path) -> list[bytes]:
+    raw = path.read_bytes()
+    assert raw.endswith(b"\n")
+    return raw[:-1].split(b"\n")
+
+
+def sha(line: bytes) -> str:
+    return hashlib.sha256(line).hexdigest()
+
+
+# --- round trips and the format ----------------------------------------------------------------
+
+
+def test_a_missing_log_is_empty(tmp_path):
+    log = FileLog(tmp_path / "nowhere" / "log.jsonl")
+    assert not log.exists()
+    assert log.read() == logbook.LogRead((), ())
+    assert log.verify() == logbook.LogRead((), ())
+    assert not (tmp_path / "nowhere").exists()  # reading creates nothing
+
+
+def test_appended_records_read_back_equal_and_the_chain_verifies(tmp_path):
+    log = FileLog(tmp_path / "data" / "commsplan" / "log.jsonl")
+    written = [
+        add(log, 1, channel="e-mail", note="Minutes sent.\nSecond line\r\nand\u2028a separator"),
+        add(log, 2, "skip", reason="Meeting cancelled by the chair"),
+        log.append("retract", TS + dt.timedelta(hours=1), {"target": "r-0123", "by": "insp.ali"}, PLAN, "r-own"),
+        log.append(
+            "incident-open",
+            dt.datetime(2020, 10, 26, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=1))),
+            {"incident": "i-1", "title": "Stabbing, Romford", "level": "critical", "steps": ["snb", "iag"], "n": 3},
+            PLAN,
+        ),
     ]
-    assert read.records[2].ts == TS + dt.timedelta(minutes=2)
-    assert log.verify().problems == ()
-    raw = log.path.read_bytes()
-    assert raw.count(b"\n") == 5  # JSON escaped the notes' newlines: one record, one line
-    assert oct(log.path.stat().st_mode & 0o777) == "0o600"
-    assert oct(log.path.parent.stat().st_mode & 0o777) == "0o700"
-    first, second = raw.split(b"\n")[:2]
-    assert json.loads(second)["prev"] == hashlib.sha256(first).hexdigest()
-
-
-def test_torn_final_line_is_reported_then_set_aside(tmp_path):
-    log = FileLog(tmp_path / "log.jsonl")
-    add(log, 1)
-    with open(log.path, "ab") as handle:
-        handle.write(b'{"v":1,"id":"r-torn","ts":"2020')  # an interrupted append
+    assert log.exists()
     read = log.read()
-    assert len(read.records) == 1
-    assert [(p.line, p.kind) for p in read.problems] == [(2, "torn-tail")]
-    record = add(log, 2)
-    assert [r.id for r in log.read().records] == [read.records[0].id, record.id]
-    assert log.read().problems == () and log.verify().problems == ()
-    [side] = tmp_path.glob("log.jsonl.torn-*")
-    assert side.read_bytes() == b'{"v":1,"id":"r-torn","ts":"2020'
+    assert read.problems == ()
+    assert [r.line for r in read.records] == [1, 2, 3, 4]
+    # equal in everything but the line number, which append cannot know without counting
+    assert [dt_replace_line(r, 0) for r in read.records] == written
+    assert all(w.line == 0 for w in written)
+    assert read.records[2].id == "r-own"
+    assert read.records[3].ts == dt.datetime(2020, 10, 26, 9, 0, tzinfo=dt.UTC)
+    assert read.records[3].ts.utcoffset() == dt.timedelta(hours=1)  # the offset given is kept
+    assert log.verify() == read
 
 
-def test_corrupt_middle_line_is_skipped_and_named(tmp_path):
+def dt_replace_line(record: LogRecord, line: int) -> LogRecord:
+    import dataclasses
+
+    return dataclasses.replace(record, line=line)
+
+
+def test_each_record_is_one_compact_sorted_json_line_chained_to_the_one_before(tmp_path):
     log = FileLog(tmp_path / "log.jsonl")
-    for n in range(3):
-        add(log, n)
-    lines = log.path.read_bytes().split(b"\n")
-    lines[1] = b"{not json"
-    log.path.write_bytes(b"\n".join(lines))
-    read = log.read()
-    assert [r.data["occurrence"] for r in read.records] == ["0", "2"]
-    assert [(p.line, p.kind) for p in read.problems] == [(2, "corrupt")]
-    assert read.problems[0].message.startswith("line 2: not a valid record")
-    # line 3 was chained to line 2 as it was written: verify shows where the damage is
-    chain = [p for p in log.verify().problems if p.kind == "chain"]
-    assert [p.line for p in chain] == [3]
-
-
-def test_an_edited_line_breaks_the_chain_where_it_was_edited(tmp_path):
-    log = FileLog(tmp_path / "log.jsonl")
-    for n in range(5):
-        add(log, n, by="alice")
-    text = log.path.read_text()
-    log.path.write_text(text.replace('"occurrence":"2"', '"occurrence":"9"'))
-    chain = [p for p in log.verify().problems if p.kind == "chain"]
-    assert [p.line for p in chain] == [4]
-    assert chain[0].message.startswith("line 4: hash chain broken")
-    # a removed line too
-    lines = text.splitlines(keepends=True)
-    log.path.write_text("".join(lines[:1] + lines[2:]))
-    assert [p.line for p in log.verify().problems] == [2]
-
-
-def test_short_write_leaves_the_log_unchanged(tmp_path, monkeypatch):
-    log = FileLog(tmp_path / "log.jsonl")
-    add(log, 1)
-    before = log.path.read_bytes()
-    real_write = os.write
-    monkeypatch.setattr(logbook.os, "write", lambda fd, data: real_write(fd, bytes(data)[: len(data) // 2]))
-    with pytest.raises(LogError, match=r"completion NOT recorded: only .* bytes could be written"):
-        add(log, 2)
-    monkeypatch.undo()
-    assert log.path.read_bytes() == before
-    add(log, 3)
-    assert log.verify().problems == ()
-
-
-def test_real_short_write_under_a_file_size_limit(tmp_path):
-    log = FileLog(tmp_path / "log.jsonl")
-    add(log, 1)
-    before = log.path.read_bytes()
-    limit = len(before) + 1000
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "logworkers.py"), "limit", str(log.path), str(limit)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
+    first = log.append("done", TS, {"activity": "a", "note": "é\n\u2028"}, PLAN, "r-0123456789ab")
+    second = add(log, 2)
+    raw = lines_of(log.path)
+    assert (
+        raw[0]
+        == (
+            '{"activity":"a","id":"r-0123456789ab","note":"é\\n\u2028","plan":"' + PLAN + '","prev":"",'
+            '"ts":"2020-10-26T09:00:00+00:00","type":"done","v":1}'
+        ).encode()
     )
-    assert result.returncode == 3, result.stderr
-    assert "completion NOT recorded" in result.stdout
-    assert log.path.read_bytes() == before
+    assert json.loads(raw[1])["prev"] == sha(raw[0]) == second.prev
+    assert first.prev == ""
+    assert len(second.id) == 14 and second.id.startswith("r-") and int(second.id[2:], 16) >= 0
 
 
-@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EIO])
-@pytest.mark.parametrize("call", ["write", "fsync"])
-def test_write_and_fsync_errors_leave_the_log_unchanged(tmp_path, monkeypatch, code, call):
+def test_files_and_folders_are_private(tmp_path):
+    log = FileLog(tmp_path / "a" / "b" / "log.jsonl")
+    add(log, 1)
+    assert log.path.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "a").stat().st_mode & 0o777 == 0o700  # parents created on the way too
+    assert (tmp_path / "a" / "b").stat().st_mode & 0o777 == 0o700
+
+
+def test_no_text_can_split_a_record(tmp_path):
+    log = FileLog(tmp_path / "log.jsonl")
+    nasty = 'done\n{"v":1,"id":"forged"}\r\n\u2028\u2029\x85\x00\x1b[2J'
+    add(log, 1, note=nasty, by=nasty)
+    raw = log.path.read_bytes()
+    assert raw.count(b"\n") == 1 and b"\r" not in raw
+    [record] = log.read().records
+    assert record.data["note"] == nasty and record.data["by"] == nasty
+
+
+def test_records_from_a_later_version_are_read_with_their_new_keys(tmp_path):
+    path = tmp_path / "log.jsonl"
+    line = json.dumps(
+        {
+            "v": 2,
+            "id": "r-1",
+            "ts": "2020-10-26T09:00:00+00:00",
+            "type": "done",
+            "plan": "p",
+            "prev": "",
+            "activity": "a",
+            "signature": {"alg": "ed25519", "sig": "00"},
+        },
+        separators=(",", ":"),
+    )
+    path.write_text(line + "\n")
+    read = FileLog(path).verify()
+    assert read.problems == ()
+    assert dict(read.records[0].data) == {"activity": "a", "signature": {"alg": "ed25519", "sig": "00"}}
+
+
+@pytest.mark.parametrize(
+    ("kind", "ts", "data", "record_id", "message"),
+    [
+        ("", TS, {}, None, "completion NOT recorded: a record needs a type"),
+        ("done", TS.replace(tzinfo=None), {}, None, "completion NOT recorded: a record's time needs a UTC offset"),
+        (
+            "done",
+            TS,
+            {"prev": "", "id": ""},
+            None,
+            "completion NOT recorded: record data may not use the keys id, prev",
+        ),
+        ("done", TS, {1: "x"}, None, "completion NOT recorded: record data keys must be strings"),
+        ("done", TS, {"note": {1, 2}}, None, "completion NOT recorded: the record cannot be written as JSON: "),
+        ("done", TS, {"n": float("nan")}, None, "completion NOT recorded: the record cannot be written as JSON: "),
+        ("done", TS, {"note": "\udce9"}, None, "completion NOT recorded: the record cannot be written as JSON: "),
+        ("done", TS, {}, "", "completion NOT recorded: a record id must be a non-empty string"),
+    ],
+)
+def test_a_record_that_cannot_be_written_is_refused_before_the_file_is_touched(
+    tmp_path, kind, ts, data, record_id, message
+):
     log = FileLog(tmp_path / "log.jsonl")
     add(log, 1)
     before = log.path.read_bytes()
-    calls = []
-    real = getattr(os, call)
-
-    def failing(fd, *args):
-        if call == "write":
-            calls.append(fd)
-            raise OSError(code, os.strerror(code))
-        real(fd, *args)  # let fsync write the data, then fail like a dying disk
-        calls.append(fd)
-        raise OSError(code, os.strerror(code))
-
-    monkeypatch.setattr(logbook.os, call, failing)
     with pytest.raises(LogError) as caught:
-        add(log, 2)
-    monkeypatch.undo()
-    assert caught.value.message.startswith("completion NOT recorded: ")
-    assert len(calls) == 1  # an fsync is never retried
+        log.append(kind, ts, data, PLAN, record_id)
+    assert caught.value.message.startswith(message)
     assert log.path.read_bytes() == before
 
 
-def test_dev_full(tmp_path):
-    with pytest.raises(LogError, match="is not a regular file"):
-        add(FileLog(Path("/dev/full")), 1)
-    (tmp_path / "log.jsonl").symlink_to("/dev/full")
-    with pytest.raises(LogError, match="is a symbolic link"):
-        add(FileLog(tmp_path / "log.jsonl"), 1)
+# --- damaged lines -----------------------------------------------------------------------------
 
 
-def test_symlink_hard_link_and_writable_by_others_are_refused(tmp_path):
-    real = FileLog(tmp_path / "real.jsonl")
-    add(real, 1)
-    (tmp_path / "link.jsonl").symlink_to(real.path)
-    with pytest.raises(LogError, match="is a symbolic link; refusing to follow it"):
-        add(FileLog(tmp_path / "link.jsonl"), 2)
-    os.link(real.path, tmp_path / "hard.jsonl")
-    with pytest.raises(LogError, match="has 2 hard links"):
-        add(real, 2)
-    os.unlink(tmp_path / "hard.jsonl")
-    real.path.chmod(0o666)
-    with pytest.raises(LogError, match=r"is writable by others \(mode -rw-rw-rw-\); run: chmod go-w"):
-        add(real, 2)
-    assert len(real.read().records) == 1
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [
+        (b'{"v":1,"id":"r-x","ts":"2020', "not valid JSON"),
+        (b"\xff\xfe not utf-8", "not valid UTF-8"),
+        (b"", "empty line"),
+        (b"[1,2]", "not a record (not a JSON object)"),
+        (b'{"v":1}{"v":1}', "not valid JSON (text after the record)"),
+        (b'{"v":1,"id":"r-x","type":"done","plan":"p","prev":""}', "not a record (no 'ts' field)"),
+        (
+            b'{"v":1,"id":"r-x","ts":"2020-10-26T09:00","type":"done","plan":"p","prev":""}',
+            "not a record (time '2020-10-26T09:00' is not ISO 8601 with a UTC offset)",
+        ),
+        (
+            b'{"v":1,"id":"","ts":"2020-10-26T09:00Z","type":"done","plan":"p","prev":""}',
+            "not a record ('id' is not a non-empty string)",
+        ),
+        (
+            b'{"v":"1","id":"r","ts":"2020-10-26T09:00Z","type":"done","plan":"p","prev":""}',
+            "not a record (format version '1')",
+        ),
+        (
+            b'{"v":1,"id":"r","ts":"2020-10-26T09:00Z","type":"done","plan":"p","prev":null}',
+            "not a record ('prev' is not a string)",
+        ),
+    ],
+)
+def test_a_damaged_middle_line_is_named_and_skipped_and_the_rest_counts(tmp_path, bad, why):
+    log = FileLog(tmp_path / "log.jsonl")
+    for n in range(1, 5):
+        add(log, n)
+    lines = lines_of(log.path)
+    lines[1] = bad
+    log.path.write_bytes(b"\n".join(lines) + b"\n")
+    read = log.read()
+    assert [r.data["occurrence"] for r in read.records] == ["2020-Q1", "2020-Q3", "2020-Q4"]
+    assert [r.line for r in read.records] == [1, 3, 4]
+    assert read.problems == (LogProblem(2, "corrupt", f"line 2: {why} (skipped)"),)
 
 
-def test_fifo_is_refused_without_hanging(tmp_path):
-    fifo = tmp_path / "log.jsonl"
-    os.mkfifo(fifo, 0o600)
-    with pytest.raises(LogError, match="is not a regular file"):
-        add(FileLog(fifo), 1)
-    with pytest.raises(LogError, match="is not a regular file"):
-        FileLog(fifo).read()
+def test_a_torn_last_line_is_reported_and_skipped(tmp_path):
+    log = FileLog(tmp_path / "log.jsonl")
+    add(log, 1)
+    add(log, 2)
+    with log.path.open("ab") as handle:
+        handle.write(b'{"activity":"snb-quarterly-meeting","by":"sgt')  # an append cut short
+    read = log.read()
+    assert [r.line for r in read.records] == [1, 2]
+    assert read.problems == (
+        LogProblem(3, "torn-tail", "line 3: incomplete last line (an interrupted write; skipped)"),
+    )
+    assert log.verify().problems == read.problems  # not a chain break: nothing follows it
 
 
-def test_folder_where_the_log_should_be_and_unusable_paths(tmp_path):
-    (tmp_path / "log.jsonl").mkdir()
-    with pytest.raises(LogError, match="is a folder, not a log file"):
-        add(FileLog(tmp_path / "log.jsonl"), 1)
-    with pytest.raises(LogError, match="is a folder, not a log file"):
-        FileLog(tmp_path / "log.jsonl").read()
-    with pytest.raises(LogError, match="completion NOT recorded: /dev/null is not a folder"):
-        add(FileLog(Path("/dev/null/log.jsonl")), 1)
+def test_a_log_longer_than_a_read_chunk_with_a_line_longer_than_one(tmp_path, monkeypatch):
+    monkeypatch.setattr(logbook, "_READ_CHUNK", 1000)
+    log = FileLog(tmp_path / "log.jsonl")
+    written = [add(log, n, note="x" * (n * 700)) for n in range(8)]
+    read = log.verify()
+    assert read.problems == ()
+    assert [r.id for r in read.records] == [w.id for w in written]
+    assert read.records[7].data["note"] == "x" * 4900
 
 
-def test_read_only_folder(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root ignores permissions; /dev/null/... above covers an unwritable path")
-    folder = tmp_path / "ro"
-    folder.mkdir()
-    folder.chmod(0o500)
-    with pytest.raises(LogError, match="completion NOT recorded"):
-        add(FileLog(folder / "log.jsonl"), 1)
+def test_reading_a_folder_or_a_fifo_is_a_plain_error(tmp_path):
+    (tmp_path / "dir.jsonl").mkdir()
+    with pytest.raises(LogError) as caught:
+        FileLog(tmp_path / "dir.jsonl").read()
+    assert caught.value.message == f"{tmp_path / 'dir.jsonl'}: is a folder, not a log file"
+    os.mkfifo(tmp_path / "fifo.jsonl", 0o600)
+    with pytest.raises(LogError) as caught:
+        FileLog(tmp_path / "fifo.jsonl").verify()  # and does not hang waiting for a writer
+    assert caught.value.message == f"{tmp_path / 'fifo.jsonl'}: is not a regular file (a FIFO), so not a log"
+    with pytest.raises(LogError) as caught:
+        FileLog(Path("/dev/null/log.jsonl")).read()
+    assert caught.value.message == "/dev/null/log.jsonl: cannot read the log: Not a directory"
 
 
-def test_many_processes_lose_and_interleave_nothing(tmp_path):
+def test_reading_leaves_the_garbage_collector_as_it_found_it(tmp_path):
+    log = FileLog(tmp_path / "log.jsonl")
+    add(log, 1)
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    log.read()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen if frozen == 0 else gc.get_freeze_count() >= frozen
+    gc.disable()
+    try:
+        log.verify()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+# --- the hash chain ----------------------------------------------------------------------------
+
+
+def five(tmp_path: Path) -> FileLog:
+    log = FileLog(tmp_path / "log.jsonl")
+    for n in range(1, 6):
+        add(log, n)
+    return log
+
+
+def chain_problems(log: FileLog) -> list[LogProblem]:
+    return [p for p in log.verify().problems if p.kind == "chain"]
+
+
+def test_an_edited_line_breaks_the_chain_at_the_line_after_it(tmp_path):
+    log = five(tmp_path)
+    lines = lines_of(log.path)
+    lines[2] = lines[2].replace(b'"by":"sgt.jones"', b'"by":"sgt.smith"')  # still a valid record
+    log.path.write_bytes(b"\n".join(lines) + b"\n")
+    assert log.read().problems == ()  # reading alone cannot tell
+    assert chain_problems(log) == [
+        LogProblem(4, "chain", "line 4: hash chain broken (line edited, removed or inserted before it)")
+    ]
+
+
+def test_an_edited_last_line_with_a_forged_prev_breaks_at_that_line(tmp_path):
+    log = five(tmp_path)
+    lines = lines_of(log.path)
+    lines[4] = lines[4].replace(json.loads(lines[4])["prev"].encode(), b"0" * 64)
+    log.path.write_bytes(b"\n".join(lines) + b"\n")
+    assert [p.line for p in chain_problems(log)] == [5]
+
+
+@pytest.mark.parametrize(("change", "broken_at"), [("remove-first", 1), ("remove-middle", 3), ("insert", 3)])
+def test_a_removed_or_inserted_line_breaks_the_chain(tmp_path, change, broken_at):
+    log = five(tmp_path)
+    lines = lines_of(log.path)
+    if change == "remove-first":
+        del lines[0]
+    elif change == "remove-middle":
+        del lines[2]
+    else:
+        lines.insert(2, lines[1])  # a copy of a genuine record, replayed
+    log.path.write_bytes(b"\n".join(lines) + b"\n")
+    assert [p.line for p in chain_problems(log)] == [broken_at]
+
+
+def test_only_the_first_break_is_reported(tmp_path):
+    log = five(tmp_path)
+    lines = lines_of(log.path)
+    del lines[3]
+    del lines[1]
+    log.path.write_bytes(b"\n".join(lines) + b"\n")
+    assert [p.line for p in chain_problems(log)] == [2]
+
+
+def test_a_record_written_after_a_corrupt_line_chains_to_its_bytes(tmp_path):
+    log = FileLog(tmp_path / "log.jsonl")
+    add(log, 1)
+    with log.path.open("ab") as handle:
+        handle.write(b"scribbled by an editor\n")
+    add(log, 3)
+    checked = log.verify()
+    assert [r.line for r in checked.records] == [1, 3]
+    assert checked.problems == (LogProblem(2, "corrupt", "line 2: not valid JSON (skipped)"),)  # no chain break
+    # removing the scribble now is a change the chain shows
+    lines = lines_of(log.path)
+    del lines[1]
+    log.path.write_bytes(b"\n".join(lines) + b"\n")
+    assert [p.line for p in chain_problems(log)] == [2]
+
+
+# --- appending stays cheap ---------------------------------------------------------------------
+
+
+def write_big_log(path: Path, count: int, note_size: int) -> None:
+    """A chained log written directly (fast), as FileLog would have written it."""
+    prev, out = "", []
+    for n in range(count):
+        body = {
+            "v": 1,
+            "id": f"r-{n:012x}",
+            "ts": TS.isoformat(),
+            "type": "done",
+            "plan": PLAN,
+            "prev": prev,
+            "activity": "cp-daily-updates",
+            "occurrence": str(n),
+            "note": "n" * note_size,
+        }
+        line = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+        out.append(line)
+        prev = sha(line)
+    path.write_bytes(b"\n".join(out) + b"\n")
+    path.chmod(0o600)
+
+
+def test_appending_to_a_big_log_reads_only_its_end(tmp_path, monkeypatch):
+    log = FileLog(tmp_path / "log.jsonl")
+    write_big_log(log.path, 2000, 10_000)  # 20 MB
+    assert log.path.stat().st_size > 20_000_000
+    read_bytes = []
+    real_pread = os.pread
+    monkeypatch.setattr(logbook.os, "pread", lambda fd, n, off: read_bytes.append(n) or real_pread(fd, n, off))
+    monkeypatch.setattr(logbook.os, "read", lambda *a: pytest.fail("append read the file from the start"))
+    add(log, 1)
+    monkeypatch.undo()
+    assert sum(read_bytes) < 150_000
+    checked = log.verify()
+    assert checked.problems == () and len(checked.records) == 2001
+
+
+# --- the interface and the helpers -------------------------------------------------------------
+
+
+def test_file_log_is_a_completion_log(tmp_path):
+    log: CompletionLog = FileLog(tmp_path / "log.jsonl")
+    assert isinstance(log, CompletionLog)
+
+
+def test_plan_identity_and_default_log_path(tmp_path, monkeypatch):
+    assert logbook.plan_identity(b"plan") == PLAN
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    plan = tmp_path / "plans" / "east_area_2020.yaml"
+    tag = hashlib.sha256(str(plan.resolve()).encode()).hexdigest()[:8]
+    assert logbook.default_log_path(plan) == tmp_path / "xdg" / "commsplan" / f"east_area_2020-{tag}.jsonl"
+    # the same plan reached by another spelling of its path shares the log; another plan does not
+    monkeypatch.chdir(tmp_path)
+    assert logbook.default_log_path(Path("plans/../plans/east_area_2020.yaml")) == logbook.default_log_path(plan)
+    assert logbook.default_log_path(tmp_path / "other" / "east_area_2020.yaml") != logbook.default_log_path(plan)
+
+
+def test_network_filesystem_warning(tmp_path):
+    mounts = tmp_path / "mounts"
+    share = tmp_path / "police share"
+    local = share / "local"
+    local.mkdir(parents=True)
+    escaped = str(share).replace(" ", "\\040")
+    mounts.write_text(
+        f"/dev/sda1 / ext4 rw 0 0\nserver:/export {escaped} nfs4 rw 0 0\n/dev/sdb1 {escaped}/local ext4 rw 0 0\n"
+    )
+    warning = logbook.filesystem_warning(share / "log.jsonl", mounts=mounts)
+    assert warning == (
+        f"the log {share / 'log.jsonl'} is on a network filesystem (nfs4 at {share}): file locks there are "
+        "unreliable, so two people recording at once could damage it; keep the log on a local disk"
+    )
+    assert logbook.filesystem_warning(share / "new" / "deeper" / "log.jsonl", mounts=mounts) is not None
+    assert logbook.filesystem_warning(local / "log.jsonl", mounts=mounts) is None  # the longest mount point wins
+    assert logbook.filesystem_warning(tmp_path / "log.jsonl", mounts=mounts) is None
+    for kind in ("cifs", "smb3", "smbfs", "9p", "fuse.sshfs", "nfs"):
+        mounts.write_text(f"/dev/sda1 / ext4 rw 0 0\nx {tmp_path} {kind} rw 0 0\n")
+        assert f"({kind} at {tmp_path})" in (logbook.filesystem_warning(tmp_path / "log.jsonl", mounts=mounts) or "")
+    assert logbook.filesystem_warning(tmp_path / "log.jsonl", mounts=tmp_path / "no-such-file") is None
+
+
+# --- many writers at once ----------------------------------------------------------------------
+
+
+def note_for(writer: int, n: int) -> str:
+    """100 bytes to 70 KB, different for every record, and cheap to make and to check."""
+    size = 100 + (n * 7919 + writer * 104_729) % (70_000 - 100)
+    stamp = f"<w{writer}n{n}>"
+    return (stamp * (size // len(stamp) + 1))[:size]
+
+
+def append_many(path: str, writer: int, count: int) -> None:
+    log = FileLog(Path(path))
+    for n in range(count):
+        log.append("done", TS, {"activity": f"w{writer}", "occurrence": n, "note": note_for(writer, n)}, PLAN)
+
+
+def test_eight_processes_appending_at_once_lose_and_mix_nothing(tmp_path):
     path = tmp_path / "log.jsonl"
+    started = time.monotonic()
     ctx = multiprocessing.get_context("fork")
     writers = [ctx.Process(target=append_many, args=(str(path), w, 500)) for w in range(8)]
     for p in writers:
         p.start()
+    # Meanwhile, read: a reader waits for an append in flight, so it never sees a half record.
+    reads = 0
+    while any(p.is_alive() for p in writers) and reads < 5:
+        if path.exists():
+            assert FileLog(path).read().problems == ()
+            reads += 1
     for p in writers:
-        p.join(120)
+        p.join(60)
         assert p.exitcode == 0
-    read = FileLog(path).verify()
-    assert read.problems == ()
-    assert len(read.records) == 4000
+    checked = FileLog(path).verify()
+    assert checked.problems == ()
+    assert len(checked.records) == 4000
     for w in range(8):
-        mine = [r for r in read.records if r.data["activity"] == f"w{w}"]
-        assert [r.data["occurrence"] for r in mine] == [str(n) for n in range(500)]
-        assert all(r.data["note"] == note_for(w, int(r.data["occurrence"])) for r in mine)
+        mine = [r for r in checked.records if r.data["activity"] == f"w{w}"]
+        assert [r.data["occurrence"] for r in mine] == list(range(500))
+        assert all(r.data["note"] == note_for(w, r.data["occurrence"]) for r in mine)
+    assert time.monotonic() - started < 60
 
 
-def test_killed_writers_leave_a_log_that_parses(tmp_path):
-    path = tmp_path / "log.jsonl"
-    script = str(ROOT / "tests" / "logworkers.py")
-    procs = [subprocess.Popen([sys.executable, script, "forever", str(path), str(w)], cwd=ROOT) for w in range(3)]
+def waiting_for_lock(path: Path) -> bool:
+    """True when some process waits for a flock on ``path`` (a "->" line in /proc/locks)."""
+    inode = f":{path.stat().st_ino} "
+    return any("->" in line and inode in line for line in Path("/proc/locks").read_text().splitlines())
+
+
+def test_a_reader_waits_for_an_append_in_flight_instead_of_reporting_it_torn(tmp_path):
+    log = FileLog(tmp_path / "log.jsonl")
+    add(log, 1)
+    line = lines_of(log.path)[0]
+    fd = os.open(log.path, os.O_WRONLY | os.O_APPEND)
+    results: list[logbook.LogRead] = []
     try:
-        # wait (polling, not sleeping) until they have written a good deal, then kill them mid-flight
-        give_up = time.monotonic() + 30
-        while (not path.exists() or path.stat().st_size < 2_000_000) and time.monotonic() < give_up:
-            os.sched_yield()
-        assert path.stat().st_size >= 2_000_000
+        fcntl.flock(fd, fcntl.LOCK_EX)  # play a writer half-way through its one write
+        os.write(fd, line[:40])
+        reader = threading.Thread(target=lambda: results.append(log.read()))
+        reader.start()
+        deadline = time.monotonic() + 20
+        while not waiting_for_lock(log.path) and time.monotonic() < deadline:
+            pass
+        assert waiting_for_lock(log.path)
+        os.write(fd, line[40:] + b"\n")
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGKILL)
-        for p in procs:
-            p.wait()
-    log = FileLog(path)
-    read = log.read()
-    assert read.records
-    assert all(p.kind == "torn-tail" for p in read.problems)  # at most the record in flight
-    for w in range(3):
-        mine = [int(r.data["occurrence"]) for r in read.records if r.data["activity"] == f"w{w}"]
-        assert mine == list(range(len(mine)))
-    after = log.append("done", TS, {"activity": "after", "occurrence": "1"}, "p")
-    final = log.verify()
-    assert final.problems == ()
-    assert final.records[-1].id == after.id
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+    reader.join(20)
+    assert results[0].problems == ()
+    assert len(results[0].records) == 2
 
 
-def test_network_filesystem_warning(tmp_path, monkeypatch):
-    mounts = f"server:/export {tmp_path} nfs4 rw 0 0\n/dev/sda1 / ext4 rw 0 0\n"
-    real_read_text = Path.read_text
-    monkeypatch.setattr(
-        Path,
-        "read_text",
-        lambda self, *a, **k: mounts if str(self) == "/proc/mounts" else real_read_text(self, *a, **k),
-    )
-    assert "network filesystem (nfs4" in logbook.filesystem_warning(tmp_path / "log.jsonl")
-    assert logbook.filesystem_warning(Path("/var/log.jsonl")) is None
+# --- properties --------------------------------------------------------------------------------
 
-
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+record_data = st.dictionaries(
+    st.text(max_size=12).filter(lambda k: k not in {"v", "id", "ts", "type", "plan", "prev"}), json_values, max_size=5
+)
 records = st.lists(
     st.tuples(
-        st.sampled_from(["done", "skip", "retract", "incident-open"]),
-        st.dictionaries(
-            st.sampled_from(["activity", "occurrence", "note", "by", "target"]),
-            st.text(max_size=40),
-            max_size=4,
-        ),
+        st.sampled_from(["done", "skip", "retract", "incident-open", "incident-note"]) | st.text(min_size=1),
+        st.datetimes(timezones=st.timezones()),
+        record_data,
+        st.text(max_size=64),
+        st.none() | st.text(min_size=1, max_size=20),
     ),
-    max_size=12,
+    max_size=8,
 )
 
 
 @given(items=records)
-def test_any_records_round_trip(tmp_path_factory, items):
+def test_any_sequence_of_records_round_trips(tmp_path_factory, items):
     log = FileLog(tmp_path_factory.mktemp("log") / "log.jsonl")
-    written = [log.append(kind, TS, data, "p") for kind, data in items]
-    read = log.verify()
-    assert read.problems == ()
-    assert [(r.id, r.type, dict(r.data)) for r in read.records] == [(w.id, w.type, dict(w.data)) for w in written]
+    written = [log.append(kind, ts, data, plan, record_id) for kind, ts, data, plan, record_id in items]
+    checked = log.verify()
+    assert checked.problems == ()
+    assert [(r.type, instant(r.ts), dict(r.data), r.plan, r.id) for r in checked.records] == [
+        (kind, instant(ts), data, plan, record_id or w.id)
+        for (kind, ts, data, plan, record_id), w in zip(items, written, strict=True)
+    ]
+    assert (log.path.read_bytes() if items else b"").count(b"\n") == len(items)  # one line per record
+    assert log.exists() == bool(items)
+
+
+def instant(ts: dt.datetime) -> tuple[dt.datetime, dt.timedelta | None]:
+    # the wall time and offset as written; == between zones is False for times in a DST fold
+    return ts.replace(tzinfo=None, fold=0), ts.utcoffset()
