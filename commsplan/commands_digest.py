@@ -14,7 +14,7 @@ from commsplan.cli import JsonOpt, LogOpt, NowOpt, OwnerOpt, PlanOpt, app, print
 from commsplan.commands_log import log_path, read_history
 from commsplan.errors import CommsplanError
 from commsplan.matching import find
-from commsplan.render.text import Lines, _groups, moment, print_incident_steps, short_day
+from commsplan.render.text import Lines, _groups, moment, print_incident_steps, runs, short_day
 
 if TYPE_CHECKING:
     from commsplan.digest import Digest
@@ -63,14 +63,14 @@ def render_text(plan: Plan, digest: Digest, markdown: bool) -> None:
         print_incident_steps(out, plan, digest.incidents, digest.now, markdown=markdown)
     sections = [
         (f"OVERDUE ({digest.overdue_count})", digest.overdue, "bold red"),
-        (f"DUE TODAY ({len(digest.today)})", _runs(digest.today), "bold"),
-        (f"COMING UP TO {short_day(digest.window.end).upper()} ({len(digest.coming)})", _runs(digest.coming), "bold"),
+        (f"DUE TODAY ({len(digest.today)})", runs(digest.today), "bold"),
+        (f"COMING UP TO {short_day(digest.window.end).upper()} ({len(digest.coming)})", runs(digest.coming), "bold"),
     ]
-    for title, runs, style in sections:
+    for title, groups, style in sections:
         out.add()
         out.add(f"{h}{title}", style)
-        if runs:
-            _groups(out, plan, runs, digest.now.year, markdown=markdown)
+        if groups:
+            _groups(out, plan, groups, digest.now.year, markdown=markdown)
         else:
             out.add("  nothing", "dim")
     if digest.campaigns:
@@ -89,13 +89,6 @@ def render_text(plan: Plan, digest: Digest, markdown: bool) -> None:
     skipped = f"; {digest.skipped_since} skipped" if digest.skipped_since else ""
     out.add(f"{h}DONE SINCE {moment(digest.since).upper()}: {digest.done_since}{late}{skipped}", "bold")
     out.emit()
-
-
-def _runs(items: list[Any]) -> list[list[Any]]:
-    runs: dict[tuple[str, str], list[Any]] = {}
-    for item in items:
-        runs.setdefault((item.activity.id, item.status), []).append(item)
-    return list(runs.values())
 
 
 def digest_dict(plan: Plan, digest: Digest) -> dict[str, Any]:

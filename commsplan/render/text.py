@@ -261,12 +261,17 @@ def print_due(
     out.emit()
 
 
-def _items(out: Lines, plan: Plan, items: Iterable[Item], this_year: int) -> None:
-    # One entry per activity and status: a daily item is one line with its count, not seven.
+def runs(items: Iterable[Item]) -> list[list[Item]]:
+    """Items grouped per activity and status, each group oldest first: a daily item becomes one
+    entry with its count, not seven."""
     groups: dict[tuple[str, str], list[Item]] = {}
     for item in items:
         groups.setdefault((item.activity.id, item.status), []).append(item)
-    _groups(out, plan, [sorted(g, key=lambda i: i.occurrence.due) for g in groups.values()], this_year)
+    return [sorted(g, key=lambda i: i.occurrence.due) for g in groups.values()]
+
+
+def _items(out: Lines, plan: Plan, items: Iterable[Item], this_year: int) -> None:
+    _groups(out, plan, runs(items), this_year)
 
 
 def _groups(out: Lines, plan: Plan, groups: list[list[Item]], this_year: int, *, markdown: bool = False) -> None:
