@@ -1,3 +1,3 @@
-from commsplan.cli import run
+from commsplan.cli.app import run
 
 run()

@@ -9,9 +9,10 @@ import icalendar
 import jsonschema
 import yaml
 
-from commsplan.commands_plan import plan_schema
+from commsplan.plan.model import plan_schema
 
 from .conftest import PLAN, ROOT
+from .helpers import flat
 
 
 def test_calendar_matches_due_for_a_year(cli, tmp_path):
@@ -95,5 +96,5 @@ def test_init_writes_a_plan_that_validates_and_never_overwrites(cli, tmp_path):
     before = target.read_bytes()
     again = cli("init", str(target))
     assert again.exit_code == 1
-    assert again.stderr == f"commsplan: error: {target} already exists; commsplan init never overwrites a file\n"
+    assert flat(again.stderr) == f"commsplan: error: {target} already exists; commsplan init never overwrites a file\n"
     assert target.read_bytes() == before

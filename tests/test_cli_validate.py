@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+from .helpers import flat
 from .plans import MINIMAL
 
 
@@ -16,7 +17,7 @@ def test_validate_bundled_plan_summarises_it(cli):
         "  27 activities from 10 source rows: 19 scheduled, 5 triggered, 3 on request",
         "  18 frequencies interpreted rather than literal (--explain lists them)",
     ]
-    assert "named date 'we-are-festival' lists no dates" in result.stderr
+    assert "named date 'we-are-festival' lists no dates" in flat(result.stderr)
 
 
 def test_validate_explain_lists_each_interpretation(cli):
@@ -41,7 +42,7 @@ def test_validate_reports_every_problem_with_its_place(cli, tmp_path):
     result = cli("validate", "--plan", str(bad))
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr.splitlines() == [
+    assert flat(result.stderr).splitlines() == [
         f"commsplan: error: {bad}: invalid plan (2 problems)",
         f"{bad}:31:13: 'fortnighly' is not one of daily, weekly, fortnightly, monthly, quarterly, annual, "
         "rrule, named_dates, season, triggered, on_request (did you mean 'fortnightly'?)",
@@ -60,4 +61,4 @@ def test_plan_from_the_environment(cli, tmp_path):
 def test_missing_plan_is_a_data_error_not_a_traceback(cli, tmp_path):
     result = cli("who", "--plan", str(tmp_path / "nope.yaml"))
     assert result.exit_code == 1
-    assert result.stderr == f"commsplan: error: {tmp_path / 'nope.yaml'}: no such plan file\n"
+    assert flat(result.stderr) == f"commsplan: error: {tmp_path / 'nope.yaml'}: no such plan file\n"

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 
+from .helpers import flat
+
 
 def test_who_snb_lists_both_snb_activities(cli):
     result = cli("who", "--audience", "SNB")
@@ -97,13 +99,13 @@ def test_show_prints_the_source_text(cli):
 def test_show_unknown_and_ambiguous(cli):
     unknown = cli("show", "snb-quartely-meeting")
     assert unknown.exit_code == 1
-    assert unknown.stderr == (
+    assert flat(unknown.stderr) == (
         "commsplan: error: no activity 'snb-quartely-meeting' (did you mean 'snb-quarterly-meeting'?); "
         "'commsplan list' shows them all\n"
     )
     ambiguous = cli("show", "snb")
     assert ambiguous.exit_code == 1
-    assert "'snb' is the start of 2 activities: snb-quarterly-meeting, snb-chair-incident-contact" in ambiguous.stderr
+    assert "'snb' is the start of 2 activities: snb-quarterly-meeting, snb-chair-incident-contact" in flat(ambiguous.stderr)
 
 
 def test_show_json_carries_the_source_row(cli):

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from commsplan.history import Incident
-from commsplan.incidents import checklist, in_office_hours
-from commsplan.planfile import load_plan
+from commsplan.log.state import Incident
+from commsplan.plan.load import load_plan
+from commsplan.rules.incidents import checklist, in_office_hours
 
 from .conftest import PLAN
 
@@ -93,7 +93,7 @@ def test_incident_flow_through_the_cli(cli):
     assert notified.stdout.startswith("Step 2 (partners-incident-notification) done. 3 pending.")
     assert cli("incident", "notify", "20201027-1", "partners", "--now", "2020-10-27T22:41").exit_code == 1
     cli("incident", "note", "20201027-1", "Cordon lifted", "--now", "2020-10-27T23:05")
-    shown = cli("incident", "show", "20201027-1", "--now", "2020-10-28T09:00")
+    shown = cli("incident", "show", "20201027-1", "--now", "2020-10-28T09:00", env={"COLUMNS": "200"})
     assert "Now Wed 28 Oct 09:00 GMT, within office hours: e-mail." in shown.stdout
     assert "[x] 2. partners-incident-notification · done Tue 27 Oct 22:40 by" in shown.stdout
     assert (

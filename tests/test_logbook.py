@@ -17,9 +17,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from commsplan import logbook
 from commsplan.errors import LogError
-from commsplan.logbook import CompletionLog, FileLog, LogProblem, LogRecord
+from commsplan.log import filelog as logbook
+from commsplan.log.filelog import FileLog
+from commsplan.log.records import CompletionLog, LogProblem, LogRead, LogRecord
 
 TS = dt.datetime(2020, 10, 26, 9, 0, tzinfo=dt.UTC)
 PLAN = hashlib.sha256(b"plan").hexdigest()
@@ -46,8 +47,8 @@ def sha(line: bytes) -> str:
 def test_a_missing_log_is_empty(tmp_path):
     log = FileLog(tmp_path / "nowhere" / "log.jsonl")
     assert not log.exists()
-    assert log.read() == logbook.LogRead((), ())
-    assert log.verify() == logbook.LogRead((), ())
+    assert log.read() == LogRead((), ())
+    assert log.verify() == LogRead((), ())
     assert not (tmp_path / "nowhere").exists()  # reading creates nothing
 
 
@@ -475,7 +476,7 @@ def test_a_reader_waits_for_an_append_in_flight_instead_of_reporting_it_torn(tmp
     add(log, 1)
     line = lines_of(log.path)[0]
     fd = os.open(log.path, os.O_WRONLY | os.O_APPEND)
-    results: list[logbook.LogRead] = []
+    results: list[LogRead] = []
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # play a writer half-way through its one write
         os.write(fd, line[:40])

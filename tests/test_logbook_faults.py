@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from commsplan import logbook
 from commsplan.errors import LogError
-from commsplan.logbook import FileLog, LogProblem
+from commsplan.log import filelog as logbook
+from commsplan.log.filelog import FileLog
+from commsplan.log.records import LogProblem
 
 from .test_logbook import PLAN, TS, add
 

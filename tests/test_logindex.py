@@ -8,9 +8,9 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commsplan.history import fold
-from commsplan.logbook import FileLog
-from commsplan.logindex import LogIndex
+from commsplan.log.filelog import FileLog
+from commsplan.log.index import LogIndex
+from commsplan.log.state import fold
 
 TS = dt.datetime(2020, 10, 26, 9, 0, tzinfo=dt.UTC)
 KEYS = [("a", "2020-Q3"), ("a", "2020-Q4"), ("b", "2020-10-26")]

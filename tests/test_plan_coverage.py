@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from commsplan.planfile import load_plan
-from commsplan.schedule import Schedule
+from commsplan.plan.load import load_plan
+from commsplan.rules.schedule import Schedule
 
 from .conftest import PLAN, SOURCE
 

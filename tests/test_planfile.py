@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from commsplan.errors import PlanError
-from commsplan.planfile import load_plan, parse_plan
+from commsplan.plan.load import load_plan, parse_plan
 
 from .conftest import PLAN
 from .plans import MINIMAL

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 
-from commsplan.safetext import escape_markup, visible
+from commsplan.render.safetext import escape_markup, visible
 
 
 @pytest.mark.parametrize(

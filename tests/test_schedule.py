@@ -11,9 +11,9 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from commsplan.model import Activity, Recurrence
-from commsplan.planfile import load_plan, parse_plan
-from commsplan.schedule import Schedule, iso_week_key, resolve_local
+from commsplan.plan.load import load_plan, parse_plan
+from commsplan.plan.model import Activity, Recurrence
+from commsplan.rules.schedule import Schedule, iso_week_key, resolve_local
 
 from .conftest import PLAN
 from .plans import MINIMAL

@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from commsplan.model import Plan
-from commsplan.schedule import Occurrence
+from commsplan.plan.model import Plan
+from commsplan.rules.schedule import Occurrence
 
 PRODID = "-//commsplan//communication action plan//EN"
 

@@ -1,16 +1,28 @@
-"""Plain, JSON-ready dicts of result objects: the stable contract of ``--json``."""
+"""``--json``: one JSON document on stdout, the stable, sorted contract other tools rely on."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from commsplan.model import Activity, Plan
+from commsplan.render.base import Renderer
 
 if TYPE_CHECKING:
-    from commsplan.agenda import Item
-    from commsplan.history import Incident
-    from commsplan.incidents import Step
+    from commsplan.log.book import Logbook
+    from commsplan.log.records import LogRead, LogRecord
+    from commsplan.log.state import Incident
+    from commsplan.plan.load import LoadedPlan
+    from commsplan.plan.model import Activity, Plan
+    from commsplan.rules.agenda import Agenda, Item
+    from commsplan.rules.digest import Digest
+    from commsplan.rules.incidents import Step
+    from commsplan.rules.report import GroupBy, GroupStats
+    from commsplan.rules.select import Filters
 
 
 def dumps(value: Any, *, pretty: bool = True) -> str:
@@ -107,3 +119,223 @@ def step_item_dict(plan: Plan, incident: Incident, step: Step) -> dict[str, Any]
         "refer_to": step.refer_to,
         "status": "incident",
     }
+
+
+def step_dict(plan: Plan, step: Step) -> dict[str, Any]:
+    return {
+        "step": step.number,
+        "id": step.id,
+        "audience": step.audience or None,
+        "audience_name": plan.audience(step.audience).name if step.audience else None,
+        "owner": step.owner or None,
+        "owner_name": plan.role(step.owner).name if step.owner else None,
+        "channel": list(step.channels),
+        "channel_names": [plan.channel(c).name for c in step.channels],
+        "what": step.what,
+        "refer_to": step.refer_to,
+        "status": step.status,
+        "done_at": step.done_at.isoformat() if step.done_at else None,
+        "done_by": step.done_by,
+    }
+
+
+def incident_dict(plan: Plan, incident: Incident, steps: list[Step], office: bool) -> dict[str, Any]:
+    return {
+        "id": incident.id,
+        "title": incident.title,
+        "level": incident.level,
+        "area": incident.area,
+        "opened": incident.opened.isoformat(),
+        "opened_by": incident.opened_by,
+        "closed": incident.closed.isoformat() if incident.closed else None,
+        "status": "open" if incident.is_open else "closed",
+        "office_hours": office,
+        "checklist": [step_dict(plan, s) for s in steps],
+        "events": [
+            {
+                "at": e.at.isoformat(),
+                "kind": e.kind,
+                "by": e.by,
+                "text": e.text,
+                "step": e.step,
+                "channel": e.channel,
+                "record": e.record_id,
+            }
+            for e in incident.events
+        ],
+    }
+
+
+def record_dict(record: LogRecord) -> dict[str, Any]:
+    return {"record": record.id, "line": record.line, "ts": record.ts.isoformat(), "type": record.type, **record.data}
+
+
+REPORT_COLUMNS = ["group", "name", "due", "on_time", "late", "skipped", "missed", "pending", "rate"]
+
+
+def report_row(g: GroupStats) -> list[Any]:
+    rate = None if g.rate is None else round(g.rate, 4)
+    return [g.key, g.name, g.due, g.on_time, g.late, g.skipped, g.missed, g.pending, rate]
+
+
+def emit(value: Any) -> None:
+    """One JSON document on stdout: indented on a terminal, compact in a pipe."""
+    sys.stdout.write(dumps(value, pretty=sys.stdout.isatty()) + "\n")
+
+
+class JsonRenderer(Renderer):
+    """Every view as one JSON document."""
+
+    def validation(self, loaded: LoadedPlan, explain: bool) -> None:
+        p = loaded.plan
+        kinds = Counter(a.frequency.kind for a in p.activities)
+        interpreted = [a for a in p.activities if a.frequency.interpretation is not None]
+        rows = sum(len(s.rows) for s in p.source.sections) if p.source else 0
+        emit(
+            {
+                "valid": True,
+                "path": str(loaded.path),
+                "sha256": loaded.digest,
+                "title": p.meta.title,
+                "counts": {
+                    "roles": len(p.roles),
+                    "audiences": len(p.audiences),
+                    "channels": len(p.channels),
+                    "activities": len(p.activities),
+                    "source_rows": rows,
+                    "frequencies": dict(sorted(kinds.items())),
+                    "interpreted": len(interpreted),
+                },
+                "interpretations": [
+                    {
+                        "activity": a.id,
+                        "as_written": a.frequency.as_written,
+                        "interpretation": a.frequency.interpretation,
+                        "notes": list(a.notes),
+                    }
+                    for a in (interpreted if explain else [])
+                ],
+                "warnings": list(loaded.warnings),
+            }
+        )
+
+    def activities(self, plan: Plan, chosen: Sequence[Activity], filters: Filters) -> None:
+        emit([activity_dict(plan, a) for a in chosen])
+
+    def activity_list(self, plan: Plan, chosen: Sequence[Activity]) -> None:
+        emit([activity_dict(plan, a) for a in chosen])
+
+    def activity(self, plan: Plan, activity: Activity) -> None:
+        data = activity_dict(plan, activity)
+        row = plan.source_row(activity.row)
+        data["source"] = row.model_dump(mode="json") if row else None
+        emit(data)
+
+    def schema(self, schema: dict[str, Any]) -> None:
+        sys.stdout.write(dumps(schema) + "\n")
+
+    def plan_written(self, path: Path) -> None:
+        emit({"written": str(path)})
+
+    def due(
+        self,
+        loaded: LoadedPlan,
+        agenda: Agenda,
+        incidents: Sequence[tuple[Incident, list[Step]]],
+        *,
+        overdue_only: bool,
+    ) -> None:
+        plan = loaded.plan
+        steps = [step_item_dict(plan, incident, step) for incident, pending in incidents for step in pending]
+        emit(steps + [item_dict(plan, item) for item in agenda.items])
+
+    def digest(self, plan: Plan, digest: Digest) -> None:
+        emit(
+            {
+                "subject": digest.subject(),
+                "now": digest.now.isoformat(),
+                "owner": digest.owner,
+                "window": {"start": digest.window.start.isoformat(), "end": digest.window.end.isoformat()},
+                "incidents": [
+                    {
+                        "id": inc.id,
+                        "title": inc.title,
+                        "level": inc.level,
+                        "opened": inc.opened.isoformat(),
+                        "pending": [step_dict(plan, s) for s in steps],
+                    }
+                    for inc, steps in digest.incidents
+                ],
+                "overdue": [item_dict(plan, i) for run in digest.overdue for i in run],
+                "today": [item_dict(plan, i) for i in digest.today],
+                "coming": [item_dict(plan, i) for i in digest.coming],
+                "campaigns": [item_dict(plan, i) for i in digest.campaigns],
+                "done_since": {
+                    "since": digest.since.isoformat(),
+                    "done": digest.done_since,
+                    "late": digest.late_since,
+                    "skipped": digest.skipped_since,
+                },
+            }
+        )
+
+    def recorded(self, record: LogRecord, late_days: int) -> None:
+        emit(record_dict(record))
+
+    def retracted(self, record: LogRecord, target: LogRecord) -> None:
+        emit(record_dict(record))
+
+    def log_records(self, book: Logbook, records: Sequence[LogRecord], retracted: set[str], filtered: bool) -> None:
+        emit([{**record_dict(r), "retracted": r.id in retracted} for r in records])
+
+    def verification(self, book: Logbook, checked: LogRead) -> None:
+        emit(
+            {
+                "path": str(book.path),
+                "records": len(checked.records),
+                "intact": not any(p.kind == "chain" for p in checked.problems),
+                "problems": [{"line": p.line, "kind": p.kind, "message": p.message} for p in checked.problems],
+            }
+        )
+
+    def info(self, facts: dict[str, Any]) -> None:
+        emit(facts)
+
+    def incident(
+        self,
+        plan: Plan,
+        incident: Incident,
+        steps: list[Step],
+        office: bool,
+        now: dt.datetime,
+        *,
+        events: bool = False,
+    ) -> None:
+        emit(incident_dict(plan, incident, steps, office))
+
+    def incidents(
+        self, plan: Plan, rows: Sequence[tuple[Incident, list[Step], bool]], now: dt.datetime, all_: bool
+    ) -> None:
+        emit([incident_dict(plan, i, s, o) for i, s, o in rows])
+
+    def incident_noted(self, incident: Incident, record: LogRecord) -> None:
+        emit(record_dict(record))
+
+    def step_notified(self, step: Step, pending: int, record: LogRecord) -> None:
+        emit({**record_dict(record), "pending": pending})
+
+    def incident_closed(self, incident: Incident, never_done: Sequence[str], record: LogRecord) -> None:
+        emit({**record_dict(record), "never_done": list(never_done)})
+
+    def calendar_written(self, count: int, start: dt.date, end: dt.date, path: Path) -> None:
+        emit({"events": count, "from": start.isoformat(), "until": end.isoformat(), "path": str(path)})
+
+    def report(self, rows: Sequence[GroupStats], start: dt.date, end: dt.date, by: GroupBy) -> None:
+        emit(
+            {
+                "from": start.isoformat(),
+                "until": end.isoformat(),
+                "by": by,
+                "groups": [dict(zip(REPORT_COLUMNS, report_row(g), strict=True)) for g in rows],
+            }
+        )

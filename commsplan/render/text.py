@@ -1,25 +1,37 @@
-"""Human output through rich: readable in a terminal and in a cron e-mail at 80 columns."""
+"""Human output: readable in a terminal and in a cron e-mail at 80 columns.
+
+Every string that comes from a plan or a person (names, notes, titles, paths) goes through
+``safe`` (render.safetext.visible) before it reaches the terminal.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Group
 from rich.padding import Padding
-from rich.segment import Segment, Segments
 from rich.table import Table
 from rich.text import Text
 
-from commsplan.model import Activity, Plan
-from commsplan.planfile import LoadedPlan
-from commsplan.safetext import visible as safe
+from commsplan.render.base import Renderer
+from commsplan.render.console import Lines, Segs, print_trimmed, say, stdout
+from commsplan.render.safetext import visible as safe
 
 if TYPE_CHECKING:
-    from commsplan.agenda import Agenda, Item
-    from commsplan.history import Incident
-    from commsplan.incidents import Step
+    from commsplan.log.book import Logbook
+    from commsplan.log.records import LogRead, LogRecord
+    from commsplan.log.state import Incident
+    from commsplan.plan.load import LoadedPlan
+    from commsplan.plan.model import Activity, Plan
+    from commsplan.rules.agenda import Agenda, Item
+    from commsplan.rules.digest import Digest
+    from commsplan.rules.incidents import Step
+    from commsplan.rules.report import GroupBy, GroupStats
+    from commsplan.rules.select import Filters
 
 INDENT = "  "
 
@@ -36,6 +48,24 @@ def moment(value: dt.datetime) -> str:
     return value.strftime("%a %-d %b %Y %H:%M %Z")
 
 
+def since(opened: dt.datetime, now: dt.datetime) -> str:
+    """'3 h 20 min', '2 days 4 h': how long an incident has been open."""
+    seconds = max(0, int((now - opened).total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        return f"{days} day{'s' if days != 1 else ''} {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"
+
+
+def display_name(name: str) -> str:
+    """A name without its parenthesised detail: 'Local Partners (MPs...)' -> 'Local Partners'."""
+    return name.split(" (", 1)[0]
+
+
 def channels_text(plan: Plan, activity: Activity) -> str:
     parts = []
     for use in activity.channels:
@@ -49,17 +79,16 @@ def channels_text(plan: Plan, activity: Activity) -> str:
     return ", ".join(parts)
 
 
-def frequency_text(activity: Activity) -> str:
-    freq = activity.frequency
-    kind = freq.kind.replace("_", " ")
-    return f'{kind} (source: "{freq.as_written}")'
+def _days(count: int) -> str:
+    return f"{count} day{'s' if count != 1 else ''}"
 
 
-# --- who / show / list ------------------------------------------------------------------------
+def _when_words(when: str) -> str:
+    return {"office_hours": "in office hours", "out_of_hours": "out of office hours"}.get(when, "")
 
 
 def _field(table: Table, label: str, value: str | Text) -> None:
-    table.add_row(Text(label, style="bold"), value if isinstance(value, Text) else Text(value))
+    table.add_row(Text(label, style="bold"), value if isinstance(value, Text) else Text(safe(value)))
 
 
 def activity_card(plan: Plan, activity: Activity, *, full: bool = False) -> Group:
@@ -84,7 +113,7 @@ def activity_card(plan: Plan, activity: Activity, *, full: bool = False) -> Grou
     _field(grid, "How", "; ".join(dict.fromkeys(how)))
     freq = activity.frequency
     when = Text(freq.kind.replace("_", " "))
-    when.append(f'  source: "{freq.as_written}"', style="dim")
+    when.append(f'  source: "{safe(freq.as_written)}"', style="dim")
     _field(grid, "When", when)
     if freq.interpretation:
         _field(grid, "Reading", freq.interpretation)
@@ -107,158 +136,8 @@ def activity_card(plan: Plan, activity: Activity, *, full: bool = False) -> Grou
                 ("  When", row.when),
                 ("  Why", row.why),
             ):
-                _field(grid, label, Text(cell, style="dim"))
+                _field(grid, label, Text(safe(cell), style="dim"))
     return Group(Text(activity.id, style="bold cyan"), Padding(grid, (0, 0, 0, 2)))
-
-
-def _when_words(when: str) -> str:
-    return {"office_hours": "in office hours", "out_of_hours": "out of office hours"}.get(when, "")
-
-
-def print_who(console: Console, plan: Plan, activities: Sequence[Activity], heading: str) -> None:
-    console.print(Text(heading, style="bold"))
-    for activity in activities:
-        console.print()
-        print_trimmed(console, activity_card(plan, activity))
-
-
-def print_list(console: Console, plan: Plan, activities: Sequence[Activity]) -> None:
-    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-    table.add_column("Activity", no_wrap=True, style="cyan")
-    table.add_column("To")
-    table.add_column("When")
-    for activity in activities:
-        audience = display_name(plan.audience(activity.audience).name)
-        table.add_row(activity.id, audience, activity.frequency.kind.replace("_", " "))
-    print_trimmed(console, table)
-    console.print(Text(f"{len(activities)} activities. 'commsplan show ID' prints one in full.", style="dim"))
-
-
-# --- due --------------------------------------------------------------------------------------
-
-
-Segs = list[tuple[str, str]]  # (text, rich style) pieces of one line
-
-
-class Lines:
-    """Output built as pre-wrapped lines of (text, style) pieces: cheap for a plan of 10,000
-    activities, where rich's layout costs seconds. Written through rich on a terminal (for
-    the styles), as plain text otherwise."""
-
-    def __init__(self, console: Console, width: int | None = None) -> None:
-        self.console = console
-        self.width = width or max(40, console.width)
-        self.lines: list[Segs] = []
-
-    def add(self, text: str = "", style: str = "") -> None:
-        self.lines.append([(text, style)])
-
-    def add_segs(self, segs: Segs) -> None:
-        self.lines.append(segs)
-
-    def wrapped(self, text: str, indent: int, style: str = "", first: Segs | None = None) -> None:
-        """``text`` wrapped at the console width with a hanging indent; ``first`` (already
-        laid out to ``indent`` columns) starts the first line."""
-        pad = " " * indent
-        lead = len("".join(p for p, _ in first)) if first is not None else indent
-        for n, chunk in enumerate(wrap(text, self.width - max(indent, lead))):
-            start = first if n == 0 and first is not None else [(pad, "")]
-            self.lines.append([*start, (chunk, style)])
-
-    def emit(self) -> None:
-        if self.console.is_terminal:
-            text = Text()
-            for segs in self.lines:
-                for piece, style in segs:
-                    text.append(piece, style=style or None)
-                text.append("\n")
-            self.console.print(text, end="", soft_wrap=True, overflow="ignore", crop=False)
-        else:
-            self.console.file.write("".join("".join(p for p, _ in segs) + "\n" for segs in self.lines))
-        self.lines = []
-
-
-def wrap(text: str, width: int) -> list[str]:
-    """Greedy word wrap (textwrap's rules without its regex cost); long words are cut."""
-    if len(text) <= width:
-        return [text]
-    lines: list[str] = []
-    current = ""
-    for word in text.split(" "):
-        while len(word) > width:
-            if current:
-                lines.append(current)
-                current = ""
-            lines.append(word[:width])
-            word = word[width:]
-        if not current:
-            current = word
-        elif len(current) + 1 + len(word) <= width:
-            current += " " + word
-        else:
-            lines.append(current)
-            current = word
-    if current or not lines:
-        lines.append(current)
-    return lines
-
-
-def print_due(
-    console: Console,
-    loaded: LoadedPlan,
-    agenda: Agenda,
-    *,
-    overdue_only: bool = False,
-    incidents: Sequence[tuple[Incident, list[Step]]] = (),
-) -> None:
-    plan = loaded.plan
-    window = agenda.window
-    out = Lines(console)
-    span = day(window.start) if window.start == window.end else f"{day(window.start)} to {day(window.end)}"
-    if overdue_only:
-        heading = f"Overdue since the plan began ({day(plan.meta.period.start)})"
-    else:
-        heading = f"Due {window.label}: {span}"
-    out.add(heading, "bold")
-    out.add(f"{plan.meta.unit} · now {moment(agenda.now)}", "dim")
-    out.add()
-    year = agenda.now.year
-    if incidents:
-        print_incident_steps(out, plan, incidents, agenda.now)
-        out.add()
-    if agenda.overdue_runs:
-        out.add(f"OVERDUE ({agenda.overdue_count})", "bold red")
-        _groups(out, plan, agenda.overdue_runs, year)
-    else:
-        out.add("Nothing overdue.", "green")
-    if not overdue_only:
-        due_now = [i for i in agenda.due if i.occurrence.due <= window.end]
-        later = [i for i in agenda.due if i.occurrence.due > window.end]
-        out.add()
-        if due_now:
-            out.add(f"DUE {window.label.upper()} ({len(due_now)})", "bold")
-            _items(out, plan, due_now, year)
-        else:
-            out.add(f"Nothing else due {window.label}.", "green")
-        if later:
-            out.add()
-            out.add(f"OPEN {window.label.upper()}, DUE LATER ({len(later)})", "bold")
-            _items(out, plan, later, year)
-        if agenda.on_request:
-            out.add()
-            out.add(f"ON REQUEST, no schedule ({len(agenda.on_request)})", "bold")
-            width = max(len(a.id) for a in agenda.on_request) + 4
-            for activity in agenda.on_request:
-                first = [(INDENT, ""), (activity.id, "cyan"), (" " * (width - len(INDENT) - len(activity.id)), "")]
-                audience = display_name(plan.audience(activity.audience).name)
-                out.wrapped(
-                    f'{activity.what.text}; to {audience} ("{activity.frequency.as_written}")', width, first=first
-                )
-        if agenda.triggered:
-            out.add()
-            ids = ", ".join(a.id for a in agenda.triggered)
-            out.wrapped(f"On an incident or enquiry ({len(agenda.triggered)}; see 'commsplan who'): {ids}", 0, "dim")
-    out.emit()
 
 
 def runs(items: Iterable[Item]) -> list[list[Item]]:
@@ -270,105 +149,477 @@ def runs(items: Iterable[Item]) -> list[list[Item]]:
     return [sorted(g, key=lambda i: i.occurrence.due) for g in groups.values()]
 
 
-def _items(out: Lines, plan: Plan, items: Iterable[Item], this_year: int) -> None:
-    _groups(out, plan, runs(items), this_year)
+class TextRenderer(Renderer):
+    """Views for a person: rich on a terminal, plain text in a pipe, file or mail."""
 
+    markdown = False
 
-def _groups(out: Lines, plan: Plan, groups: list[list[Item]], this_year: int, *, markdown: bool = False) -> None:
-    """Each group: one activity's occurrences with one status, oldest first."""
-    ordered = sorted(groups, key=lambda g: (g[0].occurrence.due, g[0].activity.id))
-    entries = [_entry(plan, group, this_year) for group in ordered]
-    if markdown:
-        for when, head, what, who in entries:
-            heading = "".join(piece for piece, _ in head)
-            out.add(f"- **{when}** {heading}: {what} ({who})")
-        return
-    width = max(len(when) for when, *_ in entries)
-    indent = len(INDENT) + width + 2
-    for when, head, what, who in entries:
-        out.add_segs([(f"{INDENT}{when:<{width}}  ", "bold"), *head])
-        out.wrapped(what, indent)
-        out.wrapped(who, indent, "dim")
+    # --- the plan ------------------------------------------------------------------------------
 
+    def validation(self, loaded: LoadedPlan, explain: bool) -> None:
+        p = loaded.plan
+        out = Lines(stdout())
+        kinds = Counter(a.frequency.kind for a in p.activities)
+        interpreted = sum(1 for a in p.activities if a.frequency.interpretation is not None)
+        rows = sum(len(s.rows) for s in p.source.sections) if p.source else 0
+        scheduled = sum(1 for a in p.activities if a.scheduled)
+        out.wrapped(f"{safe(str(loaded.path))}: valid", 2, "bold green", first=[])
+        for line in (
+            p.meta.title,
+            f"{len(p.roles)} roles, {len(p.audiences)} audiences, {len(p.channels)} channels",
+            f"{len(p.activities)} activities from {rows} source rows: {scheduled} scheduled, "
+            f"{kinds['triggered']} triggered, {kinds['on_request']} on request",
+            f"{interpreted} frequencies interpreted rather than literal"
+            + ("" if explain else " (--explain lists them)"),
+        ):
+            out.wrapped(safe(line), 4, first=[(INDENT, "")])
+        if explain:
+            out.add()
+            out.add("Interpretations of the source's wording and notes on it:", "bold")
+            for a in p.activities:
+                notes = [*([a.frequency.interpretation] if a.frequency.interpretation else []), *a.notes]
+                if not notes:
+                    continue
+                out.add()
+                kind = f"-> {a.frequency.kind.replace('_', ' ')}"
+                title = f'{a.id} "{safe(a.frequency.as_written)}"'
+                # the reading ("-> on request") is never split across lines
+                heads = _wrap_keeping_tail(title, kind, out.width - 4)
+                out.add_segs([(INDENT, ""), (heads[0], "bold cyan")])
+                for head in heads[1:]:
+                    out.add(f"    {head}")
+                for note in notes:
+                    out.wrapped(safe(note), 6, first=[("    - ", "")])
+        out.emit()
 
-def print_trimmed(console: Console, renderable: RenderableType) -> None:
-    """Print without the trailing spaces rich pads table cells with (they clutter e-mail)."""
-    segments: list[Segment] = []
-    for line in console.render_lines(renderable, console.options, pad=False):
-        while line and not line[-1].control and not line[-1].text.strip():
-            line.pop()
-        if line and not line[-1].control:
-            last = line[-1]
-            line[-1] = Segment(last.text.rstrip(), last.style)
-        segments.extend(line)
-        segments.append(Segment.line())
-    console.print(Segments(segments), end="")
+    def activities(self, plan: Plan, chosen: Sequence[Activity], filters: Filters) -> None:
+        parts = []
+        if filters.audience:
+            parts.append(f"to {plan.audience(filters.audience).name}")
+        if filters.owner:
+            parts.append(f"from {plan.role(filters.owner).name}")
+        if filters.channel:
+            parts.append(f"by {plan.channel(filters.channel).name}")
+        count = len(chosen)
+        heading = f"{count} activit{'y' if count == 1 else 'ies'} " + (" ".join(parts) or "in the plan")
+        console = stdout()
+        say([(safe(heading), "bold")], console)
+        for activity in chosen:
+            console.print()
+            print_trimmed(console, activity_card(plan, activity))
 
+    def activity_list(self, plan: Plan, chosen: Sequence[Activity]) -> None:
+        console = stdout()
+        table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+        table.add_column("Activity", no_wrap=True, style="cyan")
+        table.add_column("To")
+        table.add_column("When")
+        for activity in chosen:
+            audience = display_name(plan.audience(activity.audience).name)
+            table.add_row(activity.id, safe(audience), activity.frequency.kind.replace("_", " "))
+        print_trimmed(console, table)
+        say([(f"{len(chosen)} activities. 'commsplan show ID' prints one in full.", "dim")], console)
 
-def display_name(name: str) -> str:
-    """A name without its parenthesised detail: 'Local Partners (MPs...)' -> 'Local Partners'."""
-    return name.split(" (", 1)[0]
+    def activity(self, plan: Plan, activity: Activity) -> None:
+        print_trimmed(stdout(), activity_card(plan, activity, full=True))
 
+    def schema(self, schema: dict[str, Any]) -> None:
+        from commsplan.render.jsonout import dumps
 
-def _entry(plan: Plan, group: list[Item], this_year: int) -> tuple[str, Segs, str, str]:
-    """(when, heading, what, to/from/by) of one activity's occurrences with one status."""
-    first, last = group[0], group[-1]
-    activity = first.activity
-    status = first.status
-    head: Segs = [(activity.id, "bold cyan")]
-    occ = first.occurrence
-    when = short_day(occ.due, year=occ.due.year != this_year)
-    if len(group) == 1:
-        if occ.at is not None:
-            when += occ.at.strftime(" %H:%M")
-        head.append((f" · {occ.key}", ""))
-        if status == "overdue":
-            head.append((f" · {_days(first.late_days)} late", "red"))
-        elif status == "upcoming":
-            head.append((f" · opens {short_day(occ.opens)}", "dim"))
-        elif first.completion is not None:
-            done = first.completion
-            late = f", {_days(first.late_days)} late" if status == "done" and first.late_days else ""
-            head.append((f" · {status} {short_day(done.at.date())} by {safe(done.by)}{late}", "green"))
-    else:
-        end = last.occurrence.due
-        span = f"{short_day(occ.due, year=occ.due.year != this_year)} to {short_day(end, year=end.year != this_year)}"
-        label = {"overdue": "overdue", "open": "open", "upcoming": "to come", "done": "done", "skipped": "skipped"}
-        head.append((f" · {len(group)} {label[status]}, {span}", "red" if status == "overdue" else ""))
-    audience = display_name(plan.audience(activity.audience).name)
-    sender = display_name(plan.role(activity.owner.role).name)
-    return when, head, activity.what.text, f"to {audience} · from {sender} · by {channels_text(plan, activity)}"
+        stdout().file.write(dumps(schema) + "\n")
 
+    def plan_written(self, path: Path) -> None:
+        say(f"Wrote a starter plan to {safe(str(path))}. Edit it, then: commsplan validate --plan {safe(str(path))}")
 
-def _days(count: int) -> str:
-    return f"{count} day{'s' if count != 1 else ''}"
+    # --- what is due ----------------------------------------------------------------------------
 
-
-def print_incident_steps(
-    out: Lines,
-    plan: Plan,
-    incidents: Sequence[tuple[Incident, list[Step]]],
-    now: dt.datetime,
-    *,
-    markdown: bool = False,
-) -> None:
-    """Open incidents and the notifications still to make, with the channel for this moment."""
-    from commsplan.incidents import since
-
-    h = "## " if markdown else ""
-    out.add(f"{h}OPEN INCIDENTS ({len(incidents)})", "bold red")
-    for incident, steps in incidents:
-        out.wrapped(
-            f"{incident.id} {incident.level}, open {since(incident.opened, now)}: {safe(incident.title)}",
-            4,
-            "bold",
-            first=[("- " if markdown else "  ", "")],
-        )
-        for step in steps:
-            if step.rule:
-                text = step.what
+    def due(
+        self,
+        loaded: LoadedPlan,
+        agenda: Agenda,
+        incidents: Sequence[tuple[Incident, list[Step]]],
+        *,
+        overdue_only: bool,
+    ) -> None:
+        plan = loaded.plan
+        window = agenda.window
+        out = Lines(stdout())
+        span = day(window.start) if window.start == window.end else f"{day(window.start)} to {day(window.end)}"
+        if overdue_only:
+            heading = f"Overdue since the plan began ({day(plan.meta.period.start)})"
+        else:
+            heading = f"Due {window.label}: {span}"
+        out.add(heading, "bold")
+        out.wrapped(f"{safe(plan.meta.unit)} · now {moment(agenda.now)}", 2, "dim", first=[])
+        out.add()
+        year = agenda.now.year
+        if incidents:
+            self._incident_steps(out, plan, incidents, agenda.now)
+            out.add()
+        if agenda.overdue_runs:
+            out.add(f"OVERDUE ({agenda.overdue_count})", "bold red")
+            self._groups(out, plan, agenda.overdue_runs, year)
+        else:
+            out.add("Nothing overdue.", "green")
+        if not overdue_only:
+            due_now = [i for i in agenda.due if i.occurrence.due <= window.end]
+            later = [i for i in agenda.due if i.occurrence.due > window.end]
+            out.add()
+            if due_now:
+                out.add(f"DUE {window.label.upper()} ({len(due_now)})", "bold")
+                self._groups(out, plan, runs(due_now), year)
             else:
-                channels = " or ".join(plan.channel(c).name for c in step.channels)
+                out.add(f"Nothing else due {window.label}.", "green")
+            if later:
+                out.add()
+                out.add(f"OPEN {window.label.upper()}, DUE LATER ({len(later)})", "bold")
+                self._groups(out, plan, runs(later), year)
+            if agenda.on_request:
+                out.add()
+                out.add(f"ON REQUEST, no schedule ({len(agenda.on_request)})", "bold")
+                width = max(len(a.id) for a in agenda.on_request) + 4
+                for activity in agenda.on_request:
+                    first = [(INDENT, ""), (activity.id, "cyan"), (" " * (width - len(INDENT) - len(activity.id)), "")]
+                    audience = display_name(plan.audience(activity.audience).name)
+                    out.wrapped(
+                        safe(f'{activity.what.text}; to {audience} ("{activity.frequency.as_written}")'),
+                        width,
+                        first=first,
+                    )
+            if agenda.triggered:
+                out.add()
+                ids = ", ".join(a.id for a in agenda.triggered)
+                out.wrapped(
+                    f"On an incident or enquiry ({len(agenda.triggered)}; see 'commsplan who'): {ids}", 0, "dim"
+                )
+        out.emit()
+
+    def _groups(self, out: Lines, plan: Plan, groups: list[list[Item]], this_year: int) -> None:
+        """Each group: one activity's occurrences with one status, oldest first."""
+        ordered = sorted(groups, key=lambda g: (g[0].occurrence.due, g[0].activity.id))
+        entries = [self._entry(plan, group, this_year) for group in ordered]
+        if self.markdown:
+            for when, head, what, who in entries:
+                heading = "".join(piece for piece, _ in head)
+                out.add(f"- **{when}** {heading}: {what} ({who})")
+            return
+        width = max(len(when) for when, *_ in entries)
+        indent = len(INDENT) + width + 2
+        for when, head, what, who in entries:
+            out.segs_wrapped([(f"{INDENT}{when:<{width}}  ", "bold"), *head], indent)
+            out.wrapped(what, indent)
+            out.wrapped(who, indent, "dim")
+
+    def _entry(self, plan: Plan, group: list[Item], this_year: int) -> tuple[str, Segs, str, str]:
+        """(when, heading, what, to/from/by) of one activity's occurrences with one status."""
+        first, last = group[0], group[-1]
+        activity = first.activity
+        status = first.status
+        head: Segs = [(activity.id, "bold cyan")]
+        occ = first.occurrence
+        when = short_day(occ.due, year=occ.due.year != this_year)
+        if len(group) == 1:
+            if occ.at is not None:
+                when += occ.at.strftime(" %H:%M")
+            head.append((f" · {occ.key}", ""))
+            if status == "overdue":
+                head.append((f" · {_days(first.late_days)} late", "red"))
+            elif status == "upcoming":
+                head.append((f" · opens {short_day(occ.opens)}", "dim"))
+            elif first.completion is not None:
+                done = first.completion
+                late = f", {_days(first.late_days)} late" if status == "done" and first.late_days else ""
+                head.append((f" · {status} {short_day(done.at.date())} by {safe(done.by)}{late}", "green"))
+        else:
+            end = last.occurrence.due
+            span = (
+                f"{short_day(occ.due, year=occ.due.year != this_year)} to {short_day(end, year=end.year != this_year)}"
+            )
+            label = {"overdue": "overdue", "open": "open", "upcoming": "to come", "done": "done", "skipped": "skipped"}
+            head.append((f" · {len(group)} {label[status]}, {span}", "red" if status == "overdue" else ""))
+        audience = display_name(plan.audience(activity.audience).name)
+        sender = display_name(plan.role(activity.owner.role).name)
+        who = f"to {audience} · from {sender} · by {channels_text(plan, activity)}"
+        return when, head, safe(activity.what.text), safe(who)
+
+    def _incident_steps(
+        self, out: Lines, plan: Plan, incidents: Sequence[tuple[Incident, list[Step]]], now: dt.datetime
+    ) -> None:
+        """Open incidents and the notifications still to make, with the channel for this moment."""
+        h = "## " if self.markdown else ""
+        out.add(f"{h}OPEN INCIDENTS ({len(incidents)})", "bold red")
+        for incident, steps in incidents:
+            out.wrapped(
+                f"{incident.id} {incident.level}, open {since(incident.opened, now)}: {self._user(incident.title)}",
+                4,
+                "bold",
+                first=[("- " if self.markdown else "  ", "")],
+            )
+            for step in steps:
+                if step.rule:
+                    text = step.what
+                else:
+                    channels = " or ".join(plan.channel(c).name for c in step.channels)
+                    sender = display_name(plan.role(step.owner).name)
+                    text = f"{sender} -> {display_name(plan.audience(step.audience).name)} by {channels} ({step.id})"
+                out.wrapped(f"[ ] {step.number}. {safe(text)}", 11, first=[("    - " if self.markdown else "    ", "")])
+
+    def _user(self, text: str) -> str:
+        """Text a person typed, made safe for this view."""
+        return safe(text)
+
+    # --- the digest -----------------------------------------------------------------------------
+
+    def digest(self, plan: Plan, digest: Digest) -> None:
+        markdown = self.markdown
+        out = Lines(stdout(), width=100_000 if markdown else None)  # markdown is wrapped by its reader
+        h = "## " if markdown else ""
+        out.add(("# " if markdown else "") + digest.subject(), "bold")
+        days = (digest.window.end - digest.window.start).days + 1
+        out.wrapped(
+            f"{safe(plan.meta.unit)} · now {moment(digest.now)} · the next {days}"
+            f" days, to {short_day(digest.window.end, year=True)}",
+            2,
+            "dim",
+            first=[],
+        )
+        if digest.incidents:
+            out.add()
+            self._incident_steps(out, plan, digest.incidents, digest.now)
+        sections = [
+            (f"OVERDUE ({digest.overdue_count})", digest.overdue, "bold red"),
+            (f"DUE TODAY ({len(digest.today)})", runs(digest.today), "bold"),
+            (
+                f"COMING UP TO {short_day(digest.window.end).upper()} ({len(digest.coming)})",
+                runs(digest.coming),
+                "bold",
+            ),
+        ]
+        for title, groups, style in sections:
+            out.add()
+            out.add(f"{h}{title}", style)
+            if groups:
+                self._groups(out, plan, groups, digest.now.year)
+            else:
+                out.add("  nothing", "dim")
+        if digest.campaigns:
+            out.add()
+            out.add(f"{h}CAMPAIGNS STARTING SOON ({len(digest.campaigns)})", "bold")
+            for item in digest.campaigns:
+                occ = item.occurrence
+                out.wrapped(
+                    f"{item.activity.id} · {occ.key}: opens {short_day(occ.opens)}, "
+                    f"due {short_day(occ.due)} ({safe(item.activity.what.text)})",
+                    4,
+                    first=[("- " if markdown else "  ", "")],
+                )
+        out.add()
+        late = f", {digest.late_since} of them late" if digest.late_since else ""
+        skipped = f"; {digest.skipped_since} skipped" if digest.skipped_since else ""
+        out.add(f"{h}DONE SINCE {moment(digest.since).upper()}: {digest.done_since}{late}{skipped}", "bold")
+        out.emit()
+
+    # --- the completion log ---------------------------------------------------------------------
+
+    def recorded(self, record: LogRecord, late_days: int) -> None:
+        data = record.data
+        verb = "Done" if record.type == "done" else "Skipped"
+        due = dt.date.fromisoformat(str(data["due"]))
+        line: Segs = [(f"{verb}: ", ""), (str(data["activity"]), "bold cyan")]
+        line.append((f" {safe(str(data['occurrence']))} (due {day(due)})", ""))
+        if late_days and record.type == "done":
+            line.append((f", {_days(late_days)} late", "red"))
+        line.append((f", by {safe(str(data['by']))}. Record {record.id}.", ""))
+        say(line)
+
+    def retracted(self, record: LogRecord, target: LogRecord) -> None:
+        data = target.data
+        say(
+            f"Retracted {target.type} of {safe(str(data.get('activity')))} {safe(str(data.get('occurrence')))} "
+            f"(record {target.id}, line {target.line}). Record {record.id}."
+        )
+
+    def log_records(self, book: Logbook, records: Sequence[LogRecord], retracted: set[str], filtered: bool) -> None:
+        if not records:
+            say(f"No records{' match' if filtered else ''} in {safe(str(book.path))}.")
+            return
+        out = Lines(stdout())
+        for r in records:
+            data = r.data
+            what = " ".join(
+                str(data[k]) for k in ("activity", "occurrence", "incident", "step", "target") if data.get(k)
+            )
+            line: Segs = [
+                (f"{r.ts.strftime('%Y-%m-%d %H:%M')}  ", ""),
+                (f"{r.type:<8}", "bold"),
+                (f" {safe(what)}", ""),
+            ]
+            if data.get("by"):
+                line.append((f" by {safe(str(data['by']))}", ""))
+            for label in ("channel", "title", "note", "reason", "evidence", "text"):
+                if data.get(label):
+                    line.append((f" · {label}: {safe(str(data[label]))}", "dim"))
+            if r.id in retracted:
+                line.append((" (retracted)", "yellow"))
+            line.append((f"  [{r.id}]", "dim"))
+            out.segs_wrapped(line, 18)
+        out.emit()
+
+    def verification(self, book: Logbook, checked: LogRead) -> None:
+        breaks = [p for p in checked.problems if p.kind == "chain"]
+        path = safe(str(book.path))
+        if breaks:
+            say(f"{path}: {breaks[0].message}")
+        else:
+            say(f"{path}: {len(checked.records)} records, hash chain intact")
+
+    def info(self, facts: dict[str, Any]) -> None:
+        out = Lines(stdout())
+        for key, value in facts.items():
+            if key == "log_problems":
+                value = "; ".join(value) or "none"
+            if key == "warning":
+                continue
+            out.wrapped(safe(str(value)), 14, first=[(f"{key.replace('_', ' '):<13} ", "")])
+        out.emit()
+
+    # --- incidents ------------------------------------------------------------------------------
+
+    def incident(
+        self,
+        plan: Plan,
+        incident: Incident,
+        steps: list[Step],
+        office: bool,
+        now: dt.datetime,
+        *,
+        events: bool = False,
+    ) -> None:
+        out = Lines(stdout())
+        state = "open" if incident.is_open else f"closed {incident.closed:%a %-d %b %H:%M}"
+        out.wrapped(f"Incident {incident.id}: {safe(incident.title)}", 2, "bold", first=[])
+        area = f" · {safe(incident.area)}" if incident.area else ""
+        out.wrapped(
+            f"{incident.level} · {state} · opened {incident.opened:%a %-d %b %Y %H:%M} "
+            f"({since(incident.opened, now)} ago) by {safe(incident.opened_by)}{area}",
+            0,
+            "dim",
+        )
+        hours = "within office hours: e-mail" if office else "out of office hours: telephone"
+        out.add(f"Now {now:%a %-d %b %H:%M %Z}, {hours}.", "dim")
+        out.add()
+        for step in steps:
+            mark = "[x]" if step.status == "done" else "[ ]"
+            head: Segs = [(f"  {mark} {step.number}. ", "bold"), (step.id, "cyan")]
+            if step.status == "done" and step.done_at:
+                head.append((f" · done {step.done_at:%a %-d %b %H:%M} by {safe(step.done_by or '')}", "green"))
+            out.segs_wrapped(head, 9)
+            if step.rule:
+                refer = plan.role(step.refer_to).name if step.refer_to else ""
+                owner = display_name(plan.role(step.owner).name) if step.owner else "whoever takes the query"
+                out.wrapped(safe(f"{step.what} {owner} refers them to {refer}."), 9)
+            else:
                 sender = display_name(plan.role(step.owner).name)
-                text = f"{sender} -> {display_name(plan.audience(step.audience).name)} by {channels} ({step.id})"
-            out.wrapped(f"[ ] {step.number}. {text}", 11, first=[("    - " if markdown else "    ", "")])
+                audience = display_name(plan.audience(step.audience).name)
+                channels = " or ".join(plan.channel(c).name for c in step.channels)
+                out.wrapped(safe(f"{sender} notify {audience} by {channels}: {step.what}"), 9)
+        pending = sum(1 for s in steps if s.status == "pending")
+        out.add()
+        out.wrapped(
+            f"{pending} of {len(steps)} steps pending. Mark one: commsplan incident notify {incident.id} STEP", 2, "dim"
+        )
+        if events:
+            out.add()
+            out.add("Record (for the Community Impact Assessment):", "bold")
+            for event in incident.events:
+                what = event.text
+                if event.kind == "notified":
+                    channel = f" by {plan.channel(event.channel).name}" if event.channel else ""
+                    what = f"{event.step}{channel}" + (f" · {event.text}" if event.text else "")
+                out.segs_wrapped(
+                    [
+                        (f"  {event.at:%Y-%m-%d %H:%M}  {event.kind:<9} {safe(what)}", ""),
+                        (f" ({safe(event.by)})", "dim"),
+                    ],
+                    30,
+                )
+        out.emit()
+
+    def incidents(
+        self, plan: Plan, rows: Sequence[tuple[Incident, list[Step], bool]], now: dt.datetime, all_: bool
+    ) -> None:
+        if not rows:
+            say("No open incidents." if not all_ else "No incidents in the log.")
+            return
+        out = Lines(stdout())
+        for incident, steps, _ in rows:
+            pending = sum(1 for s in steps if s.status == "pending")
+            state = f"open {since(incident.opened, now)}" if incident.is_open else "closed"
+            out.segs_wrapped(
+                [
+                    (f"{incident.id:<12} ", "bold cyan"),
+                    (f"{incident.level:<11} {state:<18} {pending} of {len(steps)} pending", ""),
+                    (f"  {safe(incident.title)}", ""),
+                ],
+                13,
+            )
+        out.emit()
+
+    def incident_noted(self, incident: Incident, record: LogRecord) -> None:
+        say(f"Noted on {incident.id} at {record.ts:%H:%M}. Record {record.id}.")
+
+    def step_notified(self, step: Step, pending: int, record: LogRecord) -> None:
+        say(f"Step {step.number} ({step.id}) done. {pending} pending. Record {record.id}.")
+
+    def incident_closed(self, incident: Incident, never_done: Sequence[str], record: LogRecord) -> None:
+        tail = f" {len(never_done)} step(s) were never marked done: {', '.join(never_done)}." if never_done else ""
+        say(f"Closed {incident.id}.{tail} Record {record.id}.")
+
+    # --- calendars and reports ------------------------------------------------------------------
+
+    def calendar_written(self, count: int, start: dt.date, end: dt.date, path: Path) -> None:
+        say(f"Wrote {count} events ({start.isoformat()} to {end.isoformat()}) to {safe(str(path))}.")
+
+    def report(self, rows: Sequence[GroupStats], start: dt.date, end: dt.date, by: GroupBy) -> None:
+        console = stdout()
+        say([(f"How the plan was kept, {start:%-d %b %Y} to {end:%-d %b %Y}, by {by}", "bold")], console)
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        table.add_column(by.capitalize(), no_wrap=True, max_width=22, overflow="ellipsis")
+        for name in ("Due", "On time", "Late", "Skipped", "Missed"):
+            table.add_column(name, justify="right", no_wrap=True)
+        table.add_column("Done", justify="right", no_wrap=True)
+        table.add_column("", no_wrap=True)
+        for g in rows:
+            rate = "-" if g.rate is None else f"{g.rate:.0%}"
+            filled = 0 if g.rate is None else round(g.rate * 8)
+            bar = Text("█" * filled, style="green" if (g.rate or 0) >= 0.8 else "red")
+            bar.append("░" * (8 - filled), style="dim")
+            table.add_row(
+                safe(display_name(g.name)),
+                str(g.due),
+                str(g.on_time),
+                str(g.late),
+                str(g.skipped),
+                Text(str(g.missed), style="red" if g.missed else ""),
+                rate,
+                bar,
+            )
+        print_trimmed(console, table)
+
+
+class MarkdownRenderer(TextRenderer):
+    """The digest as Markdown (for a chat or a wiki); other views as text."""
+
+    markdown = True
+
+
+def _wrap_keeping_tail(text: str, tail: str, width: int) -> list[str]:
+    """``text`` and then ``tail`` wrapped at ``width``, never splitting ``tail`` itself."""
+    from commsplan.render.console import wrap
+
+    lines = wrap(text, width)
+    if len(lines[-1]) + 1 + len(tail) <= width:
+        lines[-1] += " " + tail
+    else:
+        lines.append(tail)
+    return lines

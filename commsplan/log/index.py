@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from commsplan.agenda import Completion
-from commsplan.logbook import FileLog, LogProblem, LogRecord
+from commsplan.log.filelog import FileLog
+from commsplan.log.records import DONE, RETRACT, SKIP, Decoder, LogProblem, LogRecord, decode_line
+from commsplan.log.state import Completion
 
-SCHEMA_VERSION = "2"
-_COMMON = frozenset({"done", "skip", "retract"})
+SCHEMA_VERSION = "3"  # 3: lines decoded by log.records, as every other read
+_COMMON = frozenset({DONE, SKIP, RETRACT})
 _COMPLETION_COLUMNS = "type, ts, by_, id, channel, note, due"
 
 _DDL = """
@@ -148,35 +148,29 @@ class LogIndex:
             data = b"".join(parts)
         complete = data.rfind(b"\n") + 1
         body, torn = data[:complete], data[complete:]
+        # The same decoder as every other read of the log: a line the full read skips, the
+        # index skips too, with the same message.
+        decoder = Decoder(chain=False, lines_before=lines)
+        texts, parsed = decoder.feed(body) if body else ([], [])
+        number = decoder.number
+        tail = body[body.rfind(b"\n", 0, len(body) - 1) + 1 : -1] if body else None
         rows = []
-        problems = []
         retractions = []
-        number = lines
-        tail = None
-        for line in body.split(b"\n")[:-1] if body else []:
-            number += 1
-            tail = line
-            try:
-                value = json.loads(line)
-                if not isinstance(value, dict):
-                    raise ValueError("not a JSON object")
-                ts = dt.datetime.fromisoformat(value["ts"])
-                if ts.tzinfo is None or not value["type"] or not value["id"]:
-                    raise ValueError("incomplete record")
-            except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-                reason = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
-                problems.append((number, "corrupt", f"line {number}: not a valid record: {reason} (skipped)"))
+        for text, record in zip(texts, parsed, strict=True):
+            if record is None:
                 continue
-            kind = str(value["type"])
-            if kind == "retract":
-                retractions.append(str(value.get("target")))
+            data_ = record.data
+            kind = record.type
+            if kind == RETRACT:
+                retractions.append(str(data_.get("target")))
             common = kind in _COMMON
             rows.append(
-                (number, str(value["id"]), kind, value["ts"], ts.timestamp(),
-                 _text(value.get("activity")), _text(value.get("occurrence")), _text(value.get("target")),
-                 _text(value.get("by")), _text(value.get("due")), _text(value.get("channel")),
-                 _text(value.get("note") or value.get("reason")), None if common else line.decode("utf-8"))
+                (record.line, record.id, kind, record.ts.isoformat(), record.ts.timestamp(),
+                 _text(data_.get("activity")), _text(data_.get("occurrence")), _text(data_.get("target")),
+                 _text(data_.get("by")), _text(data_.get("due")), _text(data_.get("channel")),
+                 _text(data_.get("note") or data_.get("reason")), None if common else text)
             )  # fmt: skip
+        problems = [(p.line, p.kind, p.message) for p in decoder.problems]
         db.executemany(
             "INSERT OR REPLACE INTO records (line, id, type, ts, epoch, activity, occurrence, target, by_, due, "
             "channel, note, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -240,7 +234,8 @@ class LogIndex:
         rows = self.db.execute(
             "SELECT line, body FROM records WHERE type LIKE ? ORDER BY line", (prefix + "%",)
         ).fetchall()
-        return [_record(line, json.loads(body)) for line, body in rows]
+        found = (decode_line(body, line) for line, body in rows)
+        return [record for record in found if record is not None]
 
     def unknown_activities(self, known: set[str]) -> dict[str, int]:
         rows = self.db.execute(
@@ -258,19 +253,6 @@ class LogIndex:
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def _record(line: int, value: dict[str, Any]) -> LogRecord:
-    envelope = ("v", "id", "ts", "type", "plan", "prev")
-    return LogRecord(
-        line=line,
-        id=str(value["id"]),
-        ts=dt.datetime.fromisoformat(value["ts"]),
-        type=str(value["type"]),
-        data={k: v for k, v in value.items() if k not in envelope},
-        plan=str(value.get("plan", "")),
-        prev=str(value.get("prev", "")),
-    )
 
 
 def _completion(

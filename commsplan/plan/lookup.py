@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from commsplan.errors import LookupFailed
-from commsplan.model import Activity
-from commsplan.planfile import normalise
 
 
 class Nameable(Protocol):
@@ -21,6 +19,13 @@ class Nameable(Protocol):
 
 
 T = TypeVar("T", bound=Nameable)
+
+_SQUASH = re.compile(r"[^0-9a-z&]+")
+
+
+def normalise(word: str) -> str:
+    """How names are compared: case, spaces, apostrophes and punctuation do not count."""
+    return _SQUASH.sub("", word.casefold())
 
 
 def _words(item: Nameable) -> list[str]:
@@ -83,17 +88,3 @@ def find_activity(query: str, ids: Sequence[str]) -> str:
     )
     hint = " (did you mean " + " or ".join(f"'{c}'" for c in close) + "?)" if close else ""
     raise LookupFailed(f"no activity '{query}'{hint}; 'commsplan list' shows them all")
-
-
-@dataclass(frozen=True)
-class Filters:
-    audience: str | None = None  # audience id
-    owner: str | None = None  # role id: the sender or one of those sending with them
-    channel: str | None = None  # channel id
-
-    def accepts(self, activity: Activity) -> bool:
-        if self.audience is not None and activity.audience != self.audience:
-            return False
-        if self.owner is not None and self.owner != activity.owner.role and self.owner not in activity.owner.with_:
-            return False
-        return self.channel is None or any(use.channel == self.channel for use in activity.channels)

@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from commsplan.agenda import State
-from commsplan.model import Plan
-from commsplan.schedule import Schedule
+from commsplan.log.state import State
+from commsplan.plan.model import Plan
+from commsplan.rules.schedule import Schedule
 
 GroupBy = Literal["audience", "owner", "channel"]
 
@@ -39,7 +39,6 @@ def build_report(
     plan: Plan, schedule: Schedule, state: State, now: dt.datetime, start: dt.date, end: dt.date, by: GroupBy
 ) -> list[GroupStats]:
     """Per group, worst completion rate first."""
-    today = now.date()
     groups: dict[str, GroupStats] = {}
     for activity in plan.activities:
         if not activity.scheduled:
@@ -56,7 +55,7 @@ def build_report(
             if occ.due < start or occ.due > end:
                 continue
             done = state.get((activity.id, occ.key))
-            closed = occ.due < today if occ.at is None else occ.at <= now
+            closed = occ.is_closed(now)
             for s in stats:
                 if done is None:
                     if closed:

@@ -22,83 +22,24 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import gc
 import hashlib
-import json
 import os
 import stat
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from commsplan.errors import LogError
+from commsplan.log.records import Decoder, LogRead, LogRecord, check, encode, gc_paused
 
-__all__ = [
-    "FORMAT_VERSION",
-    "CompletionLog",
-    "FileLog",
-    "LogProblem",
-    "LogRead",
-    "LogRecord",
-    "default_log_path",
-    "filesystem_warning",
-    "plan_identity",
-]
-
-FORMAT_VERSION = 1
-
-# Keys of the envelope; everything else on a line is the record's data.
-_ENVELOPE = frozenset({"v", "id", "ts", "type", "plan", "prev"})
 _READ_CHUNK = 8 << 20  # bytes per read: bounds the memory spent beyond the records themselves
 _TAIL_CHUNK = 64 << 10  # bytes per step when scanning back from the end for a newline
 _NETWORK_FS = frozenset(
     {"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "fuse.sshfs", "afs", "ceph", "glusterfs", "lustre"}
 )
-
-
-@dataclass(frozen=True, slots=True)
-class LogRecord:
-    """One line of the log."""
-
-    line: int  # 1-based line number in the file; 0 for a record just appended (not counted)
-    id: str
-    ts: datetime  # aware
-    type: str
-    data: Mapping[str, Any] = field(hash=False)  # activity, occurrence, by, note... (JSON values)
-    plan: str  # sha256 of the plan file the record was made under
-    prev: str  # sha256 of the previous line's bytes as stored; "" for the first line
-
-
-@dataclass(frozen=True)
-class LogProblem:
-    """Damage found while reading: kind is "torn-tail", "corrupt" or "chain"."""
-
-    line: int
-    kind: str
-    message: str
-
-
-@dataclass(frozen=True)
-class LogRead:
-    records: tuple[LogRecord, ...]
-    problems: tuple[LogProblem, ...]
-
-
-@runtime_checkable
-class CompletionLog(Protocol):
-    """What commsplan needs of a completion log; a database backend would implement the same."""
-
-    def append(
-        self, type: str, ts: datetime, data: Mapping[str, Any], plan: str, record_id: str | None = None
-    ) -> LogRecord: ...
-
-    def read(self) -> LogRead: ...
-
-    def verify(self) -> LogRead: ...
 
 
 def plan_identity(plan_bytes: bytes) -> str:
@@ -154,220 +95,6 @@ def _unescape_mount(field_: str) -> str:
     return "".join(out)
 
 
-# --- encoding ----------------------------------------------------------------------------------
-
-
-def _encode(record_id: str, ts: datetime, type_: str, data: Mapping[str, Any], plan: str, prev: str) -> bytes:
-    """The record as one line of UTF-8 JSON, newline included. Raises LogError if it cannot be."""
-    try:
-        body = dict(data)
-        body.update(v=FORMAT_VERSION, id=record_id, ts=ts.isoformat(), type=type_, plan=plan, prev=prev)
-        text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        line = text.encode("utf-8")
-    except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError: a lone surrogate
-        raise LogError(f"completion NOT recorded: the record cannot be written as JSON: {exc}") from None
-    # JSON escapes every control character, so no note can split a record or forge another;
-    # checked all the same, because one line per record is what reading and the chain rely on.
-    if b"\n" in line or b"\r" in line:
-        raise LogError("completion NOT recorded: the record would not fit on one line")
-    return line + b"\n"
-
-
-def _check(type_: str, ts: datetime, data: Mapping[str, Any], plan: str, record_id: str) -> None:
-    if not isinstance(type_, str) or not type_:
-        raise LogError("completion NOT recorded: a record needs a type")
-    if not isinstance(record_id, str) or not record_id:
-        raise LogError("completion NOT recorded: a record id must be a non-empty string")
-    if not isinstance(plan, str):
-        raise LogError("completion NOT recorded: the plan identity must be a string")
-    if not isinstance(ts, datetime) or ts.utcoffset() is None:
-        raise LogError("completion NOT recorded: a record's time needs a UTC offset")
-    if not all(isinstance(key, str) for key in data):
-        raise LogError("completion NOT recorded: record data keys must be strings")
-    reserved = _ENVELOPE.intersection(data)
-    if reserved:
-        raise LogError(f"completion NOT recorded: record data may not use the keys {', '.join(sorted(reserved))}")
-
-
-# --- reading -----------------------------------------------------------------------------------
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    # Each record is a new object the cyclic collector tracks; with a million of them it makes
-    # repeated passes over objects that are all alive, which nearly triples the time to read
-    # (measured: 11 s instead of 4 s for 1,000,000 records). Nothing built here forms cycles.
-    if not gc.isenabled():
-        yield
-        return
-    already_frozen = gc.get_freeze_count()
-    gc.disable()
-    try:
-        yield
-    finally:
-        # Without this, the first allocation after enable() walks the million new records
-        # (0.6 s) only to find them all alive. freeze() moves everything young out of the
-        # collector's way in O(1); unfreeze() then puts it in the oldest generation, unless the
-        # program already keeps frozen objects (the CLI freezes after start-up), where the
-        # records simply join them.
-        gc.freeze()
-        if not already_frozen:
-            gc.unfreeze()
-        gc.enable()
-
-
-class _Scanner:
-    """Turns complete lines into records and problems, keeping the line count and the chain."""
-
-    def __init__(self, *, chain: bool) -> None:
-        self.chain = chain
-        self.records: list[LogRecord] = []
-        self.problems: list[LogProblem] = []
-        self.number = 0  # lines seen so far
-        self.last_hash = ""  # sha256 of the last line seen, as stored: what the next prev must be
-        self.broken = False  # the first chain break is reported, not the echoes after it
-
-    def feed(self, block: bytes) -> None:
-        """Scan ``block``, which holds whole lines, each ending in b"\\n"."""
-        raw_lines: list[bytes] = []
-        if self.chain:
-            raw_lines = block.split(b"\n")
-            raw_lines.pop()
-        # One decode for the whole block is much cheaper than one per line; UTF-8 never uses
-        # the byte 0x0A inside a character, so splitting the text on "\n" splits the same lines.
-        try:
-            lines: list[str | None] = list(block.decode("utf-8").split("\n"))
-            lines.pop()
-        except UnicodeDecodeError:
-            if not raw_lines:
-                raw_lines = block.split(b"\n")
-                raw_lines.pop()
-            lines = [_utf8_or_none(raw) for raw in raw_lines]
-        first = self.number + 1
-        parsed = self._parse_lines(lines, first)
-        self.number += len(lines)
-        if self.chain:
-            self._check_chain(raw_lines, parsed, first)
-
-    def _parse_lines(self, lines: list[str | None], first: int) -> list[LogRecord | None]:
-        # The hot loop of reading a log: one JSON parse and a few type checks per line, locals
-        # only. It costs about 1.3 times the JSON parsing alone.
-        decode = _JSON.raw_decode
-        fromiso = datetime.fromisoformat
-        new = object.__new__
-        set_line, set_id, set_ts, set_type, set_data, set_plan, set_prev = _SETTERS
-        records = self.records
-        parsed: list[LogRecord | None] = []
-        for number, text in enumerate(lines, first):
-            try:
-                value, end = decode(text)  # type: ignore[arg-type]  # None: caught below
-                version = value.pop("v")
-                id_ = value.pop("id")
-                ts = fromiso(value.pop("ts"))
-                type_ = value.pop("type")
-                plan = value.pop("plan")
-                prev = value.pop("prev")
-            except Exception:  # the rare damaged line: say exactly what is wrong with it
-                self._corrupt(number, _what_is_wrong(text))
-                parsed.append(None)
-                continue
-            if not (
-                end == len(text)  # type: ignore[arg-type]
-                and ts.tzinfo is not None
-                and type(version) is int
-                and version >= 1  # records of a later version are read too; their new keys go to data
-                and type(id_) is str
-                and id_
-                and type(type_) is str
-                and type_
-                and type(plan) is str
-                and type(prev) is str
-            ):
-                self._corrupt(number, _what_is_wrong(text))
-                parsed.append(None)
-                continue
-            # A frozen dataclass's __init__ goes through object.__setattr__ by name for each field;
-            # the slots' own setters build the same object in half the time.
-            record: LogRecord = new(LogRecord)
-            set_line(record, number)
-            set_id(record, id_)
-            set_ts(record, ts)
-            set_type(record, type_)
-            set_data(record, value)
-            set_plan(record, plan)
-            set_prev(record, prev)
-            records.append(record)
-            parsed.append(record)
-        return parsed
-
-    def _check_chain(self, raw_lines: list[bytes], parsed: list[LogRecord | None], first: int) -> None:
-        sha256 = hashlib.sha256
-        last_hash = self.last_hash
-        for number, (raw, record) in enumerate(zip(raw_lines, parsed, strict=True), first):
-            # A corrupt line still takes part: the record after it must chain to its bytes.
-            if record is not None and record.prev != last_hash and not self.broken:
-                self.broken = True
-                message = f"line {number}: hash chain broken (line edited, removed or inserted before it)"
-                self.problems.append(LogProblem(number, "chain", message))
-            last_hash = sha256(raw).hexdigest()
-        self.last_hash = last_hash
-
-    def torn_tail(self) -> None:
-        number = self.number + 1
-        self.problems.append(
-            LogProblem(number, "torn-tail", f"line {number}: incomplete last line (an interrupted write; skipped)")
-        )
-
-    def _corrupt(self, number: int, why: str) -> None:
-        self.problems.append(LogProblem(number, "corrupt", f"line {number}: {why} (skipped)"))
-
-
-_JSON = json.JSONDecoder()
-_SETTERS = tuple(getattr(LogRecord, name).__set__ for name in ("line", "id", "ts", "type", "data", "plan", "prev"))
-
-
-def _what_is_wrong(text: str | None) -> str:
-    """Why a line is not a record, in words (the slow path, for damaged lines only)."""
-    if text is None:
-        return "not valid UTF-8"
-    if not text:
-        return "empty line"
-    try:
-        value, end = _JSON.raw_decode(text)
-    except ValueError:
-        return "not valid JSON"
-    if end != len(text):
-        return "not valid JSON (text after the record)"
-    if type(value) is not dict:
-        return "not a record (not a JSON object)"
-    for key in ("v", "id", "ts", "type", "plan", "prev"):
-        if key not in value:
-            return f"not a record (no {key!r} field)"
-    version = value["v"]
-    if type(version) is not int or version < 1:
-        return f"not a record (format version {version!r})"
-    for key in ("id", "type"):
-        if type(value[key]) is not str or not value[key]:
-            return f"not a record ({key!r} is not a non-empty string)"
-    for key in ("plan", "prev"):
-        if type(value[key]) is not str:
-            return f"not a record ({key!r} is not a string)"
-    try:
-        ts = datetime.fromisoformat(value["ts"])
-    except (TypeError, ValueError):
-        ts = None
-    if ts is None or ts.tzinfo is None:
-        return f"not a record (time {value['ts']!r} is not ISO 8601 with a UTC offset)"
-    return "not a record"
-
-
-def _utf8_or_none(raw: bytes) -> str | None:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-
-
 # --- the file ----------------------------------------------------------------------------------
 
 
@@ -402,7 +129,7 @@ class FileLog:
             raise LogError(f"{self.path}: is a folder, not a log file") from None
         except OSError as exc:
             raise LogError(f"{self.path}: cannot read the log: {_reason(exc)}") from None
-        scanner = _Scanner(chain=chain)
+        scanner = Decoder(chain=chain)
         try:
             info = os.fstat(fd)
             if stat.S_ISDIR(info.st_mode):
@@ -410,7 +137,7 @@ class FileLog:
             if not stat.S_ISREG(info.st_mode):
                 raise LogError(f"{self.path}: is not a regular file ({_kind(info.st_mode)}), so not a log")
             size = _settled_size(fd)
-            with _gc_paused():
+            with gc_paused():
                 pending: list[bytes] = []
                 remaining = size
                 while remaining > 0:
@@ -440,9 +167,9 @@ class FileLog:
     ) -> LogRecord:
         """Add one record at the end, durably, or raise LogError and leave the log as it was."""
         record_id = f"r-{uuid.uuid4().hex[:12]}" if record_id is None else record_id
-        _check(type, ts, data, plan, record_id)
+        check(type, ts, data, plan, record_id)
         # Encode once before touching the file, so data that is not JSON fails with the log untouched.
-        _encode(record_id, ts, type, data, plan, "")
+        encode(record_id, ts, type, data, plan, "")
         fd = self._open_for_append()
         try:
             # flock, not lockf/fcntl: a POSIX record lock is dropped when the process closes ANY
@@ -460,7 +187,7 @@ class FileLog:
                 prev = _last_line_hash(fd, size)
             except OSError as exc:
                 raise LogError(f"completion NOT recorded: cannot read the end of {self.path}: {_reason(exc)}") from None
-            self._write(fd, _encode(record_id, ts, type, data, plan, prev), size)
+            self._write(fd, encode(record_id, ts, type, data, plan, prev), size)
         finally:
             os.close(fd)  # also releases the flock
         return LogRecord(0, record_id, ts, type, dict(data), plan, prev)

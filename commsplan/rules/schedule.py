@@ -20,7 +20,7 @@ from functools import cache, cached_property
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
-from commsplan.model import (
+from commsplan.plan.model import (
     SEASON_BOUND,
     WEEKDAYS,
     Activity,
@@ -47,6 +47,11 @@ class Occurrence(NamedTuple):
     opens: dt.date
     due: dt.date
     at: dt.datetime | None = None  # the due moment, when the schedule has a time of day
+
+    def is_closed(self, now: dt.datetime) -> bool:
+        """Is its window over at ``now`` (in the plan's zone)? An all-day occurrence closes when
+        its due day ends; one with a time of day, at that moment. The one place this is decided."""
+        return self.due < now.date() if self.at is None else self.at <= now
 
     def deadline(self, zone: dt.tzinfo) -> dt.datetime:
         """The first moment at which this occurrence is late."""

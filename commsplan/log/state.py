@@ -3,20 +3,55 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
-from commsplan.agenda import Completion, CompletionMap, Completions
+from commsplan.errors import LookupFailed
+from commsplan.log.records import (
+    DONE,
+    INCIDENT_CLOSE,
+    INCIDENT_NOTE,
+    INCIDENT_NOTIFY,
+    INCIDENT_OPEN,
+    RETRACT,
+    SKIP,
+)
 
-# Record types, as written to the log.
-DONE = "done"
-SKIP = "skip"
-RETRACT = "retract"
-INCIDENT_OPEN = "incident-open"
-INCIDENT_NOTE = "incident-note"
-INCIDENT_NOTIFY = "incident-notify"
-INCIDENT_CLOSE = "incident-close"
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """What the log says of one occurrence: done or skipped, when, by whom."""
+
+    status: Literal["done", "skipped"]
+    at: dt.datetime
+    by: str
+    record_id: str
+    channel: str | None = None
+    note: str | None = None
+    due: dt.date | None = None  # the occurrence's due day when it was recorded
+
+
+class State(Protocol):
+    """The completions a log holds, as the rules ask for them. A plain dict serves for .get;
+    the log's SQLite index answers without reading the whole log."""
+
+    def get(self, key: tuple[str, str], /) -> Completion | None: ...
+
+
+class Completions(Protocol):
+    def get(self, key: tuple[str, str], /) -> Completion | None: ...
+
+    def recorded_between(
+        self, start: dt.datetime, end: dt.datetime
+    ) -> Iterable[tuple[tuple[str, str], Completion]]: ...
+
+
+class CompletionMap(dict[tuple[str, str], Completion]):
+    """Completions folded in memory from the log's records."""
+
+    def recorded_between(self, start: dt.datetime, end: dt.datetime) -> Iterable[tuple[tuple[str, str], Completion]]:
+        return [(key, c) for key, c in self.items() if start < c.at <= end]
 
 
 class Record(Protocol):
@@ -32,6 +67,9 @@ class Record(Protocol):
     def data(self) -> Mapping[str, Any]: ...
     @property
     def line(self) -> int: ...
+
+
+R = TypeVar("R", bound=Record)
 
 
 @dataclass
@@ -149,3 +187,34 @@ def fold(records: Iterable[Record], known_activities: set[str] | None = None) ->
 
 def _opt(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
+
+
+def retraction_target(records: Sequence[R], history: History, record_id: str | None, where: object) -> R:
+    """The record an `undo` retracts: ``record_id``, else the newest completion in force."""
+    target_id = record_id or history.last_completion
+    if target_id is None:
+        raise LookupFailed("there is no completion to undo in this log")
+    target = next((r for r in records if r.id == target_id), None)
+    if target is None:
+        raise LookupFailed(f"no record '{target_id}' in {where}")
+    if target.type not in (DONE, SKIP):
+        raise LookupFailed(f"record {target_id} is a '{target.type}' record; undo retracts done and skip records")
+    if target_id in history.retracted:
+        raise LookupFailed(f"record {target_id} is already retracted")
+    return target
+
+
+def select_records(records: Sequence[R], activity: str | None, since: dt.date | None) -> tuple[list[R], set[str]]:
+    """The records `log` shows (of one activity, from a day on) and the ids retracted."""
+    from commsplan.plan.lookup import find_activity
+
+    chosen = list(records)
+    if activity is not None:
+        wanted = find_activity(
+            activity, sorted({str(r.data.get("activity")) for r in chosen if r.data.get("activity")})
+        )
+        chosen = [r for r in chosen if r.data.get("activity") == wanted]
+    if since is not None:
+        chosen = [r for r in chosen if r.ts.date() >= since]
+    retracted = {str(r.data.get("target")) for r in records if r.type == RETRACT}
+    return chosen, retracted

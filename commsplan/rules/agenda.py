@@ -4,51 +4,17 @@ from __future__ import annotations
 
 import calendar as _calendar
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal, NamedTuple, Protocol
+from typing import Literal, NamedTuple
 
-from commsplan.matching import Filters
-from commsplan.model import Activity, Plan
-from commsplan.schedule import Occurrence, Schedule, week_start
+from commsplan.errors import UsageError
+from commsplan.log.state import Completion, State
+from commsplan.plan.model import Activity, Plan
+from commsplan.rules.schedule import Occurrence, Schedule, week_start
+from commsplan.rules.select import Filters
 
 Status = Literal["overdue", "open", "upcoming", "done", "skipped"]
-
-
-@dataclass(frozen=True, slots=True)
-class Completion:
-    """What the log says of one occurrence: done or skipped, when, by whom."""
-
-    status: Literal["done", "skipped"]
-    at: dt.datetime
-    by: str
-    record_id: str
-    channel: str | None = None
-    note: str | None = None
-    due: dt.date | None = None  # the occurrence's due day when it was recorded
-
-
-class State(Protocol):
-    """The completions a log holds, as the rules ask for them. A plain dict serves for .get;
-    the log's SQLite index answers without reading the whole log."""
-
-    def get(self, key: tuple[str, str], /) -> Completion | None: ...
-
-
-class Completions(Protocol):
-    def get(self, key: tuple[str, str], /) -> Completion | None: ...
-
-    def recorded_between(
-        self, start: dt.datetime, end: dt.datetime
-    ) -> Iterable[tuple[tuple[str, str], Completion]]: ...
-
-
-class CompletionMap(dict[tuple[str, str], Completion]):
-    """Completions folded in memory from the log's records."""
-
-    def recorded_between(self, start: dt.datetime, end: dt.datetime) -> Iterable[tuple[tuple[str, str], Completion]]:
-        return [(key, c) for key, c in self.items() if start < c.at <= end]
 
 
 @dataclass(frozen=True)
@@ -79,6 +45,58 @@ class Window:
     @staticmethod
     def until(now: dt.datetime, end: dt.date) -> Window:
         return Window(now.date(), end, f"until {end.isoformat()}")
+
+
+def choose_window(
+    now: dt.datetime,
+    *,
+    today: bool = False,
+    week: bool = False,
+    month: bool = False,
+    days: int | None = None,
+    until: dt.datetime | None = None,
+) -> Window:
+    """The window a person asked for (one at most; the week holding now by default)."""
+    chosen = [
+        name
+        for name, on in (
+            ("--today", today),
+            ("--week", week),
+            ("--month", month),
+            ("--days", days is not None),
+            ("--until", until is not None),
+        )
+        if on
+    ]
+    if len(chosen) > 1:
+        raise UsageError(f"choose one window, not {' and '.join(chosen)}")
+    if today:
+        return Window.today(now)
+    if month:
+        return Window.month(now)
+    if days is not None:
+        return Window.days(now, days)
+    if until is not None:
+        if until.date() < now.date():
+            raise UsageError(f"--until {until.date().isoformat()} is before now ({now.date().isoformat()})")
+        return Window.until(now, until.date())
+    return Window.week(now)
+
+
+def occurrences_between(
+    plan: Plan, schedule: Schedule, start: dt.date, end: dt.date, filters: Filters | None = None
+) -> list[Occurrence]:
+    """Every occurrence due from ``start`` to ``end`` (inclusive), by due day then activity."""
+    filters = filters or Filters()
+    found = [
+        occ
+        for activity in plan.activities
+        if activity.scheduled and filters.accepts(activity)
+        for occ in schedule.occurrences(activity, start, end)
+        if start <= occ.due <= end
+    ]
+    found.sort(key=lambda o: (o.due, o.activity))
+    return found
 
 
 class Item(NamedTuple):
@@ -148,16 +166,14 @@ def build_agenda(
             run = [
                 Item(occ, activity, "overdue", (today - occ.due).days)
                 for occ in schedule.occurrences(activity, period_start, today)
-                if occ.due >= period_start
-                and state.get((aid, occ.key)) is None
-                and (occ.due < today if occ.at is None else occ.at <= now)
+                if occ.due >= period_start and state.get((aid, occ.key)) is None and occ.is_closed(now)
             ]
             if run:
                 overdue_runs.append(run)
         if overdue_only:
             continue
         for occ in schedule.occurrences(activity, window.start, window.end):
-            closed = occ.due < today if occ.at is None else occ.at <= now
+            closed = occ.is_closed(now)
             done = state.get((aid, occ.key))
             if closed and occ.due >= period_start and done is None:
                 continue  # listed with the overdue ones above

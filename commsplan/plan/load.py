@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 if TYPE_CHECKING:
-    from commsplan.yamlsafe import Document, Loc, Position
+    from commsplan.plan.yamlread import Document, Loc, Position
 
 from commsplan import __version__
 from commsplan.errors import PlanError
-from commsplan.model import SEASON_BOUND, Activity, NamedDates, Plan, RRule, Seasonal, Triggered
+from commsplan.plan.lookup import normalise
+from commsplan.plan.model import SEASON_BOUND, Activity, NamedDates, Plan, RRule, Seasonal, Triggered
 
 BUNDLED_NAME = "east_area_2020.yaml"
 
@@ -37,7 +38,7 @@ class LoadedPlan:
 
 def bundled_plan_path() -> Path:
     """The East Area plan shipped with commsplan (inside the wheel, or the checkout's plans/)."""
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the commsplan package
     for candidate in (here / "plans" / BUNDLED_NAME, here.parent / "plans" / BUNDLED_NAME):
         if candidate.is_file():
             return candidate
@@ -95,18 +96,11 @@ def _read_cache(cache_file: Path) -> tuple[Plan, tuple[str, ...]] | None:
 
 
 def _write_cache(cache_file: Path, value: tuple[Plan, tuple[str, ...]]) -> None:
-    import tempfile
+    from commsplan.files import write_atomically
 
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=cache_file.parent, prefix=".plan-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, cache_file)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        write_atomically(cache_file, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), mode=0o600)
     except OSError:
         pass  # a read-only home (some cron set-ups) only costs the next run the check again
 
@@ -116,8 +110,8 @@ def parse_plan(raw: bytes, path: Path) -> LoadedPlan:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PlanError(f"{path}: the plan is not UTF-8 text (byte {exc.start})") from None
-    from commsplan import yamlsafe  # only a plan that is not cached yet is parsed
-    from commsplan.yamlsafe import Position
+    from commsplan.plan import yamlread as yamlsafe  # only a plan that is not cached yet is parsed
+    from commsplan.plan.yamlread import Position
 
     try:
         doc = yamlsafe.load(text)
@@ -230,7 +224,7 @@ _QUOTED = re.compile(r"'([^']*)'")
 
 
 def _validation_problems(exc: ValidationError, doc: Document) -> Iterator[tuple[Position, str]]:
-    from commsplan.yamlsafe import Position
+    from commsplan.plan.yamlread import Position
 
     seen: dict[Loc, list[str]] = {}
     for error in exc.errors(include_url=False):
@@ -276,7 +270,7 @@ def _validation_problems(exc: ValidationError, doc: Document) -> Iterator[tuple[
 
 
 def _reference_problems(plan: Plan, doc: Document) -> Iterator[tuple[Position, str]]:
-    from commsplan.yamlsafe import Position
+    from commsplan.plan.yamlread import Position
 
     def at(*loc: str | int) -> Position:
         return doc.positions.get(tuple(loc), Position(1, 1))
@@ -395,11 +389,3 @@ def _warnings(plan: Plan) -> Iterator[str]:
             for name in activity.frequency.dates:
                 if named[name].dates == []:
                     yield f"activity '{activity.id}': named date '{name}' lists no dates, so it is never scheduled"
-
-
-_SQUASH = re.compile(r"[^0-9a-z&]+")
-
-
-def normalise(word: str) -> str:
-    """How names are compared: case, spaces, apostrophes and punctuation do not count."""
-    return _SQUASH.sub("", word.casefold())

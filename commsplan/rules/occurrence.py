@@ -7,10 +7,11 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
-from commsplan.agenda import State
 from commsplan.errors import LookupFailed
-from commsplan.model import Activity, Plan
-from commsplan.schedule import Occurrence, Schedule
+from commsplan.log.state import State
+from commsplan.plan.lookup import find
+from commsplan.plan.model import Activity, Plan
+from commsplan.rules.schedule import Occurrence, Schedule
 
 LOOK_AROUND = dt.timedelta(days=800)
 
@@ -90,3 +91,23 @@ def completion_data(
         if value:
             data[name] = value
     return data
+
+
+def check_channel(plan: Plan, activity: Activity, typed: str) -> str:
+    """The id of the channel a person typed for ``activity``; it must be one the plan names."""
+    found = find(typed, plan.channels, "channel")
+    if all(use.channel != found.id for use in activity.channels):
+        names = ", ".join(dict.fromkeys(plan.channel(u.channel).name for u in activity.channels))
+        raise LookupFailed(f"'{activity.id}' is not sent by {found.name}; the plan says: {names}")
+    return found.id
+
+
+def refuse_twice(activity: Activity, target: Target, completions: State) -> None:
+    """An occurrence is done or skipped once: a second time is refused, saying who and how to undo."""
+    key = target.occurrence.key
+    existing = completions.get((activity.id, key))
+    if existing is not None:
+        raise LookupFailed(
+            f"{activity.id} {key} is already {existing.status} ({existing.at.date().isoformat()} by "
+            f"{existing.by}, record {existing.record_id}); 'commsplan undo --id {existing.record_id}' retracts it"
+        )

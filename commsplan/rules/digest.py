@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from commsplan.agenda import Agenda, Item, Window, build_agenda
-from commsplan.history import History, Incident
-from commsplan.incidents import Step, pending_steps
-from commsplan.matching import Filters
-from commsplan.model import Plan
-from commsplan.schedule import Schedule
+from commsplan.log.state import History, Incident
+from commsplan.plan.model import Plan
+from commsplan.rules.agenda import Agenda, Item, Window, build_agenda
+from commsplan.rules.incidents import Step, pending_steps
+from commsplan.rules.schedule import Schedule
+from commsplan.rules.select import Filters
 
 CAMPAIGN_LOOKAHEAD = dt.timedelta(days=14)
 
@@ -71,15 +71,12 @@ def build_digest(
         and i.status == "upcoming"
         and i.occurrence.opens <= soon.end
     ]
-    incidents = pending_steps(plan, history.incidents, now, schedule.zone)
-    if owner is not None:
-        incidents = [(inc, [s for s in steps if s.owner == owner]) for inc, steps in incidents]
-        incidents = [(inc, steps) for inc, steps in incidents if steps]
+    incidents = pending_steps(plan, history.incidents, now, schedule.zone, filters)
     activities = {a.id: a for a in plan.activities}
     done = late = skipped = 0
     for (activity_id, _key), completion in state.recorded_between(since, now):
         activity = activities.get(activity_id)
-        if owner is not None and (activity is None or owner not in (activity.owner.role, *activity.owner.with_)):
+        if owner is not None and (activity is None or not filters.accepts(activity)):
             continue
         if completion.status == "skipped":
             skipped += 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -367,3 +367,11 @@ class Plan(Strict):
                 if row.id == row_id:
                     return row
         return None
+
+
+def plan_schema() -> dict[str, Any]:
+    """The plan file's JSON Schema, for editors (yaml-language-server) and other tools."""
+    schema = Plan.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "commsplan plan"
+    return schema

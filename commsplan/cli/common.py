@@ -1,0 +1,263 @@
+"""What every command shares: the options (declared once), the one clock read, the session,
+the renderer chosen once, and the one place a CommsplanError becomes stderr and an exit code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+from zoneinfo import ZoneInfo
+
+import typer
+from typer.core import TyperGroup
+
+from commsplan.errors import CommsplanError
+from commsplan.log.book import Logbook, default_log_path
+from commsplan.log.records import LogRecord
+from commsplan.log.state import History
+from commsplan.plan.load import LoadedPlan, bundled_plan_path, load_plan
+from commsplan.plan.model import Plan
+from commsplan.render.base import Renderer, choose
+from commsplan.render.console import Lines, stderr
+from commsplan.render.safetext import visible
+
+# --- errors and warnings: the one place CommsplanError becomes stderr + an exit code -----------
+
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell reports for `yes | head -1`
+
+
+def _message(prefix: str, message: str) -> Lines:
+    """A message to stderr, each of its lines wrapped at the terminal's width (80 columns in a
+    pipe or a cron mail); every character a terminal would act on is shown as an escape."""
+    out = Lines(stderr())
+    for n, line in enumerate(message.split("\n")):
+        text = visible(f"{prefix}{line}" if n == 0 else line)
+        indent = len(text) - len(text.lstrip(" "))
+        out.wrapped(text.lstrip(" "), indent + 2, first=[(" " * indent, "")])
+    return out
+
+
+def fail(exc: CommsplanError) -> NoReturn:
+    out = _message("commsplan: error: ", exc.message)
+    # PATH:LINE:COL lines stay whole, one per line, as editors and `grep` expect of a compiler.
+    for line in exc.details:
+        out.add(visible(line))
+    out.emit()
+    raise typer.Exit(exc.exit_code)
+
+
+def warn(message: str) -> None:
+    _message("commsplan: warning: ", message).emit()
+
+
+class CommsplanGroup(TyperGroup):
+    def invoke(self, ctx: Any) -> Any:  # typer's Context; its click is vendored
+        try:
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+            return result
+        except CommsplanError as exc:
+            fail(exc)
+        except BrokenPipeError:
+            closed_pipe()
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            closed_pipe()
+
+
+def closed_pipe() -> NoReturn:
+    """The reader of stdout went away (`commsplan due | head -1`): stop quietly, as every
+    command does, with the status a shell gives a process ended by SIGPIPE."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # not a real file descriptor (a test's captured stdout): nothing more to write
+    raise typer.Exit(EXIT_CLOSED_PIPE)
+
+
+def typer_app(help: str, **extra: Any) -> typer.Typer:
+    """A Typer app (or a group of commands to merge into one) with commsplan's settings."""
+    return typer.Typer(
+        cls=CommsplanGroup,
+        help=help,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        **extra,
+    )
+
+
+# --- shared options, declared once -----------------------------------------------------------
+
+
+def _check_now(value: str | None) -> str | None:
+    if value is not None:
+        parse_now_text(value)  # raises BadParameter early: exit 2 before any work
+    return value
+
+
+PlanOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--plan",
+        envvar="COMMSPLAN_PLAN",
+        help="Plan file (YAML). Default: the bundled East Area plan.",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+LogOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--log",
+        envvar="COMMSPLAN_LOG",
+        help="Completion log (JSON Lines). Default: one per plan in your data folder.",
+        show_default=False,
+    ),
+]
+NowOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--now",
+        envvar="COMMSPLAN_NOW",
+        help="Pretend it is this moment (ISO 8601: 2020-10-26 or 2020-10-26T09:30). Default: the clock.",
+        callback=_check_now,
+        show_default=False,
+    ),
+]
+ByOpt = Annotated[str | None, typer.Option("--by", help="Who did it. Default: your login name.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document and nothing else on stdout.")]
+AudienceOpt = Annotated[
+    str | None, typer.Option("--audience", "-a", help="Audience: id, alias (SNB, IAG...) or part of its name.")
+]
+OwnerOpt = Annotated[
+    str | None, typer.Option("--owner", "-o", help="Sender's role: id, alias (DWO, SLT...) or part of it.")
+]
+ChannelOpt = Annotated[
+    str | None, typer.Option("--channel", "-c", help="Channel: e-mail, telephone, meeting, social...")
+]
+
+
+def parse_now_text(value: str) -> dt.date | dt.datetime:
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"'{value}' is not an ISO 8601 date or date-time (e.g. 2020-10-26 or 2020-10-26T09:30)",
+            param_hint="'--now'",
+        ) from None
+
+
+def resolve_now(value: str | None, zone: ZoneInfo) -> dt.datetime:
+    """The moment 'now' in the plan's time zone: the only place the clock is read."""
+    if value is None:
+        return dt.datetime.now(zone)
+    parsed = parse_now_text(value)
+    if not isinstance(parsed, dt.datetime):
+        from commsplan.rules.schedule import local_midnight
+
+        return local_midnight(parsed, zone)
+    if parsed.tzinfo is None:
+        from commsplan.rules.schedule import resolve_local
+
+        return resolve_local(parsed.date(), parsed.time(), zone)
+    return parsed.astimezone(zone)
+
+
+@dataclass
+class Session:
+    """What a command works with: the plan, its clock, and where its log is."""
+
+    loaded: LoadedPlan
+    now: dt.datetime
+    log_path: Path | None
+
+    @property
+    def plan(self) -> Plan:
+        return self.loaded.plan
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.plan.meta.timezone)
+
+    def logbook(self) -> Logbook:
+        """The completion log: --log, else the default one for this plan."""
+        return Logbook(self.log_path if self.log_path is not None else default_log_path(self.loaded.path))
+
+    def append(self, kind: str, data: dict[str, Any]) -> LogRecord:
+        """Append one record to the log, warning first where its storage is unsafe."""
+        book = self.logbook()
+        storage = book.storage_warning()
+        if storage:
+            warn(storage)
+        return book.append(kind, self.now, data, self.loaded.digest)
+
+    def history(self, *, full: bool = False, quiet: bool = False) -> History:
+        """What the log says (warnings about it on stderr unless ``quiet``)."""
+        history, warnings = self.logbook().history({a.id for a in self.plan.activities}, full=full)
+        if not quiet:
+            for message in warnings:
+                warn(message)
+        return history
+
+
+def cache_dir() -> Path | None:
+    """Where checked plans are cached: COMMSPLAN_CACHE_DIR ('' turns the cache off), else the
+    user's cache folder."""
+    configured = os.environ.get("COMMSPLAN_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    from platformdirs import user_cache_path
+
+    return user_cache_path("commsplan", appauthor=False)
+
+
+# Set by the process entry point (cli.app.run), never by an in-process caller such as a test.
+FREEZE_AFTER_LOAD = False
+
+
+def open_plan(plan: Path | None) -> LoadedPlan:
+    loaded = load_plan(plan if plan is not None else bundled_plan_path(), cache_dir())
+    if FREEZE_AFTER_LOAD:
+        # The plan lives as long as the process: keep the cyclic GC from walking it again and
+        # again while a large agenda is built (as mypy does for its own long-lived objects).
+        import gc
+
+        gc.freeze()
+    return loaded
+
+
+def session(plan: Path | None, log: Path | None, now: str | None, *, period_warning: bool = True) -> Session:
+    loaded = open_plan(plan)
+    zone = ZoneInfo(loaded.plan.meta.timezone)
+    moment = resolve_now(now, zone)
+    period = loaded.plan.meta.period
+    if period_warning and not (period.start <= moment.date() <= period.end):
+        warn(
+            f"{moment.date().isoformat()} is outside the plan's period "
+            f"({period.start.isoformat()} to {period.end.isoformat()}); the schedule is computed all the same"
+        )
+    return Session(loaded, moment, log)
+
+
+def renderer(json: bool = False, fmt: str = "text") -> Renderer:
+    """The one choice of output for a command: --json wins, else --format."""
+    return choose("json" if json else fmt)
+
+
+def login_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (some containers, cron)
+        return "unknown"

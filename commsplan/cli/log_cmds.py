@@ -1,0 +1,229 @@
+"""Commands that write or read the completion log: done, skip, undo, log, info."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from commsplan.cli.common import (
+    ByOpt,
+    JsonOpt,
+    LogOpt,
+    NowOpt,
+    PlanOpt,
+    cache_dir,
+    login_name,
+    open_plan,
+    renderer,
+    session,
+    typer_app,
+    warn,
+)
+from commsplan.errors import LogError, LookupFailed
+
+app = typer_app("The completion log: record, retract, read and verify.")
+
+
+def activity_ids(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion: the plan's activity ids (from --plan or COMMSPLAN_PLAN if given)."""
+    plan_path = ctx.params.get("plan") or os.environ.get("COMMSPLAN_PLAN") or None
+    try:
+        plan = open_plan(Path(plan_path) if plan_path else None).plan
+    except Exception:  # completion must never print a traceback into the shell
+        return []
+    return [a.id for a in plan.activities if a.id.startswith(incomplete)]
+
+
+ActivityArg = Annotated[
+    str,
+    typer.Argument(help="Activity id, or a unique start of one.", autocompletion=activity_ids, show_default=False),
+]
+OccurrenceOpt = Annotated[
+    str | None,
+    typer.Option("--occurrence", help="Which one: 2020-Q4, 2020-W44, 2020-10-26, halloween-2020..."),
+]
+
+
+def _complete(
+    kind: str,
+    activity: str,
+    occurrence: str | None,
+    by: str | None,
+    plan: Path | None,
+    log: Path | None,
+    now: str | None,
+    json: bool,
+    **extra: str | None,
+) -> None:
+    from commsplan.plan.lookup import find_activity
+    from commsplan.rules.occurrence import check_channel, choose_occurrence, completion_data, refuse_twice
+    from commsplan.rules.schedule import Schedule
+
+    sess = session(plan, log, now, period_warning=False)
+    p = sess.plan
+    chosen = p.activity(find_activity(activity, [a.id for a in p.activities]))
+    if extra.get("channel") is not None:
+        extra["channel"] = check_channel(p, chosen, str(extra["channel"]))
+    try:
+        history = sess.history()
+    except LogError as exc:
+        raise LogError(f"completion NOT recorded: {exc.message}") from None
+    target = choose_occurrence(p, Schedule(p), chosen, history.completions, sess.now, occurrence)
+    refuse_twice(chosen, target, history.completions)
+    record = sess.append(kind, completion_data(chosen, target, by or login_name(), **extra))
+    renderer(json).recorded(record, target.late_days)
+
+
+@app.command()
+def done(
+    activity: ActivityArg,
+    occurrence: OccurrenceOpt = None,
+    by: ByOpt = None,
+    note: Annotated[str | None, typer.Option("--note", help="Anything worth keeping about it.")] = None,
+    channel: Annotated[
+        str | None, typer.Option("--channel", "-c", help="The channel used (one of the plan's).")
+    ] = None,
+    evidence: Annotated[str | None, typer.Option("--evidence", help="A link, a post id, a minute reference.")] = None,
+    plan: PlanOpt = None,
+    log: LogOpt = None,
+    now: NowOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Record that a communication happened.
+
+    Without --occurrence: the one open now, else the oldest overdue one.
+    Example: commsplan done snb-quarterly-meeting --note "Minutes on the SNB site"
+    """
+    from commsplan.log.records import DONE
+
+    _complete(DONE, activity, occurrence, by, plan, log, now, json, channel=channel, note=note, evidence=evidence)
+
+
+@app.command()
+def skip(
+    activity: ActivityArg,
+    reason: Annotated[str, typer.Option("--reason", help="Why it will not happen.", show_default=False)],
+    occurrence: OccurrenceOpt = None,
+    by: ByOpt = None,
+    plan: PlanOpt = None,
+    log: LogOpt = None,
+    now: NowOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Record that an occurrence will not happen: it leaves the due list as skipped, not missed.
+
+    Example: commsplan skip ward-panel-meeting --occurrence 2020-Q2 --reason "Cancelled: lockdown"
+    """
+    from commsplan.log.records import SKIP
+
+    if not reason.strip():
+        raise LookupFailed("--reason must say why")
+    _complete(SKIP, activity, occurrence, by, plan, log, now, json, reason=reason)
+
+
+@app.command()
+def undo(
+    record_id: Annotated[
+        str | None, typer.Option("--id", help="The record to retract (default: the last completion).")
+    ] = None,
+    by: ByOpt = None,
+    plan: PlanOpt = None,
+    log: LogOpt = None,
+    now: NowOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Retract the last completion (or --id one) by appending a retraction; nothing is deleted.
+
+    Example: commsplan undo --id r-3f9a1c2b7d4e
+    """
+    from commsplan.log.records import RETRACT
+    from commsplan.log.state import retraction_target
+
+    sess = session(plan, log, now, period_warning=False)
+    book = sess.logbook()
+    read = book.read()
+    history = sess.history(quiet=True, full=True)
+    target = retraction_target(read.records, history, record_id, book.path)
+    record = sess.append(RETRACT, {"target": target.id, "by": by or login_name()})
+    renderer(json).retracted(record, target)
+
+
+@app.command(name="log")
+def log_(
+    activity: Annotated[
+        str | None, typer.Option("--activity", help="Only this activity (or a start of its id).")
+    ] = None,
+    since: Annotated[
+        dt.datetime | None, typer.Option("--since", formats=["%Y-%m-%d"], help="Only records from this day on.")
+    ] = None,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Check the hash chain; exit 1 and name the first broken line.")
+    ] = False,
+    plan: PlanOpt = None,
+    log: LogOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Show the history of completions, skips, retractions and incidents.
+
+    Example: commsplan log --activity snb --since 2020-10-01
+    """
+    from commsplan.log.state import select_records
+
+    sess = session(plan, log, None, period_warning=False)
+    book = sess.logbook()
+    out = renderer(json)
+    if verify:
+        checked = book.verify()
+        for problem in checked.problems:
+            if problem.kind != "chain":
+                warn(f"log {problem.message}")
+        out.verification(book, checked)
+        breaks = [p for p in checked.problems if p.kind == "chain"]
+        if breaks:
+            raise LogError(f"{book.path}: the hash chain is broken at line {breaks[0].line}")
+        return
+    read = book.read()
+    for problem in read.problems:
+        warn(f"log {problem.message}")
+    records, retracted = select_records(read.records, activity, since.date() if since else None)
+    out.log_records(book, records, retracted, filtered=bool(activity or since))
+
+
+@app.command()
+def info(
+    plan: PlanOpt = None,
+    log: LogOpt = None,
+    now: NowOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Print the plan and log in use, and how many records the log holds.
+
+    Example: commsplan info
+    """
+    sess = session(plan, log, now, period_warning=False)
+    book = sess.logbook()
+    read = book.read()
+    storage = book.storage_warning()
+    period = sess.plan.meta.period
+    renderer(json).info(
+        {
+            "plan": str(sess.loaded.path),
+            "plan_sha256": sess.loaded.digest,
+            "plan_title": sess.plan.meta.title,
+            "period": f"{period.start.isoformat()} to {period.end.isoformat()}",
+            "timezone": sess.plan.meta.timezone,
+            "now": sess.now.isoformat(),
+            "log": str(book.path),
+            "log_exists": book.exists(),
+            "log_records": len(read.records),
+            "log_problems": [p.message for p in read.problems],
+            "cache": str(cache_dir() or "off"),
+            "warning": storage,
+        }
+    )
+    if storage and not json:
+        warn(storage)

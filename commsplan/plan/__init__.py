@@ -1,0 +1,1 @@
+"""The plan: its model, the YAML reader that keeps positions, loading and checking, name look-up."""

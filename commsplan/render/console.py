@@ -1,0 +1,192 @@
+"""Where human output goes: the consoles, line wrapping at the terminal's width (80 columns in
+a pipe or a cron mail), and text a stdout cannot encode degraded to ASCII instead of a crash."""
+
+from __future__ import annotations
+
+import codecs
+import sys
+import unicodedata
+from typing import TextIO
+
+from rich.console import Console, RenderableType
+from rich.segment import Segment, Segments
+from rich.text import Text
+
+# Characters commsplan itself prints, and their ASCII stand-ins for a stdout that is ASCII or
+# Latin-1 (PYTHONIOENCODING=ascii, an old terminal, a cron with LANG=C on some systems).
+_ASCII = {
+    "·": "-",
+    "…": "...",
+    "█": "#",
+    "░": ".",
+    "—": "-",
+    "–": "-",
+    "’": "'",
+    "‘": "'",
+    "“": '"',
+    "”": '"',
+    "→": "->",
+    "£": "GBP",
+    "€": "EUR",
+}
+ERRORS = "commsplan-ascii"
+
+
+def _degrade(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    out = []
+    for char in error.object[error.start : error.end]:
+        if char in _ASCII:
+            out.append(_ASCII[char])
+            continue
+        plain = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode("ascii")
+        out.append(plain or "?")
+    return "".join(out), error.end
+
+
+codecs.register_error(ERRORS, _degrade)
+
+
+def degrade_unencodable(stream: TextIO) -> None:
+    """Let ``stream`` write what its encoding cannot hold as ASCII look-alikes ("é" -> "e",
+    "·" -> "-"), not raise UnicodeEncodeError halfway through a listing."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is None:
+        return
+    try:
+        "·é█".encode(stream.encoding or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        reconfigure(errors=ERRORS)
+
+
+def stdout() -> Console:
+    # rich drops colour when stdout is not a terminal, and honours NO_COLOR.
+    return Console(highlight=False, emoji=False)
+
+
+def stderr() -> Console:
+    return Console(stderr=True, highlight=False, emoji=False)
+
+
+def say(line: str | Segs, console: Console | None = None, *, indent: int = 2) -> None:
+    """One message (plain text, or styled pieces) to a console, wrapped at its width (80
+    columns in a pipe or a mail) with a hanging indent."""
+    out = Lines(console or stdout())
+    out.segs_wrapped([(line, "")] if isinstance(line, str) else line, indent)
+    out.emit()
+
+
+Segs = list[tuple[str, str]]  # (text, rich style) pieces of one line
+
+
+class Lines:
+    """Output built as pre-wrapped lines of (text, style) pieces: cheap for a plan of 10,000
+    activities, where rich's layout costs seconds. Written through rich on a terminal (for
+    the styles), as plain text otherwise."""
+
+    def __init__(self, console: Console, width: int | None = None) -> None:
+        self.console = console
+        self.width = width or max(40, console.width)
+        self.lines: list[Segs] = []
+
+    def add(self, text: str = "", style: str = "") -> None:
+        self.lines.append([(text, style)])
+
+    def add_segs(self, segs: Segs) -> None:
+        self.lines.append(segs)
+
+    def wrapped(self, text: str, indent: int, style: str = "", first: Segs | None = None) -> None:
+        """``text`` wrapped at the console width with a hanging indent; ``first`` (already
+        laid out to ``indent`` columns) starts the first line."""
+        pad = " " * indent
+        lead = len("".join(p for p, _ in first)) if first is not None else indent
+        for n, chunk in enumerate(wrap(text, self.width - max(indent, lead))):
+            start = first if n == 0 and first is not None else [(pad, "")]
+            self.lines.append([*start, (chunk, style)])
+
+    def segs_wrapped(self, segs: Segs, indent: int) -> None:
+        """One line of styled pieces, wrapped at the console width with a hanging indent."""
+        plain = "".join(p for p, _ in segs)
+        if len(plain) <= self.width:
+            self.lines.append(segs)
+            return
+        # Styles are kept for the pieces that fit on the first line; the rest wraps plain.
+        line: Segs = []
+        used = 0
+        for n, (piece, style) in enumerate(segs):
+            if used + len(piece) > self.width:
+                rest = piece + "".join(p for p, _ in segs[n + 1 :])
+                room = self.width - used
+                cut = rest.rfind(" ", 0, room + 1)
+                if cut <= 0 and used > indent:
+                    head, tail = "", rest.lstrip(" ")
+                else:
+                    cut = room if cut <= 0 else cut
+                    head, tail = rest[:cut].rstrip(" "), rest[cut:].lstrip(" ")
+                if head:
+                    line.append((head, style))
+                self.lines.append(line)
+                self.wrapped(tail, indent, first=[(" " * indent, "")])
+                return
+            line.append((piece, style))
+            used += len(piece)
+        self.lines.append(line)
+
+    def emit(self) -> None:
+        if self.console.is_terminal:
+            text = Text()
+            for segs in self.lines:
+                for piece, style in segs:
+                    text.append(piece, style=style or None)
+                text.append("\n")
+            self.console.print(text, end="", soft_wrap=True, overflow="ignore", crop=False)
+        else:
+            self.console.file.write("".join("".join(p for p, _ in segs).rstrip(" ") + "\n" for segs in self.lines))
+        self.lines = []
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Greedy word wrap (textwrap's rules without its regex cost); long words are cut."""
+    width = max(width, 10)
+    if len(text) <= width:
+        return [text]
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        while len(word) > width:
+            if current:
+                lines.append(current)
+                current = ""
+            lines.append(word[:width])
+            word = word[width:]
+        if not current:
+            current = word
+        elif len(current) + 1 + len(word) <= width:
+            current += " " + word
+        else:
+            lines.append(current)
+            current = word
+    if current or not lines:
+        lines.append(current)
+    return lines
+
+
+def print_trimmed(console: Console, renderable: RenderableType) -> None:
+    """Print without the trailing spaces rich pads table cells with (they clutter e-mail)."""
+    segments: list[Segment] = []
+    for line in console.render_lines(renderable, console.options, pad=False):
+        while line and not line[-1].control and not line[-1].text.strip():
+            line.pop()
+        if line and not line[-1].control:
+            last = line[-1]
+            line[-1] = Segment(last.text.rstrip(), last.style)
+        segments.extend(line)
+        segments.append(Segment.line())
+    console.print(Segments(segments), end="")
+
+
+def configure_streams() -> None:
+    """Once per process, before any output."""
+    degrade_unencodable(sys.stdout)
+    degrade_unencodable(sys.stderr)

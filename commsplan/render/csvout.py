@@ -1,0 +1,24 @@
+"""The report as CSV, for a spreadsheet."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from commsplan.render.jsonout import REPORT_COLUMNS, report_row
+from commsplan.render.text import TextRenderer
+
+if TYPE_CHECKING:
+    from commsplan.rules.report import GroupBy, GroupStats
+
+
+class CsvRenderer(TextRenderer):
+    """The report as CSV; other views as text."""
+
+    def report(self, rows: Sequence[GroupStats], start: dt.date, end: dt.date, by: GroupBy) -> None:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(REPORT_COLUMNS)
+        writer.writerows([["" if v is None else v for v in report_row(g)] for g in rows])
