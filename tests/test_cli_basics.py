@@ -55,7 +55,12 @@ def test_every_command_takes_the_shared_options_it_uses_and_no_other(cli, comman
 
 def test_every_command_is_listed_here():
     assert set(COMMANDS) == {"validate", "who", "list", "show", "due", "digest", "calendar", "report", "done"} | {
-        "skip", "undo", "log", "info", "schema", "init"
+        "skip",
+        "undo",
+        "log",
+        "info",
+        "schema",
+        "init",
     }
 
 

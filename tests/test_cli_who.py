@@ -105,7 +105,9 @@ def test_show_unknown_and_ambiguous(cli):
     )
     ambiguous = cli("show", "snb")
     assert ambiguous.exit_code == 1
-    assert "'snb' is the start of 2 activities: snb-quarterly-meeting, snb-chair-incident-contact" in flat(ambiguous.stderr)
+    assert "'snb' is the start of 2 activities: snb-quarterly-meeting, snb-chair-incident-contact" in flat(
+        ambiguous.stderr
+    )
 
 
 def test_show_json_carries_the_source_row(cli):
