@@ -1,11 +1,98 @@
-"""Helpers shared by the tests (imported from here, never from conftest or another test)."""
+"""Helpers shared by the tests: imported from here, never from conftest or another test module."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import re
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner, Result
+
+from commsplan.cli import app
+from commsplan.log.filelog import FileLog
+from commsplan.log.records import LogRecord
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAN = ROOT / "plans" / "east_area_2020.yaml"
+SOURCE = ROOT.parent / "shared" / "source" / "east-area-external-communication-action-plan-2020-2021.txt"
+
+# A completion log's records in the unit tests of the log: a fixed time and plan identity.
+TS = dt.datetime(2020, 10, 26, 9, 0, tzinfo=dt.UTC)
+PLAN_DIGEST = hashlib.sha256(b"plan").hexdigest()
+
+
+def add(log: FileLog, n: int, kind: str = "done", **extra: object) -> LogRecord:
+    """Append the n-th quarterly SNB record (2020-Qn) at TS + n minutes."""
+    data = {"activity": "snb-quarterly-meeting", "occurrence": f"2020-Q{n}", "by": "sgt.jones", **extra}
+    return log.append(kind, TS + dt.timedelta(minutes=n), data, PLAN_DIGEST)
 
 
 def flat(text: str) -> str:
     """Output as one line per message: the continuation lines of a message wrapped at 80
     columns (indented) are joined back to the line they continue."""
     return re.sub(r"\n +", " ", text)
+
+
+class Cli:
+    """Runs commsplan in-process with a pinned terminal: 80 columns, no colour, a private log."""
+
+    def __init__(self, log: Path, cache: Path) -> None:
+        self.runner = CliRunner()
+        self.log = log
+        self.cache = cache
+
+    def __call__(self, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
+        base = {
+            "COLUMNS": "80",
+            "NO_COLOR": "1",
+            "TERM": "dumb",
+            "COMMSPLAN_LOG": str(self.log),
+            "COMMSPLAN_PLAN": "",
+            "COMMSPLAN_NOW": "",
+            "COMMSPLAN_CACHE_DIR": str(self.cache),
+        }
+        base.update(env or {})
+        # empty means unset for the options' env fallbacks
+        clean: dict[str, Any] = {k: (v if v != "" else None) for k, v in base.items()}
+        return self.runner.invoke(app, list(args), env=clean, input=input, catch_exceptions=False)
+
+
+# --- small plans ---------------------------------------------------------------------------------
+
+MINIMAL = """\
+version: 1
+meta:
+  title: Test plan
+  unit: Test BCU
+  source: none
+  period: {start: 2020-04-01, end: 2021-03-31, as_written: "2020-2021"}
+  timezone: Europe/London
+  quarters: {first_month: 1}
+  office_hours: {days: [mon, tue, wed, thu, fri], start: "08:00", end: "18:00", as_written: office hours}
+roles:
+  - id: sergeant
+    name: Ward Sergeant
+    aliases: [Sgt]
+audiences:
+  - id: panel
+    name: Ward Panel
+    aliases: [WP]
+channels:
+  - id: meeting
+    name: Meeting
+activities:
+  - id: panel-meeting
+    row: panel
+    audience: panel
+    owner: {role: sergeant, as_written: Sergeant}
+    what: {text: Updates, as_written: Updates}
+    channels:
+      - {channel: meeting}
+    how_as_written: Meeting
+    frequency:
+      kind: quarterly
+      as_written: Quarterly
+    why: Trust
+"""

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .helpers import Cli
+
 NOW = "2020-10-27T07:00"
 
 
@@ -86,3 +88,25 @@ def test_installed_digest_under_cron(tmp_path):
     assert (Path(tmp_path) / ".local" / "share" / "commsplan").exists() is False  # reading makes no log
     tz = subprocess.run([script, "digest"], capture_output=True, text=True, env={**env, "TZ": "UTC"})
     assert tz.stdout == result.stdout
+
+
+def test_done_since_counts_from_the_saved_marker(cli: Cli) -> None:
+    cli("done", "iag", "--occurrence", "2020-Q3", "--now", "2020-10-26T10:00")
+    first = cli("digest", "--now", "2020-10-26T12:00", "--mark")
+    assert first.stdout.splitlines()[-1] == "DONE SINCE SUN 25 OCT 2020 12:00 GMT: 1, 1 of them late"  # 24 h back
+    cli("done", "cmg", "--occurrence", "2020-Q4", "--now", "2020-10-26T15:00")
+    cli("skip", "ward-panel", "--occurrence", "2020-Q3", "--reason", "Cancelled", "--now", "2020-10-26T16:00")
+    second = cli("digest", "--now", "2020-10-27T07:00")
+    assert second.stdout.splitlines()[-1] == "DONE SINCE MON 26 OCT 2020 12:00 GMT: 1; 1 skipped"
+    # a replay without --mark leaves the marker where it was
+    assert cli("digest", "--now", "2020-10-27T08:00").stdout.splitlines()[-1] == second.stdout.splitlines()[-1]
+
+
+def test_incident_steps_for_a_team_are_the_same_in_due_and_digest(cli: Cli) -> None:
+    """Duty officers send partners' notifications with the SLT: their cron mail must show them."""
+    cli("incident", "open", "Flooding, Romford", "--level", "significant", "--now", "2020-10-26T22:00")
+    due = json.loads(cli("due", "--json", "--owner", "duty-officers", "--now", "2020-10-27T07:00").stdout)
+    digest = json.loads(cli("digest", "--json", "--owner", "duty-officers", "--now", "2020-10-27T07:00").stdout)
+    in_due = [item["id"] for item in due if item["status"] == "incident"]
+    in_digest = [step["id"] for incident in digest["incidents"] for step in incident["pending"]]
+    assert in_due == in_digest == ["partners-incident-notification"]

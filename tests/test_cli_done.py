@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from commsplan.log.filelog import FileLog
 from commsplan.log.state import fold
 
-from .helpers import flat
+from .helpers import Cli, flat
 
 NOW = "2020-10-26T10:00"
 
@@ -197,3 +197,20 @@ def test_any_sequence_of_done_and_undo_round_trips(tmp_path_factory, sequence):
             expected[key] = record.id
     state = fold(log.read().records)
     assert {k: c.record_id for (_, k), c in state.completions.items()} == expected
+
+
+def test_a_line_the_log_reader_rejects_counts_nowhere(cli: Cli) -> None:
+    """One parser: a record with "v": "1" (a string) is skipped by `log`, `due` and `report` alike."""
+    cli("done", "iag", "--occurrence", "2020-Q2", "--now", NOW)
+    good = json.loads(cli.log.read_text().splitlines()[0])
+    forged = {**good, "v": "1", "id": "r-forged000000", "occurrence": "2020-Q3", "due": "2020-09-30"}
+    with cli.log.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(forged) + "\n")
+    shown = cli("log")
+    assert "line 2: not a record (format version '1') (skipped)" in flat(shown.stderr)
+    assert "r-forged000000" not in shown.stdout
+    overdue = json.loads(cli("due", "--json", "--overdue", "-a", "IAG", "--now", NOW).stdout)
+    assert [i["occurrence"] for i in overdue] == ["2020-Q3"]
+    report = json.loads(cli("report", "--json", "--by", "audience", "--now", NOW).stdout)
+    iag = next(g for g in report["groups"] if g["group"] == "iag")
+    assert (iag["on_time"], iag["late"], iag["missed"]) == (0, 1, 1)

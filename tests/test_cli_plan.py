@@ -11,8 +11,7 @@ import yaml
 
 from commsplan.plan.model import plan_schema
 
-from .conftest import PLAN, ROOT
-from .helpers import flat
+from .helpers import PLAN, ROOT, flat
 
 
 def test_calendar_matches_due_for_a_year(cli, tmp_path):

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import json
 
-from .helpers import flat
-from .plans import MINIMAL
+from .helpers import MINIMAL, flat
 
 
 def test_validate_bundled_plan_summarises_it(cli):

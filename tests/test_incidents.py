@@ -12,7 +12,7 @@ from commsplan.log.state import Incident
 from commsplan.plan.load import load_plan
 from commsplan.rules.incidents import checklist, in_office_hours
 
-from .conftest import PLAN
+from .helpers import PLAN
 
 LONDON = ZoneInfo("Europe/London")
 PLAN_OBJ = load_plan(PLAN).plan

@@ -22,13 +22,8 @@ from commsplan.log import filelog as logbook
 from commsplan.log.filelog import FileLog
 from commsplan.log.records import CompletionLog, LogProblem, LogRead, LogRecord
 
-TS = dt.datetime(2020, 10, 26, 9, 0, tzinfo=dt.UTC)
-PLAN = hashlib.sha256(b"plan").hexdigest()
-
-
-def add(log: FileLog, n: int, kind: str = "done", **extra: object) -> LogRecord:
-    data = {"activity": "snb-quarterly-meeting", "occurrence": f"2020-Q{n}", "by": "sgt.jones", **extra}
-    return log.append(kind, TS + dt.timedelta(minutes=n), data, PLAN)
+from .helpers import PLAN_DIGEST as PLAN
+from .helpers import TS, add
 
 
 def lines_of(path: Path) -> list[bytes]:

@@ -24,7 +24,8 @@ from commsplan.log import filelog as logbook
 from commsplan.log.filelog import FileLog
 from commsplan.log.records import LogProblem
 
-from .test_logbook import PLAN, TS, add
+from .helpers import PLAN_DIGEST as PLAN
+from .helpers import TS, add
 
 TORN = b'{"activity":"snb-quarterly-meeting","by":"sgt.jo'
 

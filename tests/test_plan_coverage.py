@@ -7,7 +7,7 @@ import pytest
 from commsplan.plan.load import load_plan
 from commsplan.rules.schedule import Schedule
 
-from .conftest import PLAN, SOURCE
+from .helpers import PLAN, SOURCE
 
 pytestmark = pytest.mark.skipif(not SOURCE.exists(), reason="the source document sits in ../shared/source")
 

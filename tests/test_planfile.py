@@ -10,8 +10,7 @@ import pytest
 from commsplan.errors import PlanError
 from commsplan.plan.load import load_plan, parse_plan
 
-from .conftest import PLAN
-from .plans import MINIMAL
+from .helpers import MINIMAL, PLAN
 
 
 def problems(text: str) -> list[str]:

@@ -15,8 +15,7 @@ from commsplan.plan.load import load_plan, parse_plan
 from commsplan.plan.model import Activity, Recurrence
 from commsplan.rules.schedule import Schedule, iso_week_key, resolve_local
 
-from .conftest import PLAN
-from .plans import MINIMAL
+from .helpers import MINIMAL, PLAN
 
 LONDON = ZoneInfo("Europe/London")
 PLAN_OBJ = load_plan(PLAN).plan

@@ -74,7 +74,7 @@ def due(
         p, schedule, history.completions, sess.now, window, filters, include_done=all_, overdue_only=overdue
     )
     # Open incidents with notifications still to make head the list.
-    incidents = pending_steps(p, history.incidents, sess.now, schedule.zone, filters)
+    incidents = pending_steps(p, history.incidents, sess.now, schedule.zone, filters.step_filter(p))
     renderer(json).due(sess.loaded, agenda, incidents, overdue_only=overdue)
 
 
@@ -95,8 +95,14 @@ def digest(
         typer.Option("--since", help="Count what was done since this moment (default: the last digest, else 24 h)."),
     ] = None,
     mark: Annotated[
-        bool, typer.Option("--mark/--no-mark", help="Remember this run, so the next digest counts from it.")
-    ] = True,
+        bool | None,
+        typer.Option(
+            "--mark/--no-mark",
+            help="Remember this run, so the next digest counts from it. Default: yes, unless --now or --since "
+            "replays another moment.",
+            show_default=False,
+        ),
+    ] = None,
     plan: PlanOpt = None,
     log: LogOpt = None,
     now: NowOpt = None,
@@ -121,8 +127,8 @@ def digest(
     start = resolve_now(since, sess.zone) if since else (marker.read(sess.zone) or sess.now - dt.timedelta(hours=24))
     result = build_digest(p, schedule, history, sess.now, days, start, owner_id)
     renderer(json, fmt).digest(p, result)
-    # Only a real run moves the marker: a replay (--now) or a preview (--since) does not.
-    if mark and since is None and now is None and book.exists():
+    # By default only a real run moves the marker: a replay (--now) or a preview (--since) does not.
+    if (mark if mark is not None else since is None and now is None) and book.exists():
         marker.write(sess.now)
     if strict and result.overdue_count:
         raise Overdue(f"{result.overdue_count} overdue (--strict)")

@@ -21,7 +21,7 @@ from commsplan.log.records import LogRecord
 from commsplan.log.state import History
 from commsplan.plan.load import LoadedPlan, bundled_plan_path, load_plan
 from commsplan.plan.model import Plan
-from commsplan.render.base import Renderer, choose
+from commsplan.render.base import Renderer
 from commsplan.render.console import Lines, stderr
 from commsplan.render.safetext import visible
 
@@ -250,8 +250,19 @@ def session(plan: Path | None, log: Path | None, now: str | None, *, period_warn
 
 
 def renderer(json: bool = False, fmt: str = "text") -> Renderer:
-    """The one choice of output for a command: --json wins, else --format."""
-    return choose("json" if json else fmt)
+    """The one choice of output for a command: --json wins, else --format (text, markdown, csv).
+    Each renderer is imported only when chosen: JSON output never loads rich's layout."""
+    if json or fmt == "json":
+        from commsplan.render.jsonout import JsonRenderer
+
+        return JsonRenderer()
+    if fmt == "csv":
+        from commsplan.render.csvout import CsvRenderer
+
+        return CsvRenderer()
+    from commsplan.render.text import MarkdownRenderer, TextRenderer
+
+    return MarkdownRenderer() if fmt == "markdown" else TextRenderer()
 
 
 def login_name() -> str:

@@ -101,18 +101,3 @@ class Renderer:
 
     def report(self, rows: Sequence[GroupStats], start: dt.date, end: dt.date, by: GroupBy) -> None:
         raise NotImplementedError
-
-
-def choose(fmt: str) -> Renderer:
-    """The renderer for ``fmt``: text, json, markdown or csv."""
-    if fmt == "json":
-        from commsplan.render.jsonout import JsonRenderer
-
-        return JsonRenderer()
-    if fmt == "csv":
-        from commsplan.render.csvout import CsvRenderer
-
-        return CsvRenderer()
-    from commsplan.render.text import MarkdownRenderer, TextRenderer
-
-    return MarkdownRenderer() if fmt == "markdown" else TextRenderer()

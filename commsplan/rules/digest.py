@@ -71,7 +71,7 @@ def build_digest(
         and i.status == "upcoming"
         and i.occurrence.opens <= soon.end
     ]
-    incidents = pending_steps(plan, history.incidents, now, schedule.zone, filters)
+    incidents = pending_steps(plan, history.incidents, now, schedule.zone, filters.step_filter(plan))
     activities = {a.id: a for a in plan.activities}
     done = late = skipped = 0
     for (activity_id, _key), completion in state.recorded_between(since, now):

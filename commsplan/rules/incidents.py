@@ -7,17 +7,14 @@ Office hours come from the plan; evenings, weekends and England's bank holidays 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from commsplan.errors import LookupFailed
 from commsplan.log.state import Incident
 from commsplan.plan.model import WEEKDAYS, Activity, OfficeHours, Plan, Rule, Triggered
-
-if TYPE_CHECKING:
-    from commsplan.rules.select import Filters
 
 LEVELS = ("critical", "major", "significant")
 Level = Literal["critical", "major", "significant"]
@@ -162,15 +159,19 @@ def new_incident_id(incidents: dict[str, Incident], moment: dt.datetime) -> str:
 
 
 def pending_steps(
-    plan: Plan, incidents: dict[str, Incident], moment: dt.datetime, zone: dt.tzinfo, filters: Filters | None = None
+    plan: Plan,
+    incidents: dict[str, Incident],
+    moment: dt.datetime,
+    zone: dt.tzinfo,
+    keep: Callable[[Step], bool] | None = None,
 ) -> list[tuple[Incident, list[Step]]]:
-    """Open incidents with the steps still to do (those ``filters`` let through), oldest first."""
+    """Open incidents with the steps still to do (those ``keep`` keeps), oldest first."""
     result = []
     for incident in sorted(incidents.values(), key=lambda i: i.opened):
         if not incident.is_open:
             continue
         _, steps = checklist(plan, incident, moment, zone)
-        todo = [s for s in steps if s.status == "pending" and (filters is None or filters.accepts_step(plan, s))]
+        todo = [s for s in steps if s.status == "pending" and (keep is None or keep(s))]
         if todo:
             result.append((incident, todo))
     return result

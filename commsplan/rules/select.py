@@ -6,14 +6,12 @@ what belongs to a team.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from commsplan.plan.lookup import find
 from commsplan.plan.model import Activity, Plan
-
-if TYPE_CHECKING:
-    from commsplan.rules.incidents import Step
+from commsplan.rules.incidents import Step
 
 
 @dataclass(frozen=True)
@@ -37,6 +35,10 @@ class Filters:
         if self.owner is not None and self.owner != activity.owner.role and self.owner not in activity.owner.with_:
             return False
         return self.channel is None or any(use.channel == self.channel for use in activity.channels)
+
+    def step_filter(self, plan: Plan) -> Callable[[Step], bool]:
+        """``accepts_step`` for one plan, as the predicate ``pending_steps`` takes."""
+        return lambda step: self.accepts_step(plan, step)
 
     def accepts_step(self, plan: Plan, step: Step) -> bool:
         """An incident's notification step: an activity's step as its activity; a rule (refer
