@@ -60,13 +60,19 @@ def degrade_unencodable(stream: TextIO) -> None:
         reconfigure(errors=ERRORS)
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # rich would exit with status 1 itself; every command ends the same way instead (cli).
+        raise BrokenPipeError
+
+
 def stdout() -> Console:
     # rich drops colour when stdout is not a terminal, and honours NO_COLOR.
-    return Console(highlight=False, emoji=False)
+    return _Console(highlight=False, emoji=False)
 
 
 def stderr() -> Console:
-    return Console(stderr=True, highlight=False, emoji=False)
+    return _Console(stderr=True, highlight=False, emoji=False)
 
 
 def say(line: str | Segs, console: Console | None = None, *, indent: int = 2) -> None:
