@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import shutil
@@ -14,6 +15,8 @@ from typer.core import TyperGroup
 
 from commsplan import __version__
 from commsplan.cli import app
+
+from .helpers import Cli
 
 ROOT_GROUP = typer.main.get_command(app)
 assert isinstance(ROOT_GROUP, TyperGroup)
@@ -92,3 +95,12 @@ def test_no_ansi_when_piped():
     )
     assert out.returncode == 0
     assert not re.search(r"\x1b\[", out.stdout)
+
+
+def test_running_commands_in_process_leaves_the_garbage_collector_alone(cli: Cli) -> None:
+    """Only the installed entry point freezes the plan out of the GC's way, never a caller
+    (a test run, an embedding program) that goes on after the command."""
+    before = (gc.get_freeze_count(), gc.get_threshold())
+    assert cli("due", "--now", "2020-10-26").exit_code == 0
+    assert cli("who", "--audience", "SNB").exit_code == 0
+    assert (gc.get_freeze_count(), gc.get_threshold()) == before

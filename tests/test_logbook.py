@@ -436,7 +436,6 @@ def append_many(path: str, writer: int, count: int) -> None:
 
 def test_eight_processes_appending_at_once_lose_and_mix_nothing(tmp_path):
     path = tmp_path / "log.jsonl"
-    started = time.monotonic()
     ctx = multiprocessing.get_context("fork")
     writers = [ctx.Process(target=append_many, args=(str(path), w, 500)) for w in range(8)]
     for p in writers:
@@ -457,7 +456,6 @@ def test_eight_processes_appending_at_once_lose_and_mix_nothing(tmp_path):
         mine = [r for r in checked.records if r.data["activity"] == f"w{w}"]
         assert [r.data["occurrence"] for r in mine] == list(range(500))
         assert all(r.data["note"] == note_for(w, r.data["occurrence"]) for r in mine)
-    assert time.monotonic() - started < 60
 
 
 def waiting_for_lock(path: Path) -> bool:

@@ -371,14 +371,14 @@ def test_writers_killed_mid_append_leave_a_log_that_reads_and_carries_on(tmp_pat
     path = tmp_path / "log.jsonl"
     log = FileLog(path)
     ctx = multiprocessing.get_context("fork")
-    rounds, torn_seen = 0, 0
+    rounds, torn_seen, caught = 0, 0, 0
     # Kill three writers in the middle of a write, again and again: each new round starts by
     # setting aside the torn tail the last one left (if the kill landed before the write ended).
-    while rounds < 3 or (torn_seen == 0 and rounds < 12):
+    while rounds < 3 or ((torn_seen == 0 or caught == 0) and rounds < 12):
         procs = [ctx.Process(target=_append_until_killed, args=(str(path), f"r{rounds}w{w}")) for w in range(3)]
         for p in procs:
             p.start()
-        _kill_during_a_write(path, procs)
+        caught += _kill_during_a_write(path, procs)
         read = log.read()
         # at most the record in flight is torn, and only at the end: under the lock each writer
         # set an earlier torn tail aside before writing
@@ -387,6 +387,8 @@ def test_writers_killed_mid_append_leave_a_log_that_reads_and_carries_on(tmp_pat
         torn_seen += len(read.problems)
         rounds += 1
 
+    # a test of killed writes that never killed a write proves nothing: it must have caught one
+    assert caught >= 1, "no kill landed while a write was in flight"
     read = log.read()
     assert len(read.records) >= 2 * rounds
     for name in {r.data["activity"] for r in read.records}:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -25,13 +24,10 @@ def one_problem(text: str) -> str:
     return found[0]
 
 
-def test_bundled_plan_loads_quickly_and_has_an_identity():
-    start = time.perf_counter()
+def test_bundled_plan_loads_and_has_an_identity():  # how fast: bench/bench_plan.py
     loaded = load_plan(PLAN)
-    elapsed = time.perf_counter() - start
     assert len(loaded.plan.activities) == 27
     assert len(loaded.digest) == 64
-    assert elapsed < 1.0  # generous: it takes milliseconds; this only catches a pathological regression
 
 
 def test_minimal_plan_is_valid():
@@ -138,15 +134,13 @@ def test_anchors_and_aliases_are_refused():
     assert found[1] == "plan.yaml:34:13: aliases (*w) are not allowed in a plan: write the value out"
 
 
-def test_alias_bomb_is_refused_fast():
+def test_alias_bomb_is_refused():
     bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for i, name in enumerate("bcdefghi"):
         prev = "abcdefghi"[i]
         bomb.append(f"{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]")
-    start = time.perf_counter()
-    with pytest.raises(PlanError):
+    with pytest.raises(PlanError):  # how fast: bench/bench_plan.py
         parse_plan("\n".join(bomb).encode(), Path("bomb.yaml"))
-    assert time.perf_counter() - start < 1.0
 
 
 def test_deep_nesting_is_capped():
