@@ -32,7 +32,7 @@ USES_LOG = {"due", "digest", "report", "done", "skip", "undo", "log", "info", *(
 USES_NOW = USES_LOG - {"log"} | {"calendar"}
 
 
-def test_version_same_from_module_and_script():
+def test_version_same_from_module_and_script() -> None:
     module = subprocess.run([sys.executable, "-m", "commsplan", "--version"], capture_output=True, text=True)
     assert module.returncode == 0
     assert module.stdout == f"commsplan {__version__}\n"
@@ -43,20 +43,20 @@ def test_version_same_from_module_and_script():
 
 
 @pytest.mark.parametrize("command", [*COMMANDS, *(f"incident {c}" for c in INCIDENT)])
-def test_every_command_has_help_with_an_example(cli, command):
+def test_every_command_has_help_with_an_example(cli: Cli, command: str) -> None:
     result = cli(*command.split(), "--help")
     assert result.exit_code == 0
     assert "Example" in result.stdout, f"'commsplan {command} --help' shows no example"
 
 
 @pytest.mark.parametrize("command", [*COMMANDS, *(f"incident {c}" for c in INCIDENT)])
-def test_every_command_takes_the_shared_options_it_uses_and_no_other(cli, command):
+def test_every_command_takes_the_shared_options_it_uses_and_no_other(cli: Cli, command: str) -> None:
     help_text = cli(*command.split(), "--help").stdout
     for option, users in (("--plan", READS_PLAN), ("--log", USES_LOG), ("--now", USES_NOW)):
         assert (option in help_text) == (command in users), f"{command} and {option}"
 
 
-def test_every_command_is_listed_here():
+def test_every_command_is_listed_here() -> None:
     assert set(COMMANDS) == {"validate", "who", "list", "show", "due", "digest", "calendar", "report", "done"} | {
         "skip",
         "undo",
@@ -67,25 +67,25 @@ def test_every_command_is_listed_here():
     }
 
 
-def test_unknown_option_is_a_usage_error(cli):
+def test_unknown_option_is_a_usage_error(cli: Cli) -> None:
     result = cli("due", "--bogus")
     assert result.exit_code == 2
     assert "No such option: --bogus" in result.stderr
 
 
-def test_bad_now_is_a_usage_error(cli):
+def test_bad_now_is_a_usage_error(cli: Cli) -> None:
     result = cli("due", "--now", "2020-13-01")
     assert result.exit_code == 2
     assert "'2020-13-01' is not an ISO 8601 date or date-time" in result.stderr
 
 
-def test_no_command_shows_help(cli):
+def test_no_command_shows_help(cli: Cli) -> None:
     result = cli()
     assert result.exit_code == 2  # click's convention for a missing command
     assert "due" in result.output and "who" in result.output
 
 
-def test_no_ansi_when_piped():
+def test_no_ansi_when_piped() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
     out = subprocess.run(
         [sys.executable, "-m", "commsplan", "due", "--week", "--now", "2020-10-26"],

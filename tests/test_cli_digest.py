@@ -15,14 +15,14 @@ from .helpers import Cli
 NOW = "2020-10-27T07:00"
 
 
-def seed(cli) -> None:
+def seed(cli: Cli) -> None:
     cli("done", "iag", "--occurrence", "2020-Q3", "--now", "2020-10-26T10:00")
     cli("done", "cmg", "--occurrence", "2020-Q4", "--now", "2020-10-26T11:00")
     cli("skip", "ward-panel", "--occurrence", "2020-Q3", "--reason", "Cancelled", "--now", "2020-10-26T12:00")
     cli("incident", "open", "Disorder, Ilford Lane", "--level", "major", "--now", "2020-10-26T23:10")
 
 
-def test_digest_sections_in_order(cli):
+def test_digest_sections_in_order(cli: Cli) -> None:
     seed(cli)
     result = cli("digest", "--now", NOW, "--since", "2020-10-26")
     assert result.exit_code == 0, result.stderr
@@ -39,7 +39,7 @@ def test_digest_sections_in_order(cli):
     assert "  20201026-1 major, open 7 h 50 min: Disorder, Ilford Lane" in lines
 
 
-def test_digest_for_one_owner(cli):
+def test_digest_for_one_owner(cli: Cli) -> None:
     seed(cli)
     result = cli("digest", "--owner", "Comms Team", "--now", NOW, "--since", "2020-10-26", "--days", "14")
     lines = result.stdout.splitlines()
@@ -47,7 +47,7 @@ def test_digest_for_one_owner(cli):
     assert "cp-bonfire-night" in result.stdout and "ward-street-briefing" not in result.stdout
 
 
-def test_digest_json_and_markdown(cli):
+def test_digest_json_and_markdown(cli: Cli) -> None:
     seed(cli)
     data = json.loads(cli("digest", "--json", "--now", NOW, "--since", "2020-10-26").stdout)
     assert data["subject"].startswith("commsplan Tue 27 Oct")
@@ -58,7 +58,7 @@ def test_digest_json_and_markdown(cli):
     assert "\n## OVERDUE (494)\n- **1 Apr** cp-daily-updates · 209 overdue" in md
 
 
-def test_strict_exits_1_when_anything_is_overdue(cli):
+def test_strict_exits_1_when_anything_is_overdue(cli: Cli) -> None:
     late = cli("digest", "--strict", "--now", NOW)
     assert late.exit_code == 1
     assert late.stderr.endswith("commsplan: error: 496 overdue (--strict)\n")
@@ -66,7 +66,7 @@ def test_strict_exits_1_when_anything_is_overdue(cli):
     assert early.exit_code == 0
 
 
-def test_the_last_digest_is_remembered(cli, tmp_path):
+def test_the_last_digest_is_remembered(cli: Cli, tmp_path: Path) -> None:
     # without --now the real clock runs; a fresh log's digest marks its run beside the log
     cli("done", "iag", "--occurrence", "2020-Q3", "--now", "2020-10-26T10:00")
     cli("digest")
@@ -75,7 +75,7 @@ def test_the_last_digest_is_remembered(cli, tmp_path):
     assert "DONE SINCE" in cli("digest").stdout
 
 
-def test_installed_digest_under_cron(tmp_path):
+def test_installed_digest_under_cron(tmp_path: Path) -> None:
     """The installed command in cron's bare environment: plain text, 80 columns."""
     script = shutil.which("commsplan", path=os.path.dirname(sys.executable)) or shutil.which("commsplan")
     assert script

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from commsplan.log.filelog import FileLog
-from commsplan.log.state import fold
+from commsplan.log.state import CompletionMap, fold
 
 from .helpers import Cli, flat
 
 NOW = "2020-10-26T10:00"
 
 
-def test_done_picks_the_open_occurrence_and_leaves_the_due_list(cli):
+def test_done_picks_the_open_occurrence_and_leaves_the_due_list(cli: Cli) -> None:
     result = cli("done", "snb-quarterly", "--now", NOW, "--by", "Sgt Jones", "--note", "Minutes on the SNB site")
     assert result.exit_code == 0, result.stderr
     assert flat(result.stdout).startswith(
@@ -29,7 +31,7 @@ def test_done_picks_the_open_occurrence_and_leaves_the_due_list(cli):
     assert done[0]["completed"]["by"] == "Sgt Jones" and done[0]["completed"]["late"] is False
 
 
-def test_without_an_open_one_done_takes_the_oldest_overdue_and_says_it_is_late(cli):
+def test_without_an_open_one_done_takes_the_oldest_overdue_and_says_it_is_late(cli: Cli) -> None:
     cli("done", "snb-quarterly-meeting", "--now", NOW)
     result = cli("done", "snb-quarterly-meeting", "--now", NOW)
     assert "2020-Q2 (due Tue 30 Jun 2020), 118 days late" in result.stdout
@@ -37,7 +39,7 @@ def test_without_an_open_one_done_takes_the_oldest_overdue_and_says_it_is_late(c
     assert "snb-quarterly-meeting · 2020-Q3 · 26 days late" in human
 
 
-def test_done_twice_for_one_occurrence_is_refused(cli):
+def test_done_twice_for_one_occurrence_is_refused(cli: Cli) -> None:
     cli("done", "iag", "--occurrence", "2020-Q3", "--now", NOW)
     again = cli("done", "iag", "--occurrence", "2020-Q3", "--now", NOW)
     assert again.exit_code == 1
@@ -45,7 +47,7 @@ def test_done_twice_for_one_occurrence_is_refused(cli):
     assert len(FileLog(cli.log).read().records) == 1
 
 
-def test_unknown_or_ambiguous_activity_writes_nothing(cli):
+def test_unknown_or_ambiguous_activity_writes_nothing(cli: Cli) -> None:
     unknown = cli("done", "snb-quartely", "--now", NOW)
     assert unknown.exit_code == 1
     assert "no activity 'snb-quartely' (did you mean 'snb-quarterly-meeting'?)" in flat(unknown.stderr)
@@ -58,7 +60,7 @@ def test_unknown_or_ambiguous_activity_writes_nothing(cli):
     assert not cli.log.exists()
 
 
-def test_channel_must_be_one_the_plan_names(cli):
+def test_channel_must_be_one_the_plan_names(cli: Cli) -> None:
     wrong = cli("done", "snb-quarterly", "--channel", "leaflet", "--now", NOW)
     assert wrong.exit_code == 1
     assert "'snb-quarterly-meeting' is not sent by Leaflet drop; the plan says: Meeting" in flat(wrong.stderr)
@@ -67,7 +69,7 @@ def test_channel_must_be_one_the_plan_names(cli):
     assert record["channel"] == "meeting" and record["evidence"] == "minute 12/3"
 
 
-def test_skip_counts_as_skipped_not_missed(cli):
+def test_skip_counts_as_skipped_not_missed(cli: Cli) -> None:
     result = cli(
         "skip", "ward-panel-meeting", "--occurrence", "2020-Q2", "--reason", "Cancelled: lockdown", "--now", NOW
     )
@@ -77,7 +79,7 @@ def test_skip_counts_as_skipped_not_missed(cli):
     assert cli("skip", "ward-panel-meeting", "--reason", " ", "--now", NOW).exit_code == 1
 
 
-def test_undo_appends_a_retraction_and_restores_the_item(cli):
+def test_undo_appends_a_retraction_and_restores_the_item(cli: Cli) -> None:
     cli("done", "cmg", "--occurrence", "2020-Q3", "--now", NOW)
     cli("done", "cmg", "--occurrence", "2020-Q4", "--now", NOW)
     before = cli.log.read_bytes()
@@ -94,7 +96,7 @@ def test_undo_appends_a_retraction_and_restores_the_item(cli):
     )
 
 
-def test_log_lists_history_and_marks_retractions(cli):
+def test_log_lists_history_and_marks_retractions(cli: Cli) -> None:
     cli("done", "faith-briefings", "--occurrence", "2020-Q3", "--now", NOW, "--by", "PC \x1b]0;pwned\x07 Smith")
     cli("undo", "--now", NOW)
     out = cli("log").stdout
@@ -105,7 +107,7 @@ def test_log_lists_history_and_marks_retractions(cli):
     assert cli("log", "--since", "2020-10-27").stdout.startswith("No records match")
 
 
-def test_log_verify_names_the_broken_line(cli):
+def test_log_verify_names_the_broken_line(cli: Cli) -> None:
     for key in ("2020-Q2", "2020-Q3", "2020-Q4"):
         cli("done", "iag", "--occurrence", key, "--now", NOW)
     assert flat(cli("log", "--verify").stdout).endswith("3 records, hash chain intact\n")
@@ -116,7 +118,7 @@ def test_log_verify_names_the_broken_line(cli):
     assert flat(result.stderr).endswith("the hash chain is broken at line 3\n")
 
 
-def test_damaged_log_still_counts_the_rest(cli):
+def test_damaged_log_still_counts_the_rest(cli: Cli) -> None:
     cli("done", "iag", "--occurrence", "2020-Q2", "--now", NOW)
     cli("done", "iag", "--occurrence", "2020-Q3", "--now", NOW)
     with open(cli.log, "ab") as handle:
@@ -127,7 +129,7 @@ def test_damaged_log_still_counts_the_rest(cli):
     assert "commsplan: warning: log line 3: incomplete last line (an interrupted write; skipped)" in flat(result.stderr)
 
 
-def test_records_for_activities_the_plan_no_longer_has_are_kept_and_reported(cli):
+def test_records_for_activities_the_plan_no_longer_has_are_kept_and_reported(cli: Cli) -> None:
     FileLog(cli.log).append(
         "done",
         __import__("datetime").datetime(2020, 10, 1, tzinfo=__import__("datetime").UTC),
@@ -139,7 +141,7 @@ def test_records_for_activities_the_plan_no_longer_has_are_kept_and_reported(cli
     assert "the log has 1 record(s) for activities this plan does not have (old-activity); kept" in flat(result.stderr)
 
 
-def test_unreadable_log_is_a_data_error(cli, tmp_path):
+def test_unreadable_log_is_a_data_error(cli: Cli, tmp_path: Path) -> None:
     folder = tmp_path / "folder.jsonl"
     folder.mkdir()
     result = cli("due", "--now", NOW, "--log", str(folder))
@@ -150,7 +152,7 @@ def test_unreadable_log_is_a_data_error(cli, tmp_path):
     assert "completion NOT recorded" in write.stderr
 
 
-def test_info(cli):
+def test_info(cli: Cli) -> None:
     cli("done", "iag", "--now", NOW)
     out = cli("info", "--now", NOW).stdout
     assert f"log           {cli.log}\n" in out
@@ -159,7 +161,7 @@ def test_info(cli):
     assert data["log_records"] == 1 and data["plan_title"].startswith("EAST AREA")
 
 
-def test_unscheduled_activities_are_recorded_against_the_day(cli):
+def test_unscheduled_activities_are_recorded_against_the_day(cli: Cli) -> None:
     result = cli("done", "ward-leaflet", "--now", NOW, "--note", "Burglary leaflets, Elm Park")
     assert result.stdout.startswith("Done: ward-leaflet-drops 2020-10-26")
 
@@ -169,7 +171,9 @@ steps = st.lists(st.sampled_from(["done-q2", "done-q3", "done-q4", "undo"]), max
 
 @settings(max_examples=30)
 @given(sequence=steps)
-def test_any_sequence_of_done_and_undo_round_trips(tmp_path_factory, sequence):
+def test_any_sequence_of_done_and_undo_round_trips(
+    tmp_path_factory: pytest.TempPathFactory, sequence: list[str]
+) -> None:
     """The state rebuilt from the file equals the state the same steps give in memory."""
     import datetime as dt
 
@@ -196,6 +200,7 @@ def test_any_sequence_of_done_and_undo_round_trips(tmp_path_factory, sequence):
             stack.append((key, record.id))
             expected[key] = record.id
     state = fold(log.read().records)
+    assert isinstance(state.completions, CompletionMap)
     assert {k: c.record_id for (_, k), c in state.completions.items()} == expected
 
 

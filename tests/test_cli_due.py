@@ -4,19 +4,21 @@ import json
 import os
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
-from .helpers import flat
+from .helpers import Cli, flat
 
 
-def due_json(cli, *args: str, env: dict[str, str] | None = None) -> list[dict]:
+def due_json(cli: Cli, *args: str, env: dict[str, str] | None = None) -> list[dict[str, Any]]:
     result = cli("due", "--json", *args, env=env)
     assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+    items: list[dict[str, Any]] = json.loads(result.stdout)
+    return items
 
 
-def test_week_lists_overdue_first_then_the_week(cli):
+def test_week_lists_overdue_first_then_the_week(cli: Cli) -> None:
     items = due_json(cli, "--week", "--now", "2020-10-28")
     statuses = [i["status"] for i in items]
     first_open = statuses.index("open")
@@ -43,7 +45,7 @@ def test_week_lists_overdue_first_then_the_week(cli):
     assert [i["occurrence"] for i in daily] == [f"2020-10-{d}" for d in (28, 29, 30, 31)] + ["2020-11-01"]
 
 
-def test_human_view_collapses_daily_items_and_groups_sections(cli):
+def test_human_view_collapses_daily_items_and_groups_sections(cli: Cli) -> None:
     result = cli("due", "--week", "--now", "2020-10-28")
     out = result.stdout.splitlines()
     assert out[0] == "Due this week: Mon 26 Oct 2020 to Sun 1 Nov 2020"
@@ -56,7 +58,7 @@ def test_human_view_collapses_daily_items_and_groups_sections(cli):
     assert all(len(line) <= 80 and line == line.rstrip() for line in out)
 
 
-def test_overdue_only(cli):
+def test_overdue_only(cli: Cli) -> None:
     items = due_json(cli, "--overdue", "--now", "2020-10-28", "--audience", "SNB")
     assert [(i["occurrence"], i["status"]) for i in items] == [("2020-Q2", "overdue"), ("2020-Q3", "overdue")]
     human = cli("due", "--overdue", "--now", "2020-10-28", "--audience", "SNB").stdout
@@ -74,7 +76,7 @@ def test_overdue_only(cli):
         (("--until", "2020-11-05"), "Due until 2020-11-05: Wed 28 Oct 2020 to Thu 5 Nov 2020", "2020-11-05"),
     ],
 )
-def test_windows(cli, args, heading, last):
+def test_windows(cli: Cli, args: list[str], heading: str, last: str) -> None:
     items = due_json(cli, *args, "--now", "2020-10-28T10:00", "--audience", "ward panel", "--channel", "social")
     # the window's past days are already overdue; its later days are open or to come
     later = [i["due"] for i in items if i["status"] != "overdue"]
@@ -85,7 +87,7 @@ def test_windows(cli, args, heading, last):
     assert human.splitlines()[0] == heading
 
 
-def test_window_conflicts_and_bad_until_are_usage_errors(cli):
+def test_window_conflicts_and_bad_until_are_usage_errors(cli: Cli) -> None:
     both = cli("due", "--week", "--month", "--now", "2020-10-28")
     assert both.exit_code == 2
     assert both.stderr.endswith("commsplan: error: choose one window, not --week and --month\n")
@@ -95,7 +97,7 @@ def test_window_conflicts_and_bad_until_are_usage_errors(cli):
     assert cli("due", "--days", "0").exit_code == 2
 
 
-def test_now_with_a_time_and_an_offset(cli):
+def test_now_with_a_time_and_an_offset(cli: Cli) -> None:
     # 23:30 UTC on 31 Oct 2020 is still 31 Oct in London (GMT); 23:30 in New York is 1 Nov in London
     utc = due_json(cli, "--today", "--now", "2020-10-31T23:30:00+00:00", "-a", "ward panel", "-c", "social")
     ny = due_json(cli, "--today", "--now", "2020-10-31T23:30:00-04:00", "-a", "ward panel", "-c", "social")
@@ -103,7 +105,7 @@ def test_now_with_a_time_and_an_offset(cli):
     assert [i["due"] for i in ny if i["status"] == "open"] == ["2020-11-01"]
 
 
-def test_outside_the_period_warns_and_still_computes(cli):
+def test_outside_the_period_warns_and_still_computes(cli: Cli) -> None:
     result = cli("due", "--today", "--now", "2026-11-29", "-a", "SNB")
     assert result.exit_code == 0
     assert flat(result.stderr) == (
@@ -113,19 +115,19 @@ def test_outside_the_period_warns_and_still_computes(cli):
     assert "  31 Dec  snb-quarterly-meeting · 2026-Q4" in result.stdout
 
 
-def test_now_from_the_environment(cli):
+def test_now_from_the_environment(cli: Cli) -> None:
     items = due_json(cli, "--today", "-a", "SNB", env={"COMMSPLAN_NOW": "2020-10-28"})
     assert items[-1]["occurrence"] == "2020-Q4"
 
 
-def test_due_json_is_valid_json_only(cli):
+def test_due_json_is_valid_json_only(cli: Cli) -> None:
     result = cli("due", "--json", "--now", "2020-10-28")
     json.loads(result.stdout)
     assert result.stdout.lstrip().startswith("[")
 
 
 @pytest.mark.parametrize("tz", ["UTC", "Pacific/Kiritimati", "America/Los_Angeles"])
-def test_results_do_not_depend_on_the_machine_time_zone(tz):
+def test_results_do_not_depend_on_the_machine_time_zone(tz: str) -> None:
     def run(zone: str) -> str:
         env = {**os.environ, "TZ": zone}
         args = [sys.executable, "-m", "commsplan", "due", "--json", "--week", "--now", "2020-10-25T00:30"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import icalendar
 import jsonschema
@@ -11,10 +12,10 @@ import yaml
 
 from commsplan.plan.model import plan_schema
 
-from .helpers import PLAN, ROOT, flat
+from .helpers import PLAN, ROOT, Cli, flat
 
 
-def test_calendar_matches_due_for_a_year(cli, tmp_path):
+def test_calendar_matches_due_for_a_year(cli: Cli, tmp_path: Path) -> None:
     out = tmp_path / "plan.ics"
     result = cli("calendar", "--from", "2020-04-01", "--until", "2021-03-31", "--out", str(out), "--now", "2020-04-01")
     assert result.exit_code == 0, result.stderr
@@ -43,15 +44,18 @@ def test_calendar_matches_due_for_a_year(cli, tmp_path):
     assert str(first["UID"]) == "snb-quarterly-meeting.2020-Q2@commsplan"
 
 
-def test_calendar_uids_are_stable_across_exports(cli):
+def test_calendar_uids_are_stable_across_exports(cli: Cli) -> None:
     one = cli("calendar", "--from", "2020-10-01", "--until", "2020-10-31", "--now", "2020-10-01").stdout
     two = cli("calendar", "--from", "2020-10-01", "--until", "2020-10-31", "--now", "2020-10-05T12:00").stdout
-    uids = lambda text: sorted(str(e["UID"]) for e in icalendar.Calendar.from_ical(text).walk("VEVENT"))  # noqa: E731
+
+    def uids(text: str) -> list[str]:
+        return sorted(str(e["UID"]) for e in icalendar.Calendar.from_ical(text).walk("VEVENT"))
+
     assert uids(one) == uids(two)
     assert one != two  # only DTSTAMP differs
 
 
-def test_report_counts_on_time_late_skipped_missed(cli):
+def test_report_counts_on_time_late_skipped_missed(cli: Cli) -> None:
     cli("done", "iag", "--occurrence", "2020-Q2", "--now", "2020-06-20")
     cli("done", "iag", "--occurrence", "2020-Q3", "--now", "2020-10-02")
     cli("skip", "iag", "--occurrence", "2020-Q4", "--reason", "Lockdown", "--now", "2020-12-01")
@@ -65,7 +69,7 @@ def test_report_counts_on_time_late_skipped_missed(cli):
     assert human.startswith("How the plan was kept, 1 Apr 2020 to 10 Jan 2021, by audience\n")
 
 
-def test_bundled_plan_validates_against_the_printed_schema(cli):
+def test_bundled_plan_validates_against_the_printed_schema(cli: Cli) -> None:
     printed = json.loads(cli("schema").stdout)
     assert printed == plan_schema()
     # what an editor sees: YAML with dates and times as text
@@ -86,7 +90,7 @@ _EditorLoader.yaml_implicit_resolvers = {
 }
 
 
-def test_init_writes_a_plan_that_validates_and_never_overwrites(cli, tmp_path):
+def test_init_writes_a_plan_that_validates_and_never_overwrites(cli: Cli, tmp_path: Path) -> None:
     target = tmp_path / "north.yaml"
     assert cli("init", str(target)).exit_code == 0
     checked = cli("validate", "--plan", str(target))

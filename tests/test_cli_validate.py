@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
-from .helpers import MINIMAL, flat
+from .helpers import MINIMAL, Cli, flat
 
 
-def test_validate_bundled_plan_summarises_it(cli):
+def test_validate_bundled_plan_summarises_it(cli: Cli) -> None:
     result = cli("validate")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
@@ -19,14 +20,14 @@ def test_validate_bundled_plan_summarises_it(cli):
     assert "named date 'we-are-festival' lists no dates" in flat(result.stderr)
 
 
-def test_validate_explain_lists_each_interpretation(cli):
+def test_validate_explain_lists_each_interpretation(cli: Cli) -> None:
     result = cli("validate", "--explain")
     assert result.exit_code == 0
     assert '  business-bid-meetings "Periodic" -> monthly' in result.stdout
     assert '    - Monthly, as the How cell says ("Monthly BID meetings").' in result.stdout
 
 
-def test_validate_json(cli):
+def test_validate_json(cli: Cli) -> None:
     result = cli("validate", "--json")
     data = json.loads(result.stdout)
     assert data["valid"] is True
@@ -34,7 +35,7 @@ def test_validate_json(cli):
     assert data["counts"]["frequencies"]["quarterly"] == 5
 
 
-def test_validate_reports_every_problem_with_its_place(cli, tmp_path):
+def test_validate_reports_every_problem_with_its_place(cli: Cli, tmp_path: Path) -> None:
     bad = tmp_path / "plan.yaml"
     text = MINIMAL.replace("kind: quarterly", "kind: fortnighly").replace("    why: Trust", "    why: Trust\n    id: x")
     bad.write_text(text)
@@ -49,7 +50,7 @@ def test_validate_reports_every_problem_with_its_place(cli, tmp_path):
     ]
 
 
-def test_plan_from_the_environment(cli, tmp_path):
+def test_plan_from_the_environment(cli: Cli, tmp_path: Path) -> None:
     good = tmp_path / "mini.yaml"
     good.write_text(MINIMAL)
     result = cli("validate", env={"COMMSPLAN_PLAN": str(good)})
@@ -57,7 +58,7 @@ def test_plan_from_the_environment(cli, tmp_path):
     assert "1 activities from 0 source rows: 1 scheduled" in result.stdout
 
 
-def test_missing_plan_is_a_data_error_not_a_traceback(cli, tmp_path):
+def test_missing_plan_is_a_data_error_not_a_traceback(cli: Cli, tmp_path: Path) -> None:
     result = cli("who", "--plan", str(tmp_path / "nope.yaml"))
     assert result.exit_code == 1
     assert flat(result.stderr) == f"commsplan: error: {tmp_path / 'nope.yaml'}: no such plan file\n"

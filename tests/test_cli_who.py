@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import json
 
-from .helpers import flat
+from .helpers import Cli, flat
 
 
-def test_who_snb_lists_both_snb_activities(cli):
+def test_who_snb_lists_both_snb_activities(cli: Cli) -> None:
     result = cli("who", "--audience", "SNB")
     assert result.exit_code == 0, result.stderr
     out = result.stdout
@@ -17,7 +17,7 @@ def test_who_snb_lists_both_snb_activities(cli):
     assert '  When     triggered  source: "As soon as practicable"\n' in out
 
 
-def test_matching_is_case_insensitive_and_accepts_parts_of_names(cli):
+def test_matching_is_case_insensitive_and_accepts_parts_of_names(cli: Cli) -> None:
     assert "to Inter-faith Institutions" in cli("who", "-a", "faith").stdout
     assert "to BCU Residents / Ward Panels" in cli("who", "-a", "ward panel").stdout
     councillors = cli("who", "--audience", "Councillors")
@@ -25,13 +25,13 @@ def test_matching_is_case_insensitive_and_accepts_parts_of_names(cli):
     assert councillors.stdout.startswith("1 activity to Local Partners (Local Authority members, Local Councillors")
 
 
-def test_exact_alias_wins_over_partial_matches(cli):
+def test_exact_alias_wins_over_partial_matches(cli: Cli) -> None:
     # 'IAG' is the alias of the IAGs and also part of 'IAG chairs' among the local partners
     result = cli("who", "--audience", "iag", "--json")
     assert [a["id"] for a in json.loads(result.stdout)] == ["iag-quarterly-briefing"]
 
 
-def test_ambiguous_audience_lists_candidates(cli):
+def test_ambiguous_audience_lists_candidates(cli: Cli) -> None:
     result = cli("who", "--audience", "local")
     assert result.exit_code == 1
     assert result.stdout == ""
@@ -39,13 +39,13 @@ def test_ambiguous_audience_lists_candidates(cli):
     assert "  local-media                  Local Media" in result.stderr
 
 
-def test_unknown_audience_suggests(cli):
+def test_unknown_audience_suggests(cli: Cli) -> None:
     result = cli("who", "--audience", "Faiht")
     assert result.exit_code == 1
     assert result.stderr == "commsplan: error: no audience matches 'Faiht' (did you mean 'faith'?)\n"
 
 
-def test_owner_and_channel_filters(cli):
+def test_owner_and_channel_filters(cli: Cli) -> None:
     dwo = json.loads(cli("who", "--owner", "DWO", "--json").stdout)
     assert {a["owner"] for a in dwo} == {"ward-staff"}
     assert len(dwo) == 7
@@ -56,13 +56,13 @@ def test_owner_and_channel_filters(cli):
     assert {a["id"] for a in phone} == {"snb-chair-incident-contact", "partners-incident-notification"}
 
 
-def test_filters_that_match_nothing_fail(cli):
+def test_filters_that_match_nothing_fail(cli: Cli) -> None:
     result = cli("who", "--audience", "SNB", "--channel", "leaflet")
     assert result.exit_code == 1
     assert "no activity matches all of those filters" in result.stderr
 
 
-def test_who_json_is_one_document_and_nothing_else(cli):
+def test_who_json_is_one_document_and_nothing_else(cli: Cli) -> None:
     result = cli("who", "--audience", "SNB", "--json")
     data = json.loads(result.stdout)
     assert [a["id"] for a in data] == ["snb-quarterly-meeting", "snb-chair-incident-contact"]
@@ -74,7 +74,7 @@ def test_who_json_is_one_document_and_nothing_else(cli):
     assert first["why"].startswith("SNB members are influential volunteers")
 
 
-def test_list_shows_every_activity(cli):
+def test_list_shows_every_activity(cli: Cli) -> None:
     result = cli("list")
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0].split() == ["Activity", "To", "When"]
@@ -82,11 +82,11 @@ def test_list_shows_every_activity(cli):
     assert len(json.loads(cli("list", "--json").stdout)) == 27
 
 
-def test_who_without_filter_lists_everything(cli):
+def test_who_without_filter_lists_everything(cli: Cli) -> None:
     assert cli("who").stdout.startswith("27 activities in the plan")
 
 
-def test_show_prints_the_source_text(cli):
+def test_show_prints_the_source_text(cli: Cli) -> None:
     result = cli("show", "business-bid")
     assert result.exit_code == 0
     out = result.stdout
@@ -96,7 +96,7 @@ def test_show_prints_the_source_text(cli):
     assert "Self-contradictory" in out
 
 
-def test_show_unknown_and_ambiguous(cli):
+def test_show_unknown_and_ambiguous(cli: Cli) -> None:
     unknown = cli("show", "snb-quartely-meeting")
     assert unknown.exit_code == 1
     assert flat(unknown.stderr) == (
@@ -110,7 +110,7 @@ def test_show_unknown_and_ambiguous(cli):
     )
 
 
-def test_show_json_carries_the_source_row(cli):
+def test_show_json_carries_the_source_row(cli: Cli) -> None:
     data = json.loads(cli("show", "iag-quarterly-briefing", "--json").stdout)
     assert data["source"]["when"] == "Quarterly"
     assert data["source"]["lines"] == [20]

@@ -12,7 +12,7 @@ from commsplan.log.state import Incident
 from commsplan.plan.load import load_plan
 from commsplan.rules.incidents import checklist, in_office_hours
 
-from .helpers import PLAN
+from .helpers import PLAN, Cli
 
 LONDON = ZoneInfo("Europe/London")
 PLAN_OBJ = load_plan(PLAN).plan
@@ -40,11 +40,11 @@ def at(text: str) -> dt.datetime:
         ("2020-03-30T08:30", True),  # the Monday after the clocks went forward: 08:30 BST
     ],
 )
-def test_office_hours(moment, office):
+def test_office_hours(moment: str, office: bool) -> None:
     assert in_office_hours(at(moment), OFFICE, LONDON) is office
 
 
-def test_office_hours_are_read_in_london_time_around_the_clock_change():
+def test_office_hours_are_read_in_london_time_around_the_clock_change() -> None:
     # 07:30 UTC on Monday 30 March 2020 is 08:30 BST: in office hours; 06:30 UTC is not
     assert in_office_hours(dt.datetime(2020, 3, 30, 7, 30, tzinfo=dt.UTC), OFFICE, LONDON)
     assert not in_office_hours(dt.datetime(2020, 3, 30, 6, 30, tzinfo=dt.UTC), OFFICE, LONDON)
@@ -57,7 +57,7 @@ def incident(level: str) -> Incident:
 
 
 @pytest.mark.parametrize(("moment", "channel"), [("2020-10-27T14:30", "email"), ("2020-10-27T22:30", "telephone")])
-def test_critical_checklist_channels_follow_the_hour(moment, channel):
+def test_critical_checklist_channels_follow_the_hour(moment: str, channel: str) -> None:
     office, steps = checklist(PLAN_OBJ, incident("critical"), at(moment), LONDON)
     assert office is (channel == "email")
     by_id = {s.id: s for s in steps}
@@ -73,12 +73,12 @@ def test_critical_checklist_channels_follow_the_hour(moment, channel):
     assert by_id["dmc-referral"].refer_to == "dmc"
 
 
-def test_a_significant_incident_is_for_the_partners_only():
+def test_a_significant_incident_is_for_the_partners_only() -> None:
     _, steps = checklist(PLAN_OBJ, incident("significant"), at("2020-10-27T14:30"), LONDON)
     assert [s.id for s in steps] == ["partners-incident-notification"]
 
 
-def test_incident_flow_through_the_cli(cli):
+def test_incident_flow_through_the_cli(cli: Cli) -> None:
     opened = cli("incident", "open", "Stabbing, Romford", "--level", "critical", "--area", "Romford",
                  "--now", "2020-10-27T22:15", "--by", "Insp Patel", "--json")  # fmt: skip
     assert opened.exit_code == 0, opened.stderr
@@ -112,7 +112,7 @@ def test_incident_flow_through_the_cli(cli):
     assert "OPEN INCIDENTS" not in cli("due", "--today", "--now", "2020-10-28T10:00").stdout
 
 
-def test_incident_errors(cli):
+def test_incident_errors(cli: Cli) -> None:
     bad_level = cli("incident", "open", "x", "--level", "huge")
     assert bad_level.exit_code == 2
     assert "'huge' is not one of critical, major, significant" in bad_level.stderr

@@ -39,7 +39,7 @@ def sha(line: bytes) -> str:
 # --- round trips and the format ----------------------------------------------------------------
 
 
-def test_a_missing_log_is_empty(tmp_path):
+def test_a_missing_log_is_empty(tmp_path: Path) -> None:
     log = FileLog(tmp_path / "nowhere" / "log.jsonl")
     assert not log.exists()
     assert log.read() == LogRead((), ())
@@ -47,7 +47,7 @@ def test_a_missing_log_is_empty(tmp_path):
     assert not (tmp_path / "nowhere").exists()  # reading creates nothing
 
 
-def test_appended_records_read_back_equal_and_the_chain_verifies(tmp_path):
+def test_appended_records_read_back_equal_and_the_chain_verifies(tmp_path: Path) -> None:
     log = FileLog(tmp_path / "data" / "commsplan" / "log.jsonl")
     written = [
         add(log, 1, channel="e-mail", note="Minutes sent.\nSecond line\r\nand\u2028a separator"),
@@ -79,7 +79,7 @@ def dt_replace_line(record: LogRecord, line: int) -> LogRecord:
     return dataclasses.replace(record, line=line)
 
 
-def test_each_record_is_one_compact_sorted_json_line_chained_to_the_one_before(tmp_path):
+def test_each_record_is_one_compact_sorted_json_line_chained_to_the_one_before(tmp_path: Path) -> None:
     log = FileLog(tmp_path / "log.jsonl")
     first = log.append("done", TS, {"activity": "a", "note": "é\n\u2028"}, PLAN, "r-0123456789ab")
     second = add(log, 2)
@@ -96,7 +96,7 @@ def test_each_record_is_one_compact_sorted_json_line_chained_to_the_one_before(t
     assert len(second.id) == 14 and second.id.startswith("r-") and int(second.id[2:], 16) >= 0
 
 
-def test_files_and_folders_are_private(tmp_path):
+def test_files_and_folders_are_private(tmp_path: Path) -> None:
     log = FileLog(tmp_path / "a" / "b" / "log.jsonl")
     add(log, 1)
     assert log.path.stat().st_mode & 0o777 == 0o600
@@ -104,7 +104,7 @@ def test_files_and_folders_are_private(tmp_path):
     assert (tmp_path / "a" / "b").stat().st_mode & 0o777 == 0o700
 
 
-def test_no_text_can_split_a_record(tmp_path):
+def test_no_text_can_split_a_record(tmp_path: Path) -> None:
     log = FileLog(tmp_path / "log.jsonl")
     nasty = 'done\n{"v":1,"id":"forged"}\r\n\u2028\u2029\x85\x00\x1b[2J'
     add(log, 1, note=nasty, by=nasty)
@@ -114,7 +114,7 @@ def test_no_text_can_split_a_record(tmp_path):
     assert record.data["note"] == nasty and record.data["by"] == nasty
 
 
-def test_records_from_a_later_version_are_read_with_their_new_keys(tmp_path):
+def test_records_from_a_later_version_are_read_with_their_new_keys(tmp_path: Path) -> None:
     path = tmp_path / "log.jsonl"
     line = json.dumps(
         {
@@ -155,8 +155,8 @@ def test_records_from_a_later_version_are_read_with_their_new_keys(tmp_path):
     ],
 )
 def test_a_record_that_cannot_be_written_is_refused_before_the_file_is_touched(
-    tmp_path, kind, ts, data, record_id, message
-):
+    tmp_path: Path, kind: str, ts: dt.datetime, data: dict[str, object], record_id: str, message: str
+) -> None:
     log = FileLog(tmp_path / "log.jsonl")
     add(log, 1)
     before = log.path.read_bytes()
@@ -196,7 +196,7 @@ def test_a_record_that_cannot_be_written_is_refused_before_the_file_is_touched(
         ),
     ],
 )
-def test_a_damaged_middle_line_is_named_and_skipped_and_the_rest_counts(tmp_path, bad, why):
+def test_a_damaged_middle_line_is_named_and_skipped_and_the_rest_counts(tmp_path: Path, bad: bytes, why: str) -> None:
     log = FileLog(tmp_path / "log.jsonl")
     for n in range(1, 5):
         add(log, n)
@@ -209,7 +209,7 @@ def test_a_damaged_middle_line_is_named_and_skipped_and_the_rest_counts(tmp_path
     assert read.problems == (LogProblem(2, "corrupt", f"line 2: {why} (skipped)"),)
 
 
-def test_a_torn_last_line_is_reported_and_skipped(tmp_path):
+def test_a_torn_last_line_is_reported_and_skipped(tmp_path: Path) -> None:
     log = FileLog(tmp_path / "log.jsonl")
     add(log, 1)
     add(log, 2)
@@ -223,7 +223,9 @@ def test_a_torn_last_line_is_reported_and_skipped(tmp_path):
     assert log.verify().problems == read.problems  # not a chain break: nothing follows it
 
 
-def test_a_log_longer_than_a_read_chunk_with_a_line_longer_than_one(tmp_path, monkeypatch):
+def test_a_log_longer_than_a_read_chunk_with_a_line_longer_than_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(logbook, "_READ_CHUNK", 1000)
     log = FileLog(tmp_path / "log.jsonl")
     written = [add(log, n, note="x" * (n * 700)) for n in range(8)]
@@ -233,7 +235,7 @@ def test_a_log_longer_than_a_read_chunk_with_a_line_longer_than_one(tmp_path, mo
     assert read.records[7].data["note"] == "x" * 4900
 
 
-def test_reading_a_folder_or_a_fifo_is_a_plain_error(tmp_path):
+def test_reading_a_folder_or_a_fifo_is_a_plain_error(tmp_path: Path) -> None:
     (tmp_path / "dir.jsonl").mkdir()
     with pytest.raises(LogError) as caught:
         FileLog(tmp_path / "dir.jsonl").read()
@@ -247,7 +249,7 @@ def test_reading_a_folder_or_a_fifo_is_a_plain_error(tmp_path):
     assert caught.value.message == "/dev/null/log.jsonl: cannot read the log: Not a directory"
 
 
-def test_reading_leaves_the_garbage_collector_as_it_found_it(tmp_path):
+def test_reading_leaves_the_garbage_collector_as_it_found_it(tmp_path: Path) -> None:
     log = FileLog(tmp_path / "log.jsonl")
     add(log, 1)
     assert gc.isenabled()
@@ -277,7 +279,7 @@ def chain_problems(log: FileLog) -> list[LogProblem]:
     return [p for p in log.verify().problems if p.kind == "chain"]
 
 
-def test_an_edited_line_breaks_the_chain_at_the_line_after_it(tmp_path):
+def test_an_edited_line_breaks_the_chain_at_the_line_after_it(tmp_path: Path) -> None:
     log = five(tmp_path)
     lines = lines_of(log.path)
     lines[2] = lines[2].replace(b'"by":"sgt.jones"', b'"by":"sgt.smith"')  # still a valid record
@@ -288,7 +290,7 @@ def test_an_edited_line_breaks_the_chain_at_the_line_after_it(tmp_path):
     ]
 
 
-def test_an_edited_last_line_with_a_forged_prev_breaks_at_that_line(tmp_path):
+def test_an_edited_last_line_with_a_forged_prev_breaks_at_that_line(tmp_path: Path) -> None:
     log = five(tmp_path)
     lines = lines_of(log.path)
     lines[4] = lines[4].replace(json.loads(lines[4])["prev"].encode(), b"0" * 64)
@@ -297,7 +299,7 @@ def test_an_edited_last_line_with_a_forged_prev_breaks_at_that_line(tmp_path):
 
 
 @pytest.mark.parametrize(("change", "broken_at"), [("remove-first", 1), ("remove-middle", 3), ("insert", 3)])
-def test_a_removed_or_inserted_line_breaks_the_chain(tmp_path, change, broken_at):
+def test_a_removed_or_inserted_line_breaks_the_chain(tmp_path: Path, change: str, broken_at: int) -> None:
     log = five(tmp_path)
     lines = lines_of(log.path)
     if change == "remove-first":
@@ -310,7 +312,7 @@ def test_a_removed_or_inserted_line_breaks_the_chain(tmp_path, change, broken_at
     assert [p.line for p in chain_problems(log)] == [broken_at]
 
 
-def test_only_the_first_break_is_reported(tmp_path):
+def test_only_the_first_break_is_reported(tmp_path: Path) -> None:
     log = five(tmp_path)
     lines = lines_of(log.path)
     del lines[3]
@@ -319,7 +321,7 @@ def test_only_the_first_break_is_reported(tmp_path):
     assert [p.line for p in chain_problems(log)] == [2]
 
 
-def test_a_record_written_after_a_corrupt_line_chains_to_its_bytes(tmp_path):
+def test_a_record_written_after_a_corrupt_line_chains_to_its_bytes(tmp_path: Path) -> None:
     log = FileLog(tmp_path / "log.jsonl")
     add(log, 1)
     with log.path.open("ab") as handle:
@@ -360,14 +362,19 @@ def write_big_log(path: Path, count: int, note_size: int) -> None:
     path.chmod(0o600)
 
 
-def test_appending_to_a_big_log_reads_only_its_end(tmp_path, monkeypatch):
+def test_appending_to_a_big_log_reads_only_its_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     log = FileLog(tmp_path / "log.jsonl")
     write_big_log(log.path, 2000, 10_000)  # 20 MB
     assert log.path.stat().st_size > 20_000_000
     read_bytes = []
     real_pread = os.pread
-    monkeypatch.setattr(logbook.os, "pread", lambda fd, n, off: read_bytes.append(n) or real_pread(fd, n, off))
-    monkeypatch.setattr(logbook.os, "read", lambda *a: pytest.fail("append read the file from the start"))
+
+    def counting_pread(fd: int, n: int, off: int) -> bytes:
+        read_bytes.append(n)
+        return real_pread(fd, n, off)
+
+    monkeypatch.setattr(os, "pread", counting_pread)
+    monkeypatch.setattr(os, "read", lambda *a: pytest.fail("append read the file from the start"))
     add(log, 1)
     monkeypatch.undo()
     assert sum(read_bytes) < 150_000
@@ -378,12 +385,12 @@ def test_appending_to_a_big_log_reads_only_its_end(tmp_path, monkeypatch):
 # --- the interface and the helpers -------------------------------------------------------------
 
 
-def test_file_log_is_a_completion_log(tmp_path):
+def test_file_log_is_a_completion_log(tmp_path: Path) -> None:
     log: CompletionLog = FileLog(tmp_path / "log.jsonl")
     assert isinstance(log, CompletionLog)
 
 
-def test_plan_identity_and_default_log_path(tmp_path, monkeypatch):
+def test_plan_identity_and_default_log_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert logbook.plan_identity(b"plan") == PLAN
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     plan = tmp_path / "plans" / "east_area_2020.yaml"
@@ -395,7 +402,7 @@ def test_plan_identity_and_default_log_path(tmp_path, monkeypatch):
     assert logbook.default_log_path(tmp_path / "other" / "east_area_2020.yaml") != logbook.default_log_path(plan)
 
 
-def test_network_filesystem_warning(tmp_path):
+def test_network_filesystem_warning(tmp_path: Path) -> None:
     mounts = tmp_path / "mounts"
     share = tmp_path / "police share"
     local = share / "local"
@@ -434,7 +441,7 @@ def append_many(path: str, writer: int, count: int) -> None:
         log.append("done", TS, {"activity": f"w{writer}", "occurrence": n, "note": note_for(writer, n)}, PLAN)
 
 
-def test_eight_processes_appending_at_once_lose_and_mix_nothing(tmp_path):
+def test_eight_processes_appending_at_once_lose_and_mix_nothing(tmp_path: Path) -> None:
     path = tmp_path / "log.jsonl"
     ctx = multiprocessing.get_context("fork")
     writers = [ctx.Process(target=append_many, args=(str(path), w, 500)) for w in range(8)]
@@ -464,7 +471,7 @@ def waiting_for_lock(path: Path) -> bool:
     return any("->" in line and inode in line for line in Path("/proc/locks").read_text().splitlines())
 
 
-def test_a_reader_waits_for_an_append_in_flight_instead_of_reporting_it_torn(tmp_path):
+def test_a_reader_waits_for_an_append_in_flight_instead_of_reporting_it_torn(tmp_path: Path) -> None:
     log = FileLog(tmp_path / "log.jsonl")
     add(log, 1)
     line = lines_of(log.path)[0]
@@ -511,7 +518,9 @@ records = st.lists(
 
 
 @given(items=records)
-def test_any_sequence_of_records_round_trips(tmp_path_factory, items):
+def test_any_sequence_of_records_round_trips(
+    tmp_path_factory: pytest.TempPathFactory, items: list[tuple[str, dt.datetime, dict[str, object], str, str | None]]
+) -> None:
     log = FileLog(tmp_path_factory.mktemp("log") / "log.jsonl")
     written = [log.append(kind, ts, data, plan, record_id) for kind, ts, data, plan, record_id in items]
     checked = log.verify()

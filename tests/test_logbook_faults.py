@@ -15,12 +15,14 @@ import re
 import resource
 import signal
 import time
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
 from commsplan.errors import LogError
-from commsplan.log import filelog as logbook
 from commsplan.log.filelog import FileLog
 from commsplan.log.records import LogProblem
 
@@ -44,7 +46,7 @@ def message_of(caught: pytest.ExceptionInfo[LogError]) -> str:
 # --- torn tails --------------------------------------------------------------------------------
 
 
-def test_the_next_append_sets_a_torn_tail_aside_and_writes_its_record_on_a_line_of_its_own(tmp_path):
+def test_the_next_append_sets_a_torn_tail_aside_and_writes_its_record_on_a_line_of_its_own(tmp_path: Path) -> None:
     log = log_with(tmp_path, 2)
     with log.path.open("ab") as handle:
         handle.write(TORN)
@@ -67,7 +69,7 @@ def test_the_next_append_sets_a_torn_tail_aside_and_writes_its_record_on_a_line_
     assert log.verify().problems == ()
 
 
-def test_a_log_that_is_all_torn_tail_starts_the_chain_again(tmp_path):
+def test_a_log_that_is_all_torn_tail_starts_the_chain_again(tmp_path: Path) -> None:
     log = FileLog(tmp_path / "log.jsonl")
     log.path.write_bytes(TORN)
     log.path.chmod(0o600)
@@ -80,16 +82,16 @@ def test_a_log_that_is_all_torn_tail_starts_the_chain_again(tmp_path):
     assert [p.read_bytes() for p in tmp_path.glob("log.jsonl.torn-*")] == [TORN]
 
 
-def test_when_a_torn_tail_cannot_be_set_aside_nothing_changes(tmp_path, monkeypatch):
+def test_when_a_torn_tail_cannot_be_set_aside_nothing_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     log = log_with(tmp_path, 2)
     with log.path.open("ab") as handle:
         handle.write(TORN)
     before = log.path.read_bytes()
 
-    def failing_fsync(fd):
+    def failing_fsync(fd: int) -> NoReturn:
         raise OSError(errno.EIO, os.strerror(errno.EIO))
 
-    monkeypatch.setattr(logbook.os, "fsync", failing_fsync)
+    monkeypatch.setattr(os, "fsync", failing_fsync)
     with pytest.raises(LogError) as caught:
         add(log, 3)
     monkeypatch.undo()
@@ -104,11 +106,11 @@ def test_when_a_torn_tail_cannot_be_set_aside_nothing_changes(tmp_path, monkeypa
 # --- short writes and I/O errors ---------------------------------------------------------------
 
 
-def test_a_short_write_is_taken_back(tmp_path, monkeypatch):
+def test_a_short_write_is_taken_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     log = log_with(tmp_path, 2)
     before = log.path.read_bytes()
     real_write = os.write
-    monkeypatch.setattr(logbook.os, "write", lambda fd, data: real_write(fd, bytes(data)[: len(data) // 2]))
+    monkeypatch.setattr(os, "write", lambda fd, data: real_write(fd, bytes(data)[: len(data) // 2]))
     with pytest.raises(LogError) as caught:
         add(log, 3, note="x" * 1000)
     monkeypatch.undo()
@@ -119,7 +121,7 @@ def test_a_short_write_is_taken_back(tmp_path, monkeypatch):
     assert log.verify().problems == ()
 
 
-def _append_under_size_limit(path: str, limit: int, conn) -> None:  # runs in a forked child
+def _append_under_size_limit(path: str, limit: int, conn: Connection) -> None:  # runs in a forked child
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # else the kernel kills the writer at the limit
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
     try:
@@ -141,7 +143,7 @@ def _append_under_size_limit(path: str, limit: int, conn) -> None:  # runs in a 
         (0, "completion NOT recorded: the file is too large; the log is unchanged"),
     ],
 )
-def test_a_real_short_write_at_the_file_size_limit(tmp_path, room, expected):
+def test_a_real_short_write_at_the_file_size_limit(tmp_path: Path, room: int, expected: str) -> None:
     log = log_with(tmp_path, 2)
     before = log.path.read_bytes()
     ctx = multiprocessing.get_context("fork")
@@ -165,19 +167,21 @@ def test_a_real_short_write_at_the_file_size_limit(tmp_path, room, expected):
     ],
 )
 @pytest.mark.parametrize("call", ["write", "fsync"])
-def test_write_and_fsync_errors_leave_the_log_unchanged(tmp_path, monkeypatch, code, reason, call):
+def test_write_and_fsync_errors_leave_the_log_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, reason: str, call: str
+) -> None:
     log = log_with(tmp_path, 2)
     before = log.path.read_bytes()
     calls = []
     real = getattr(os, call)
 
-    def failing(fd, *args):
+    def failing(fd: int, *args: object) -> NoReturn:
         calls.append(fd)
         if call == "fsync":
             real(fd)  # the data reached the file; the disk then fails to keep it
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(logbook.os, call, failing)
+    monkeypatch.setattr(os, call, failing)
     with pytest.raises(LogError) as caught:
         add(log, 3)
     monkeypatch.undo()
@@ -189,20 +193,22 @@ def test_write_and_fsync_errors_leave_the_log_unchanged(tmp_path, monkeypatch, c
     assert log.verify().problems == ()
 
 
-def test_when_even_taking_back_fails_the_message_says_so_and_the_next_append_recovers(tmp_path, monkeypatch):
+def test_when_even_taking_back_fails_the_message_says_so_and_the_next_append_recovers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     log = log_with(tmp_path, 2)
     before = log.path.read_bytes()
     real_fsync = os.fsync
 
-    def dying_disk(fd, *args):
+    def dying_disk(fd: int, *args: object) -> NoReturn:
         real_fsync(fd)
         raise OSError(errno.EIO, "I/O error")
 
-    def no_truncate(fd, size):
+    def no_truncate(fd: int, size: int) -> NoReturn:
         raise OSError(errno.EIO, "I/O error")
 
-    monkeypatch.setattr(logbook.os, "fsync", dying_disk)
-    monkeypatch.setattr(logbook.os, "ftruncate", no_truncate)
+    monkeypatch.setattr(os, "fsync", dying_disk)
+    monkeypatch.setattr(os, "ftruncate", no_truncate)
     with pytest.raises(LogError) as caught:
         add(log, 3)
     monkeypatch.undo()
@@ -219,7 +225,7 @@ def test_when_even_taking_back_fails_the_message_says_so_and_the_next_append_rec
 # --- files that are not a private regular file -------------------------------------------------
 
 
-def test_dev_full_through_a_symbolic_link_and_directly_is_refused(tmp_path):
+def test_dev_full_through_a_symbolic_link_and_directly_is_refused(tmp_path: Path) -> None:
     (tmp_path / "log.jsonl").symlink_to("/dev/full")
     with pytest.raises(LogError) as caught:
         add(FileLog(tmp_path / "log.jsonl"), 1)
@@ -232,7 +238,7 @@ def test_dev_full_through_a_symbolic_link_and_directly_is_refused(tmp_path):
     assert message_of(caught) == "completion NOT recorded: /dev/full is not a regular file (a character device)"
 
 
-def test_a_symbolic_link_to_a_real_log_is_refused_and_the_log_untouched(tmp_path):
+def test_a_symbolic_link_to_a_real_log_is_refused_and_the_log_untouched(tmp_path: Path) -> None:
     real = log_with(tmp_path, 1)
     before = real.path.read_bytes()
     (tmp_path / "link.jsonl").symlink_to(real.path)
@@ -241,7 +247,7 @@ def test_a_symbolic_link_to_a_real_log_is_refused_and_the_log_untouched(tmp_path
     assert real.path.read_bytes() == before
 
 
-def test_a_hard_linked_log_is_refused(tmp_path):
+def test_a_hard_linked_log_is_refused(tmp_path: Path) -> None:
     log = log_with(tmp_path, 1)
     os.link(log.path, tmp_path / "elsewhere.jsonl")
     with pytest.raises(LogError) as caught:
@@ -253,7 +259,7 @@ def test_a_hard_linked_log_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize(("mode", "shown"), [(0o666, "-rw-rw-rw-"), (0o620, "-rw--w----"), (0o602, "-rw-----w-")])
-def test_a_log_writable_by_group_or_others_is_refused(tmp_path, mode, shown):
+def test_a_log_writable_by_group_or_others_is_refused(tmp_path: Path, mode: int, shown: str) -> None:
     log = log_with(tmp_path, 1)
     log.path.chmod(mode)
     with pytest.raises(LogError) as caught:
@@ -265,21 +271,21 @@ def test_a_log_writable_by_group_or_others_is_refused(tmp_path, mode, shown):
     assert len(log.read().records) == 1
 
 
-def test_a_fifo_is_refused_without_hanging(tmp_path):
+def test_a_fifo_is_refused_without_hanging(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "log.jsonl", 0o600)
     with pytest.raises(LogError) as caught:
         add(FileLog(tmp_path / "log.jsonl"), 1)
     assert message_of(caught) == f"completion NOT recorded: {tmp_path / 'log.jsonl'} is not a regular file (a FIFO)"
 
 
-def test_a_folder_where_the_log_should_be(tmp_path):
+def test_a_folder_where_the_log_should_be(tmp_path: Path) -> None:
     (tmp_path / "log.jsonl").mkdir()
     with pytest.raises(LogError) as caught:
         add(FileLog(tmp_path / "log.jsonl"), 1)
     assert message_of(caught) == f"completion NOT recorded: {tmp_path / 'log.jsonl'} is a folder, not a log file"
 
 
-def test_a_file_where_the_folder_should_be(tmp_path):
+def test_a_file_where_the_folder_should_be(tmp_path: Path) -> None:
     with pytest.raises(LogError) as caught:
         add(FileLog(Path("/dev/null/log.jsonl")), 1)
     assert message_of(caught) == "completion NOT recorded: /dev/null is not a folder"
@@ -288,7 +294,7 @@ def test_a_file_where_the_folder_should_be(tmp_path):
     assert message_of(caught) == "completion NOT recorded: /dev/null/commsplan: part of this path is not a folder"
 
 
-def test_a_read_only_folder(tmp_path):
+def test_a_read_only_folder(tmp_path: Path) -> None:
     if os.geteuid() == 0:
         pytest.skip("root ignores folder permissions (the /dev/null/... test covers an unusable folder)")
     folder = tmp_path / "ro"
@@ -302,19 +308,21 @@ def test_a_read_only_folder(tmp_path):
     assert message_of(caught) == f"completion NOT recorded: cannot open {folder / 'log.jsonl'}: permission denied"
 
 
-def test_a_log_replaced_while_waiting_for_the_lock_is_not_written(tmp_path, monkeypatch):
+def test_a_log_replaced_while_waiting_for_the_lock_is_not_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     log = log_with(tmp_path, 1)
     before = log.path.read_bytes()
     real_flock = fcntl.flock
 
-    def flock_after_someone_moves_the_log(fd, operation):
+    def flock_after_someone_moves_the_log(fd: int, operation: int) -> None:
         if operation == fcntl.LOCK_EX:  # while this writer waited, another program replaced the file
             os.rename(log.path, tmp_path / "old.jsonl")
             log.path.write_bytes(b"")
             log.path.chmod(0o600)
         real_flock(fd, operation)
 
-    monkeypatch.setattr(logbook.fcntl, "flock", flock_after_someone_moves_the_log)
+    monkeypatch.setattr(fcntl, "flock", flock_after_someone_moves_the_log)
     with pytest.raises(LogError) as caught:
         add(log, 2)
     monkeypatch.undo()
@@ -340,7 +348,7 @@ def _append_until_killed(path: str, name: str) -> None:  # runs in a forked chil
         n += 1
 
 
-def _kill_during_a_write(path: Path, procs: list[multiprocessing.process.BaseProcess]) -> bool:
+def _kill_during_a_write(path: Path, procs: Sequence[multiprocessing.process.BaseProcess]) -> bool:
     """Poll the file (no sleeping) until a write is in flight, kill -9 the writers; say if caught."""
     start = path.stat().st_size if path.exists() else 0
     caught = False
@@ -358,6 +366,7 @@ def _kill_during_a_write(path: Path, procs: list[multiprocessing.process.BasePro
             caught = size > start + 2 * BIG and os.pread(fd, 1, size - 1) != b"\n"
     finally:
         for p in procs:
+            assert p.pid is not None
             os.kill(p.pid, signal.SIGKILL)
         for p in procs:
             p.join(30)
@@ -367,7 +376,7 @@ def _kill_during_a_write(path: Path, procs: list[multiprocessing.process.BasePro
     return caught
 
 
-def test_writers_killed_mid_append_leave_a_log_that_reads_and_carries_on(tmp_path):
+def test_writers_killed_mid_append_leave_a_log_that_reads_and_carries_on(tmp_path: Path) -> None:
     path = tmp_path / "log.jsonl"
     log = FileLog(path)
     ctx = multiprocessing.get_context("fork")

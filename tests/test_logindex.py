@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from commsplan.log.filelog import FileLog
 from commsplan.log.index import LogIndex
 from commsplan.log.state import fold
+
+from .helpers import Cli
 
 TS = dt.datetime(2020, 10, 26, 9, 0, tzinfo=dt.UTC)
 KEYS = [("a", "2020-Q3"), ("a", "2020-Q4"), ("b", "2020-10-26")]
@@ -60,7 +64,9 @@ steps = st.lists(
 
 @settings(max_examples=40)
 @given(sequence=steps)
-def test_index_and_full_read_agree_after_every_append(tmp_path_factory, sequence):
+def test_index_and_full_read_agree_after_every_append(
+    tmp_path_factory: pytest.TempPathFactory, sequence: list[tuple[str, int]]
+) -> None:
     log = FileLog(tmp_path_factory.mktemp("idx") / "log.jsonl")
     ids: list[str] = []
     for n, (kind, k) in enumerate(sequence):
@@ -78,7 +84,7 @@ def test_index_and_full_read_agree_after_every_append(tmp_path_factory, sequence
         same_answers(log)  # incremental: the index reads only what was appended
 
 
-def test_a_rewritten_log_rebuilds_the_index(tmp_path):
+def test_a_rewritten_log_rebuilds_the_index(tmp_path: Path) -> None:
     log = FileLog(tmp_path / "log.jsonl")
     log.append("done", TS, {"activity": "a", "occurrence": "2020-Q3", "by": "x"}, "p")
     log.append("done", TS, {"activity": "a", "occurrence": "2020-Q4", "by": "x"}, "p")
@@ -92,7 +98,7 @@ def test_a_rewritten_log_rebuilds_the_index(tmp_path):
     index.close()
 
 
-def test_damage_is_reported_through_the_index(tmp_path):
+def test_damage_is_reported_through_the_index(tmp_path: Path) -> None:
     log = FileLog(tmp_path / "log.jsonl")
     log.append("done", TS, {"activity": "a", "occurrence": "2020-Q3", "by": "x"}, "p")
     with open(log.path, "ab") as handle:
@@ -106,7 +112,7 @@ def test_damage_is_reported_through_the_index(tmp_path):
     index.close()
 
 
-def test_commands_fall_back_to_a_full_read_when_the_index_cannot_be_kept(cli):
+def test_commands_fall_back_to_a_full_read_when_the_index_cannot_be_kept(cli: Cli) -> None:
     cli("done", "iag", "--occurrence", "2020-Q3", "--now", "2020-10-26")
     cli("due", "--now", "2020-10-26")  # builds the index
     cli.log.with_name(cli.log.name + ".index").unlink()

@@ -31,12 +31,12 @@ from commsplan.render.safetext import escape_markup, visible
         ("C:\\temp [bold]", "C:\\temp [bold]"),
     ],
 )
-def test_visible(typed, shown):
+def test_visible(typed: str, shown: str) -> None:
     assert visible(typed) == shown
 
 
 @given(st.text())
-def test_visible_leaves_no_control_or_bidi_character(text):
+def test_visible_leaves_no_control_or_bidi_character(text: str) -> None:
     shown = visible(text)
     assert not any(
         unicodedata.category(c) == "Cc"
@@ -55,7 +55,7 @@ def render(markup: str) -> str:
     return out.getvalue()
 
 
-def test_escape_markup_shows_markup_and_escapes_as_text():
+def test_escape_markup_shows_markup_and_escapes_as_text() -> None:
     note = "[bold red]urgent[/] \x1b]0;title\x07\x1b[2J"
     assert escape_markup(note) == "\\[bold red]urgent\\[/] \\x1b]0;title\\x07\\x1b[2J"
     printed = render(f"[dim]note:[/dim] {escape_markup(note)}")
@@ -64,7 +64,7 @@ def test_escape_markup_shows_markup_and_escapes_as_text():
 
 
 @given(st.text())
-def test_escape_markup_prints_exactly_the_visible_text_inside_markup(text):
+def test_escape_markup_prints_exactly_the_visible_text_inside_markup(text: str) -> None:
     out = io.StringIO()
     console = Console(file=out, width=10_000, color_system=None, soft_wrap=True, highlight=False)
     console.print(f"[bold]{escape_markup(text)}[/bold]", end="")

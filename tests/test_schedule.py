@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from commsplan.plan.load import load_plan, parse_plan
 from commsplan.plan.model import Activity, Recurrence
-from commsplan.rules.schedule import Schedule, iso_week_key, resolve_local
+from commsplan.rules.schedule import Occurrence, Schedule, iso_week_key, resolve_local
 
 from .helpers import MINIMAL, PLAN
 
@@ -23,7 +23,7 @@ SCHEDULE = Schedule(PLAN_OBJ)
 SCHEDULED = [a for a in PLAN_OBJ.activities if Schedule.is_scheduled(a)]
 
 
-def occ(activity_id: str, start: dt.date, end: dt.date):
+def occ(activity_id: str, start: dt.date, end: dt.date) -> list[Occurrence]:
     return SCHEDULE.occurrences(PLAN_OBJ.activity(activity_id), start, end)
 
 
@@ -38,7 +38,7 @@ def with_frequency(yaml_frequency: str) -> tuple[Schedule, Activity]:
 YEAR = (dt.date(2020, 4, 1), dt.date(2021, 3, 31))
 
 
-def test_a_year_of_snb_meetings_is_four_quarters():
+def test_a_year_of_snb_meetings_is_four_quarters() -> None:
     found = occ("snb-quarterly-meeting", *YEAR)
     assert [(o.key, o.opens, o.due) for o in found] == [
         ("2020-Q2", dt.date(2020, 4, 1), dt.date(2020, 6, 30)),
@@ -49,7 +49,7 @@ def test_a_year_of_snb_meetings_is_four_quarters():
 
 
 @pytest.mark.parametrize(("year", "weeks"), [(2019, 52), (2020, 53), (2021, 52), (2026, 53)])
-def test_weekly_street_briefings_follow_iso_weeks(year, weeks):
+def test_weekly_street_briefings_follow_iso_weeks(year: int, weeks: int) -> None:
     first, last = dt.date.fromisocalendar(year, 1, 1), dt.date.fromisocalendar(year, weeks, 7)
     found = occ("ward-street-briefing", first, last)
     assert len(found) == weeks
@@ -57,29 +57,30 @@ def test_weekly_street_briefings_follow_iso_weeks(year, weeks):
     assert all(o.opens.weekday() == 0 and o.due.weekday() == 6 for o in found)
 
 
-def test_daily_item_every_day_of_a_leap_year():
+def test_daily_item_every_day_of_a_leap_year() -> None:
     found = occ("ward-social-media", dt.date(2020, 1, 1), dt.date(2020, 12, 31))
     assert len(found) == 366
     assert [o.due for o in found] == [dt.date(2020, 1, 1) + dt.timedelta(days=i) for i in range(366)]
 
 
-def test_twelve_monthly_bid_meetings_in_the_plan_year():
+def test_twelve_monthly_bid_meetings_in_the_plan_year() -> None:
     found = occ("business-bid-meetings", *YEAR)
     assert [o.key for o in found] == [f"2020-{m:02d}" for m in range(4, 13)] + ["2021-01", "2021-02", "2021-03"]
     assert found[10].due == dt.date(2021, 2, 28)
 
 
-def test_annual_report_runs_over_the_plan_year():
+def test_annual_report_runs_over_the_plan_year() -> None:
     [report] = occ("business-annual-report", *YEAR)
     assert (report.key, report.opens, report.due) == ("2020-21", dt.date(2020, 4, 1), dt.date(2021, 3, 31))
 
 
 @pytest.mark.parametrize("year", range(2020, 2031))
-def test_named_dates_land_on_their_days(year):
+def test_named_dates_land_on_their_days(year: int) -> None:
     def due(activity_id: str) -> dt.date:
         [found] = [o for o in occ(activity_id, dt.date(year, 1, 1), dt.date(year, 12, 31)) if o.due.year == year]
         assert found.key.endswith(str(year))
-        return found.due
+        day: dt.date = found.due
+        return day
 
     assert due("cp-halloween") == dt.date(year, 10, 31)
     assert due("cp-bonfire-night") == dt.date(year, 11, 5)
@@ -96,7 +97,7 @@ def test_named_dates_land_on_their_days(year):
     assert [o.due for o in winter] == [last_sunday[10]]
 
 
-def test_campaign_window_opens_lead_days_before():
+def test_campaign_window_opens_lead_days_before() -> None:
     [halloween] = occ("cp-halloween", dt.date(2020, 10, 1), dt.date(2020, 10, 31))
     assert (halloween.key, halloween.opens, halloween.due) == (
         "halloween-2020",
@@ -105,7 +106,7 @@ def test_campaign_window_opens_lead_days_before():
     )
 
 
-def test_half_terms_come_from_the_plan_list():
+def test_half_terms_come_from_the_plan_list() -> None:
     assert [o.key for o in occ("cp-half-term", *YEAR)] == [
         "half-term-2020-05-25",
         "half-term-2020-10-26",
@@ -113,14 +114,14 @@ def test_half_terms_come_from_the_plan_list():
     ]
 
 
-def test_monthly_on_the_31st_slips_to_the_last_day_of_short_months():
+def test_monthly_on_the_31st_slips_to_the_last_day_of_short_months() -> None:
     schedule, activity = with_frequency("      kind: monthly\n      due: 31\n      as_written: Monthly\n")
     found = schedule.occurrences(activity, dt.date(2021, 1, 1), dt.date(2021, 12, 31))
     assert [o.due.day for o in found] == [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
     assert len({o.key for o in found}) == 12
 
 
-def test_fortnightly_parity_does_not_flip_after_a_53_week_year():
+def test_fortnightly_parity_does_not_flip_after_a_53_week_year() -> None:
     found = occ("la-problem-solving-group", dt.date(2020, 12, 1), dt.date(2021, 2, 1))
     starts = [o.opens for o in found]
     assert all((b - a).days == 14 for a, b in itertools.pairwise(starts))
@@ -129,7 +130,7 @@ def test_fortnightly_parity_does_not_flip_after_a_53_week_year():
     assert iso_week_key(dt.date(2020, 12, 31)) == "2020-W53"
 
 
-def test_raw_rrule_with_lead_days():
+def test_raw_rrule_with_lead_days() -> None:
     schedule, activity = with_frequency(
         '      kind: rrule\n      rrule: "FREQ=MONTHLY;BYDAY=1TU"\n      start: 2020-04-01\n      lead_days: 3\n'
         "      as_written: first Tuesday\n"
@@ -156,12 +157,12 @@ def test_raw_rrule_with_lead_days():
         (dt.date(2020, 10, 24), dt.time(1, 30), "2020-10-24T01:30:00+01:00"),
     ],
 )
-def test_local_times_at_clock_changes(day, wall, expected):
+def test_local_times_at_clock_changes(day: dt.date, wall: dt.time, expected: str) -> None:
     assert resolve_local(day, wall, LONDON).isoformat() == expected
 
 
 @pytest.mark.parametrize("year", range(2020, 2031))
-def test_daily_item_with_a_time_is_once_a_day_across_clock_changes(year):
+def test_daily_item_with_a_time_is_once_a_day_across_clock_changes(year: int) -> None:
     schedule, activity = with_frequency('      kind: daily\n      time: "01:30"\n      as_written: Daily\n')
     changes = schedule.clock_changes(year)
     for change in changes.values():
@@ -181,7 +182,9 @@ dates = st.dates(min_value=dt.date(2015, 1, 1), max_value=dt.date(2035, 12, 31))
 @example(activity=PLAN_OBJ.activity("ward-social-media"), start=dt.date(2020, 3, 29), length=0)
 @example(activity=PLAN_OBJ.activity("cp-seasonal-advice"), start=dt.date(2020, 10, 25), length=1)
 @example(activity=PLAN_OBJ.activity("ward-street-briefing"), start=dt.date(2020, 12, 28), length=14)
-def test_occurrences_are_sorted_disjoint_and_exactly_those_meeting_the_window(activity, start, length):
+def test_occurrences_are_sorted_disjoint_and_exactly_those_meeting_the_window(
+    activity: Activity, start: dt.date, length: int
+) -> None:
     end = start + dt.timedelta(days=length)
     found = SCHEDULE.occurrences(activity, start, end)
     assert all(o.opens <= o.due for o in found)
@@ -197,7 +200,7 @@ def test_occurrences_are_sorted_disjoint_and_exactly_those_meeting_the_window(ac
     start=dates,
     length=st.integers(0, 800),
 )
-def test_calendar_recurrences_tile_time(kind, start, length):
+def test_calendar_recurrences_tile_time(kind: str, start: dt.date, length: int) -> None:
     activity = next(a for a in SCHEDULED if isinstance(a.frequency, Recurrence) and a.frequency.kind == kind)
     end = start + dt.timedelta(days=length)
     found = SCHEDULE.occurrences(activity, start, end)
@@ -206,7 +209,7 @@ def test_calendar_recurrences_tile_time(kind, start, length):
 
 
 @given(day=dates, seconds=st.integers(0, 86399))
-def test_local_times_round_trip_or_move_forward(day, seconds):
+def test_local_times_round_trip_or_move_forward(day: dt.date, seconds: int) -> None:
     wall = (dt.datetime.min + dt.timedelta(seconds=seconds)).time()
     moment = resolve_local(day, wall, LONDON)
     naive = dt.datetime.combine(day, wall)
