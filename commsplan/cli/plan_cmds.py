@@ -60,7 +60,7 @@ def who(
 
     p = open_plan(plan).plan
     filters = Filters.resolve(p, audience, owner, channel)
-    chosen = [a for a in p.activities if filters.accepts(a)]
+    chosen = filters.activities(p)
     if not chosen:
         raise LookupFailed("no activity matches all of those filters; 'commsplan list' shows them all")
     renderer(json).activities(p, chosen, filters)
@@ -81,8 +81,7 @@ def list_(
     from commsplan.rules.select import Filters
 
     p = open_plan(plan).plan
-    filters = Filters.resolve(p, audience, owner, channel)
-    renderer(json).activity_list(p, [a for a in p.activities if filters.accepts(a)])
+    renderer(json).activity_list(p, Filters.resolve(p, audience, owner, channel).activities(p))
 
 
 @app.command()

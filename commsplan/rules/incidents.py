@@ -175,16 +175,3 @@ def pending_steps(
         if todo:
             result.append((incident, todo))
     return result
-
-
-def since(opened: dt.datetime, moment: dt.datetime) -> str:
-    """'3 h 20 min', '2 days 4 h': how long an incident has been open."""
-    seconds = max(0, int((moment - opened).total_seconds()))
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    if days:
-        return f"{days} day{'s' if days != 1 else ''} {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min"

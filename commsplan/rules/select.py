@@ -36,6 +36,10 @@ class Filters:
             return False
         return self.channel is None or any(use.channel == self.channel for use in activity.channels)
 
+    def activities(self, plan: Plan) -> list[Activity]:
+        """The plan's activities these filters let through, in the plan's order."""
+        return [a for a in plan.activities if self.accepts(a)]
+
     def step_filter(self, plan: Plan) -> Callable[[Step], bool]:
         """``accepts_step`` for one plan, as the predicate ``pending_steps`` takes."""
         return lambda step: self.accepts_step(plan, step)
