@@ -11,7 +11,9 @@ from commsplan.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = ROOT / "plans" / "east_area_2020.yaml"
-SOURCE = ROOT.parent / "shared" / "source" / "east-area-external-communication-action-plan-2020-2021.txt"
+# A copy of the source document (tests/data/README.md says where it comes from): the plan-coverage
+# tests run in a plain clone, without ../shared.
+SOURCE = ROOT / "tests" / "data" / "east-area-external-communication-action-plan-2020-2021.txt"
 
 settings.register_profile("ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=50, deadline=None)

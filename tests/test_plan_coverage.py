@@ -5,17 +5,16 @@ from __future__ import annotations
 import pytest
 
 from commsplan.plan.load import load_plan
+from commsplan.plan.model import Plan
 from commsplan.rules.schedule import Schedule
 
 from .conftest import PLAN, SOURCE
-
-pytestmark = pytest.mark.skipif(not SOURCE.exists(), reason="the source document sits in ../shared/source")
 
 COLUMNS = ("where_to", "who_from", "what", "how", "when", "why")
 
 
 @pytest.fixture(scope="module")
-def plan():
+def plan() -> Plan:
     return load_plan(PLAN).plan
 
 
@@ -33,14 +32,14 @@ def _cells(source_lines: list[str], numbers: list[int]) -> dict[str, str]:
     return {c: " ".join(p) for c, p in parts.items()}
 
 
-def test_every_row_cell_is_kept_verbatim(plan, source_lines):
+def test_every_row_cell_is_kept_verbatim(plan: Plan, source_lines: list[str]) -> None:
     rows = [row for section in plan.source.sections for row in section.rows]
     assert len(rows) == 10
     for row in rows:
         assert _cells(source_lines, row.lines) == {c: getattr(row, c) for c in COLUMNS}, row.id
 
 
-def test_every_line_of_the_source_is_accounted_for(plan, source_lines):
+def test_every_line_of_the_source_is_accounted_for(plan: Plan, source_lines: list[str]) -> None:
     used = {plan.source.title_line}
     for section in plan.source.sections:
         assert source_lines[section.line - 1].strip() == section.title
@@ -71,7 +70,9 @@ def test_every_line_of_the_source_is_accounted_for(plan, source_lines):
         ("faith", "faith", "faith-officers", {"personal-briefing", "forum"}),
     ],
 )
-def test_each_source_row_has_its_audience_sender_and_channels(plan, row, audience, owner, channels):
+def test_each_source_row_has_its_audience_sender_and_channels(
+    plan: Plan, row: str, audience: str, owner: str, channels: set[str]
+) -> None:
     activities = [a for a in plan.activities if a.row == row]
     assert activities
     assert {a.audience for a in activities} == {audience}
@@ -79,7 +80,7 @@ def test_each_source_row_has_its_audience_sender_and_channels(plan, row, audienc
     assert {use.channel for a in activities for use in a.channels} == channels
 
 
-def test_as_written_fragments_come_from_their_row(plan):
+def test_as_written_fragments_come_from_their_row(plan: Plan) -> None:
     for activity in plan.activities:
         row = plan.source_row(activity.row)
         assert activity.owner.as_written in row.who_from, activity.id
@@ -91,7 +92,7 @@ def test_as_written_fragments_come_from_their_row(plan):
         assert activity.frequency.as_written in row.when + " " + row.what + " " + row.how, activity.id
 
 
-def test_multi_activity_rows_are_split(plan):
+def test_multi_activity_rows_are_split(plan: Plan) -> None:
     ward = {a.id: a.frequency.kind for a in plan.activities if a.row == "ward-panels"}
     assert ward == {
         "ward-panel-meeting": "quarterly",
@@ -103,14 +104,14 @@ def test_multi_activity_rows_are_split(plan):
     assert snb == {"snb-quarterly-meeting": "quarterly", "snb-chair-incident-contact": "triggered"}
 
 
-def test_vague_words_are_interpreted_and_said_so(plan):
+def test_vague_words_are_interpreted_and_said_so(plan: Plan) -> None:
     for activity in plan.activities:
         words = activity.frequency.as_written.lower()
         if "periodic" in words or "as required" in words or "as defined" in words or "if applicable" in words:
             assert activity.frequency.interpretation, activity.id
 
 
-def test_partners_get_email_in_office_hours_and_telephone_out_of_hours(plan):
+def test_partners_get_email_in_office_hours_and_telephone_out_of_hours(plan: Plan) -> None:
     partners = plan.activity("partners-incident-notification")
     assert [(u.channel, u.when) for u in partners.channels] == [
         ("email", "office_hours"),
@@ -120,7 +121,7 @@ def test_partners_get_email_in_office_hours_and_telephone_out_of_hours(plan):
     assert rule.refer_to == "dmc" and set(rule.when) == {"critical-incident", "major-incident"}
 
 
-def test_every_scheduled_activity_has_occurrences_in_the_period_but_the_festival(plan):
+def test_every_scheduled_activity_has_occurrences_in_the_period_but_the_festival(plan: Plan) -> None:
     schedule = Schedule(plan)
     period = plan.meta.period
     empty = [a.id for a in schedule.scheduled if not schedule.occurrences(a, period.start, period.end)]
