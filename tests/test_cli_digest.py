@@ -25,14 +25,17 @@ def test_digest_sections_in_order(cli):
     result = cli("digest", "--now", NOW, "--since", "2020-10-26")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "commsplan Tue 27 Oct: 1 incident (4 to notify), 494 overdue, 2 due today"
+    assert lines[0] == "commsplan Tue 27 Oct: 1 incident (4 to notify), 493 overdue, 2 due today"
     headings = [line for line in lines if line and line == line.upper() and not line.startswith(" ")]
     assert headings == [
         "OPEN INCIDENTS (1)",
-        "OVERDUE (494)",
+        "OVERDUE (493)",
         "DUE TODAY (2)",
         "COMING UP TO 2 NOV (18)",
+        "CAMPAIGNS STARTING SOON (1)",
     ]
+    # Winter Nights 2020 starts Mon 30 Nov: its campaign opens 14 days before
+    assert "  cp-seasonal-advice · winter-nights-2020: opens 16 Nov, due 30 Nov (Crime" in lines
     assert lines[-1] == "DONE SINCE MON 26 OCT 2020 00:00 GMT: 2, 1 of them late; 1 skipped"
     assert "  20201026-1 major, open 7 h 50 min: Disorder, Ilford Lane" in lines
 
@@ -53,13 +56,13 @@ def test_digest_json_and_markdown(cli):
     assert [s["id"] for s in data["incidents"][0]["pending"]][:1] == ["snb-chair-incident-contact"]
     md = cli("digest", "--format", "markdown", "--now", NOW, "--since", "2020-10-26").stdout
     assert md.startswith("# commsplan Tue 27 Oct")
-    assert "\n## OVERDUE (494)\n- **1 Apr** cp-daily-updates · 209 overdue" in md
+    assert "\n## OVERDUE (493)\n- **1 Apr** cp-daily-updates · 209 overdue" in md
 
 
 def test_strict_exits_1_when_anything_is_overdue(cli):
     late = cli("digest", "--strict", "--now", NOW)
     assert late.exit_code == 1
-    assert late.stderr.endswith("commsplan: error: 496 overdue (--strict)\n")
+    assert late.stderr.endswith("commsplan: error: 495 overdue (--strict)\n")
     early = cli("digest", "--strict", "--now", "2020-04-01T07:00")
     assert early.exit_code == 0
 
@@ -82,7 +85,7 @@ def test_installed_digest_under_cron(tmp_path):
     assert result.returncode == 0, result.stderr
     assert not re.search("[\x1b\x07]", result.stdout)
     assert all(len(line) <= 80 for line in result.stdout.splitlines())
-    assert result.stdout.splitlines()[0] == "commsplan Tue 27 Oct: 496 overdue, 2 due today"
+    assert result.stdout.splitlines()[0] == "commsplan Tue 27 Oct: 495 overdue, 2 due today"
     assert (Path(tmp_path) / ".local" / "share" / "commsplan").exists() is False  # reading makes no log
     tz = subprocess.run([script, "digest"], capture_output=True, text=True, env={**env, "TZ": "UTC"})
     assert tz.stdout == result.stdout

@@ -339,7 +339,7 @@ def _reference_problems(plan: Plan, doc: Document) -> Iterator[tuple[Position, s
     for s, season in enumerate(plan.seasons):
         for bound in ("start", "end"):
             value = getattr(season, bound)
-            if SEASON_BOUND.match(value):
+            if value is None or SEASON_BOUND.match(value):
                 continue
             if value not in named:
                 hint = _did_you_mean(value, sorted(named))

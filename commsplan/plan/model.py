@@ -105,6 +105,7 @@ class Channel(Named):
 class DateRange(Strict):
     start: dt.date
     end: dt.date
+    source: str | None = None  # where the dates come from (a press release, a term-dates page)
 
     @model_validator(mode="after")
     def _ordered(self) -> DateRange:
@@ -137,14 +138,25 @@ SEASON_BOUND = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
 
 
 class Season(Strict):
-    """A stretch of the year. Bounds are ``MM-DD`` or the id of a named date."""
+    """A stretch of the year: bounds that come back each year (``MM-DD`` or the id of a named
+    date), or windows listed year by year (a named operation such as the Met's Autumn Nights,
+    whose dates are announced each year)."""
 
     id: Id
     name: Text
     aliases: list[Text] = []
-    start: Text
-    end: Text
+    start: Text | None = None
+    end: Text | None = None
+    windows: list[DateRange] | None = None
+    as_written: str | None = None
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> Season:
+        bounds = self.start is not None or self.end is not None
+        if bounds == (self.windows is not None) or (bounds and (self.start is None or self.end is None)):
+            raise ValueError("a season needs either 'start' and 'end' or 'windows'")
+        return self
 
 
 class Trigger(Strict):

@@ -251,9 +251,10 @@ class Schedule:
         def anchors(year: int) -> list[tuple[dt.date, str]]:
             result = []
             for name in names:
-                first = self.season_window(name, year)[0]
-                if first is not None:
-                    result.append((first, f"{name}-{year}"))
+                windows = self.season_windows(name, year)
+                for first, _ in windows:
+                    key = f"{name}-{year}" if len(windows) == 1 else f"{name}-{first.isoformat()}"
+                    result.append((first, key))
             return result
 
         return anchors
@@ -268,16 +269,25 @@ class Schedule:
             return [] if change is None else [(change, f"{named.id}-{year}")]
         return [(r.start, f"{named.id}-{r.start.isoformat()}") for r in named.dates or [] if r.start.year == year]
 
-    def season_window(self, season_id: str, year: int) -> tuple[dt.date | None, dt.date | None]:
-        """First and last day of a season that starts in ``year`` (it may end the next year)."""
+    def season_windows(self, season_id: str, year: int) -> list[tuple[dt.date, dt.date | None]]:
+        """First and last day of each window of a season that starts in ``year`` (it may end the
+        next year): the listed windows of a named operation, or the season's yearly bounds."""
         season = self._seasons[season_id]
+        if season.windows is not None:
+            return [(w.start, w.end) for w in sorted(season.windows, key=lambda w: w.start) if w.start.year == year]
+        assert season.start is not None and season.end is not None
         first = self._bound(season.start, year)
         if first is None:
-            return None, None
+            return []
         last = self._bound(season.end, year)
         if last is not None and last < first:
             last = self._bound(season.end, year + 1)
-        return first, last
+        return [(first, last)]
+
+    def season_window(self, season_id: str, year: int) -> tuple[dt.date | None, dt.date | None]:
+        """The first window of a season that starts in ``year``, or (None, None)."""
+        windows = self.season_windows(season_id, year)
+        return windows[0] if windows else (None, None)
 
     def _bound(self, value: str, year: int) -> dt.date | None:
         if SEASON_BOUND.match(value):
