@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .helpers import flat
+
 NOW = "2020-10-27T07:00"
 
 
@@ -25,7 +27,7 @@ def test_digest_sections_in_order(cli):
     result = cli("digest", "--now", NOW, "--since", "2020-10-26")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "commsplan Tue 27 Oct: 1 incident (4 to notify), 493 overdue, 2 due today"
+    assert lines[0] == "commsplan Tue 27 Oct: 1 incident (3 to notify), 493 overdue, 2 due today"
     headings = [line for line in lines if line and line == line.upper() and not line.startswith(" ")]
     assert headings == [
         "OPEN INCIDENTS (1)",
@@ -37,15 +39,20 @@ def test_digest_sections_in_order(cli):
     # Winter Nights 2020 starts Mon 30 Nov: its campaign opens 14 days before
     assert "  cp-seasonal-advice · winter-nights-2020: opens 16 Nov, due 30 Nov (Crime" in lines
     assert lines[-1] == "DONE SINCE MON 26 OCT 2020 00:00 GMT: 2, 1 of them late; 1 skipped"
-    assert "  20201026-1 major, open 7 h 50 min: Disorder, Ilford Lane" in lines
+    assert "  20201026-1 Major incident, open 7 h 50 min: Disorder, Ilford Lane" in lines
 
 
 def test_digest_for_one_owner(cli):
     seed(cli)
     result = cli("digest", "--owner", "Comms Team", "--now", NOW, "--since", "2020-10-26", "--days", "14")
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("commsplan comms-team Tue 27 Oct: 1 incident (1 to notify)")
+    # a major incident with no media query asks nothing of the comms team (no DMC referral)
+    assert lines[0].startswith("commsplan comms-team Tue 27 Oct: 219 overdue")
     assert "cp-bonfire-night" in result.stdout and "ward-street-briefing" not in result.stdout
+    cli("incident", "also", "20201026-1", "media-enquiry", "--now", "2020-10-27T06:30")
+    result = cli("digest", "--owner", "Comms Team", "--now", NOW, "--since", "2020-10-26", "--days", "14")
+    assert result.stdout.startswith("commsplan comms-team Tue 27 Oct: 1 incident (2 to notify)")
+    assert "[ ] 5. Media queries about a critical or major incident are referred to DMC." in flat(result.stdout)
 
 
 def test_digest_json_and_markdown(cli):

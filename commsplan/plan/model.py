@@ -160,11 +160,13 @@ class Season(Strict):
 
 
 class Trigger(Strict):
-    """An event that calls for communication: it has no calendar occurrences."""
+    """An event that calls for communication: it has no calendar occurrences. Each is a kind of
+    incident `commsplan incident open --level` takes (an id or an alias)."""
 
     id: Id
     name: Text
     aliases: list[Text] = []
+    as_written: str | None = None
     note: str | None = None
 
 
@@ -180,9 +182,23 @@ class Rule(Strict):
 
 
 class Owner(Strict):
+    """Who sends: a role (with others), or, where the source says so, one role in office hours
+    and another out of them (the Duty Officer)."""
+
     role: Id
     with_: list[Id] = Field(default=[], alias="with")
+    out_of_hours: Id | None = None  # the role that sends out of office hours, if not ``role``
     as_written: Text
+    reading: str | None = None  # how the plan reads the source's Who cell, where it is not literal
+
+    def role_at(self, office_hours: bool) -> str:
+        """The sending role at a moment in or out of office hours."""
+        return self.role if office_hours or self.out_of_hours is None else self.out_of_hours
+
+    @property
+    def roles(self) -> list[str]:
+        """Every role that sends or shares the sending."""
+        return list(dict.fromkeys([self.role, *([self.out_of_hours] if self.out_of_hours else []), *self.with_]))
 
 
 class ChannelUse(Strict):

@@ -136,14 +136,19 @@ def step_dict(plan: Plan, step: Step) -> dict[str, Any]:
         "status": step.status,
         "done_at": step.done_at.isoformat() if step.done_at else None,
         "done_by": step.done_by,
+        "notifications": step.times,
+        "last_at": step.last_at.isoformat() if step.last_at else None,
     }
 
 
 def incident_dict(plan: Plan, incident: Incident, steps: list[Step], office: bool) -> dict[str, Any]:
+    from commsplan.rules.incidents import incident_triggers
+
     return {
         "id": incident.id,
         "title": incident.title,
         "level": incident.level,
+        "triggers": incident_triggers(plan, incident),
         "area": incident.area,
         "opened": incident.opened.isoformat(),
         "opened_by": incident.opened_by,
@@ -159,6 +164,7 @@ def incident_dict(plan: Plan, incident: Incident, steps: list[Step], office: boo
                 "text": e.text,
                 "step": e.step,
                 "channel": e.channel,
+                "trigger": e.trigger,
                 "record": e.record_id,
             }
             for e in incident.events

@@ -79,6 +79,14 @@ def channels_text(plan: Plan, activity: Activity) -> str:
     return ", ".join(parts)
 
 
+def triggers_text(plan: Plan, incident: Incident) -> str:
+    """'Major incident + Media enquiry': what an incident involves, in the plan's words."""
+    from commsplan.rules.incidents import incident_triggers
+
+    names = {t.id: t.name for t in plan.triggers}
+    return " + ".join(names.get(t, t) for t in incident_triggers(plan, incident))
+
+
 def _days(count: int) -> str:
     return f"{count} day{'s' if count != 1 else ''}"
 
@@ -350,7 +358,8 @@ class TextRenderer(Renderer):
         out.add(f"{h}OPEN INCIDENTS ({len(incidents)})", "bold red")
         for incident, steps in incidents:
             out.wrapped(
-                f"{incident.id} {incident.level}, open {since(incident.opened, now)}: {self._user(incident.title)}",
+                f"{incident.id} {safe(triggers_text(plan, incident))}, open {since(incident.opened, now)}: "
+                f"{self._user(incident.title)}",
                 4,
                 "bold",
                 first=[("- " if self.markdown else "  ", "")],
@@ -500,7 +509,7 @@ class TextRenderer(Renderer):
         out.wrapped(f"Incident {incident.id}: {safe(incident.title)}", 2, "bold", first=[])
         area = f" · {safe(incident.area)}" if incident.area else ""
         out.wrapped(
-            f"{incident.level} · {state} · opened {incident.opened:%a %-d %b %Y %H:%M} "
+            f"{safe(triggers_text(plan, incident))} · {state} · opened {incident.opened:%a %-d %b %Y %H:%M} "
             f"({since(incident.opened, now)} ago) by {safe(incident.opened_by)}{area}",
             0,
             "dim",
@@ -513,6 +522,8 @@ class TextRenderer(Renderer):
             head: Segs = [(f"  {mark} {step.number}. ", "bold"), (step.id, "cyan")]
             if step.status == "done" and step.done_at:
                 head.append((f" · done {step.done_at:%a %-d %b %H:%M} by {safe(step.done_by or '')}", "green"))
+                if step.times > 1 and step.last_at:
+                    head.append((f" · {step.times} notifications, the last {step.last_at:%a %-d %b %H:%M}", "green"))
             out.segs_wrapped(head, 9)
             if step.rule:
                 refer = plan.role(step.refer_to).name if step.refer_to else ""
@@ -536,6 +547,10 @@ class TextRenderer(Renderer):
                 if event.kind == "notified":
                     channel = f" by {plan.channel(event.channel).name}" if event.channel else ""
                     what = f"{event.step}{channel}" + (f" · {event.text}" if event.text else "")
+                elif event.kind == "trigger":
+                    names = {t.id: t.name for t in plan.triggers}
+                    trigger = event.trigger or ""
+                    what = f"also {names.get(trigger, trigger)}" + (f" · {event.text}" if event.text else "")
                 out.segs_wrapped(
                     [
                         (f"  {event.at:%Y-%m-%d %H:%M}  {event.kind:<9} {safe(what)}", ""),
@@ -558,8 +573,8 @@ class TextRenderer(Renderer):
             out.segs_wrapped(
                 [
                     (f"{incident.id:<12} ", "bold cyan"),
-                    (f"{incident.level:<11} {state:<18} {pending} of {len(steps)} pending", ""),
-                    (f"  {safe(incident.title)}", ""),
+                    (f"{state:<18} {pending} of {len(steps)} pending  ", ""),
+                    (f"{safe(triggers_text(plan, incident))}: {safe(incident.title)}", ""),
                 ],
                 13,
             )
@@ -569,6 +584,13 @@ class TextRenderer(Renderer):
         say(f"Noted on {incident.id} at {record.ts:%H:%M}. Record {record.id}.")
 
     def step_notified(self, step: Step, pending: int, record: LogRecord) -> None:
+        if step.status == "done" and step.done_at:
+            # the step as it was before this record: this is an update of a live incident
+            say(
+                f"Step {step.number} ({step.id}) updated: notification {step.times + 1}, the first "
+                f"{step.done_at:%a %-d %b %H:%M}. {pending} pending. Record {record.id}."
+            )
+            return
         say(f"Step {step.number} ({step.id}) done. {pending} pending. Record {record.id}.")
 
     def incident_closed(self, incident: Incident, never_done: Sequence[str], record: LogRecord) -> None:
