@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .conftest import Cli
 from .helpers import flat
 
 NOW = "2020-10-27T07:00"
@@ -96,3 +97,17 @@ def test_installed_digest_under_cron(tmp_path):
     assert (Path(tmp_path) / ".local" / "share" / "commsplan").exists() is False  # reading makes no log
     tz = subprocess.run([script, "digest"], capture_output=True, text=True, env={**env, "TZ": "UTC"})
     assert tz.stdout == result.stdout
+
+
+def test_digest_says_once_which_campaigns_have_no_date_this_year(cli: Cli) -> None:
+    text = cli("digest", "--now", NOW, "--no-mark").stdout
+    assert text.count("We are Festival") == 1
+    assert "  cp-we-are-festival: We are Festival (Havering)" in text.splitlines()
+    data = json.loads(cli("digest", "--json", "--now", NOW, "--no-mark").stdout)
+    assert data["undated"] == [
+        {
+            "id": "cp-we-are-festival",
+            "dates": ["we-are-festival"],
+            "plan_year": {"start": "2020-04-01", "end": "2021-03-31"},
+        }
+    ]

@@ -168,3 +168,17 @@ def test_winter_nights_falls_due_on_30_november_not_when_the_clocks_go_back(cli:
         ("winter-nights-2020", "open", "2020-11-30"),
     ]
     assert ("winter-nights-2020", "open", "2020-11-30") in seasonal(cli, "--week", "--now", "2020-11-30")
+
+
+def test_a_campaign_with_no_date_this_year_is_said_once(cli: Cli) -> None:
+    # "We are Festival" has no date in the source: due says so, once, and never guesses one
+    out = cli("due", "--month", "--now", "2020-10-26", "--audience", "CP").stdout
+    assert out.count("cp-we-are-festival") == 1
+    lines = out.splitlines()
+    at = lines.index("NO DATE THIS PLAN YEAR (1 Apr 2020 to 31 Mar 2021): add the dates to the plan")
+    assert lines[at + 1] == "  cp-we-are-festival: We are Festival (Havering)"
+    # filtered out with its audience
+    assert "NO DATE" not in cli("due", "--now", "2020-10-26", "--audience", "SNB").stdout
+    # the next plan year lists no Met operation yet either
+    nxt = cli("due", "--now", "2021-04-06", "--audience", "CP").stdout
+    assert "  cp-seasonal-advice: Summer Nights, Autumn Nights, Winter Nights" in nxt.splitlines()

@@ -233,3 +233,11 @@ def test_local_times_round_trip_or_move_forward(day, seconds):
     shifted = moment.replace(tzinfo=None) - naive
     assert shifted in (dt.timedelta(0), dt.timedelta(hours=1))  # only a skipped hour moves, by its length
     assert moment.astimezone(dt.UTC).astimezone(LONDON) == moment
+
+
+@given(day=dates)
+def test_the_plan_year_holding_a_day_runs_from_1_april(day: dt.date) -> None:
+    first, last = SCHEDULE.plan_year(day)
+    assert first <= day <= last
+    assert (first.month, first.day, last.month, last.day) == (4, 1, 3, 31)
+    assert last.year == first.year + 1

@@ -276,6 +276,14 @@ class JsonRenderer(Renderer):
                 "today": [item_dict(plan, i) for i in digest.today],
                 "coming": [item_dict(plan, i) for i in digest.coming],
                 "campaigns": [item_dict(plan, i) for i in digest.campaigns],
+                "undated": [
+                    {
+                        "id": u.activity.id,
+                        "dates": list(u.names),
+                        "plan_year": {"start": u.year_start.isoformat(), "end": u.year_end.isoformat()},
+                    }
+                    for u in digest.undated
+                ],
                 "done_since": {
                     "since": digest.since.isoformat(),
                     "done": digest.done_since,

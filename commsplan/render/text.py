@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from commsplan.log.state import Incident
     from commsplan.plan.load import LoadedPlan
     from commsplan.plan.model import Activity, Plan
-    from commsplan.rules.agenda import Agenda, Item
+    from commsplan.rules.agenda import Agenda, Item, Undated
     from commsplan.rules.digest import Digest
     from commsplan.rules.incidents import Step
     from commsplan.rules.report import GroupBy, GroupStats
@@ -294,6 +294,9 @@ class TextRenderer(Renderer):
                         width,
                         first=first,
                     )
+            if agenda.undated:
+                out.add()
+                self._undated(out, plan, agenda.undated)
             if agenda.triggered:
                 out.add()
                 ids = ", ".join(a.id for a in agenda.triggered)
@@ -373,6 +376,17 @@ class TextRenderer(Renderer):
                     text = f"{sender} -> {display_name(plan.audience(step.audience).name)} by {channels} ({step.id})"
                 out.wrapped(f"[ ] {step.number}. {safe(text)}", 11, first=[("    - " if self.markdown else "    ", "")])
 
+    def _undated(self, out: Lines, plan: Plan, undated: Sequence[Undated]) -> None:
+        """Dated campaigns the plan has no date for this plan year: said once, each by name."""
+        first = undated[0]
+        span = f"{short_day(first.year_start, year=True)} to {short_day(first.year_end, year=True)}"
+        h = "## " if self.markdown else ""
+        out.add(f"{h}NO DATE THIS PLAN YEAR ({span}): add the dates to the plan", "bold yellow")
+        names = {d.id: d.name for d in plan.named_dates} | {s.id: s.name for s in plan.seasons}
+        for item in undated:
+            what = ", ".join(names.get(n, n) for n in item.names)
+            out.wrapped(safe(f"{item.activity.id}: {what}"), 4, first=[("- " if self.markdown else "  ", "")])
+
     def _user(self, text: str) -> str:
         """Text a person typed, made safe for this view."""
         return safe(text)
@@ -422,6 +436,9 @@ class TextRenderer(Renderer):
                     4,
                     first=[("- " if markdown else "  ", "")],
                 )
+        if digest.undated:
+            out.add()
+            self._undated(out, plan, digest.undated)
         out.add()
         late = f", {digest.late_since} of them late" if digest.late_since else ""
         skipped = f"; {digest.skipped_since} skipped" if digest.skipped_since else ""

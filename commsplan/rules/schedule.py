@@ -296,6 +296,30 @@ class Schedule:
         days = self.named_date(self._named[value], year)
         return days[0][0] if days else None
 
+    def plan_year(self, day: dt.date) -> tuple[dt.date, dt.date]:
+        """First and last day of the plan year holding ``day`` (a year from the period's first
+        day: 1 April to 31 March for a business year)."""
+        first = self._period_start(Recurrence(kind="annual", as_written="annual"), day)
+        return first, self._next_period(Recurrence(kind="annual", as_written="annual"), first) - ONE_DAY
+
+    def undated(self, activity: Activity, start: dt.date, end: dt.date) -> list[str]:
+        """The named dates and seasons of a campaign that are listed year by year (a festival,
+        the Met's operations) but list no date from ``start`` to ``end``: a campaign nobody
+        will be reminded of until someone adds the year's dates."""
+        freq = activity.frequency
+        missing: list[str] = []
+        if isinstance(freq, NamedDates):
+            for name in freq.dates:
+                listed = self._named[name].dates
+                if listed is not None and not any(start <= r.start <= end for r in listed):
+                    missing.append(name)
+        elif isinstance(freq, Seasonal):
+            for name in freq.seasons:
+                windows = self._seasons[name].windows
+                if windows is not None and not any(start <= w.start <= end for w in windows):
+                    missing.append(name)
+        return missing
+
     def clock_changes(self, year: int) -> dict[str, dt.date]:
         return _clock_changes(self.plan.meta.timezone, year)
 
