@@ -124,6 +124,7 @@ class NamedDate(Strict):
     fixed: MonthDay | None = None
     computed: Literal["clocks_forward", "clocks_back"] | None = None
     dates: list[DateRange] | None = None
+    as_written: str | None = None
     note: str | None = None
 
     @model_validator(mode="after")

@@ -50,6 +50,7 @@ def activity_dict(plan: Plan, activity: Activity) -> dict[str, Any]:
         "owner": role.id,
         "owner_name": role.name,
         "owner_with": list(activity.owner.with_),
+        "owner_out_of_hours": activity.owner.out_of_hours,
         "owner_as_written": activity.owner.as_written,
         "what": activity.what.text,
         "what_as_written": activity.what.as_written,
@@ -193,6 +194,8 @@ class JsonRenderer(Renderer):
     """Every view as one JSON document."""
 
     def validation(self, loaded: LoadedPlan, explain: bool) -> None:
+        from commsplan.rules.readings import plan_readings
+
         p = loaded.plan
         kinds = Counter(a.frequency.kind for a in p.activities)
         interpreted = [a for a in p.activities if a.frequency.interpretation is not None]
@@ -221,6 +224,10 @@ class JsonRenderer(Renderer):
                     }
                     for a in (interpreted if explain else [])
                 ],
+                "readings": [
+                    {"subject": r.subject, "as_written": r.as_written, "reading": r.reading, "notes": list(r.notes)}
+                    for r in (plan_readings(p) if explain else [])
+                ],
                 "warnings": list(loaded.warnings),
             }
         )
@@ -232,9 +239,12 @@ class JsonRenderer(Renderer):
         emit([activity_dict(plan, a) for a in chosen])
 
     def activity(self, plan: Plan, activity: Activity) -> None:
+        from commsplan.rules.readings import activity_dates
+
         data = activity_dict(plan, activity)
         row = plan.source_row(activity.row)
         data["source"] = row.model_dump(mode="json") if row else None
+        data["dates"] = activity_dates(plan, activity)
         emit(data)
 
     def schema(self, schema: dict[str, Any]) -> None:

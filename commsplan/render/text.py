@@ -107,6 +107,8 @@ def activity_card(plan: Plan, activity: Activity, *, full: bool = False) -> Grou
     grid.add_column()
     _field(grid, "To", f"{audience.name}")
     sender = role.name
+    if activity.owner.out_of_hours:
+        sender += f" (office hours); {plan.role(activity.owner.out_of_hours).name} (out of hours)"
     if activity.owner.with_:
         sender += " with " + ", ".join(plan.role(r).name for r in activity.owner.with_)
     _field(grid, "From", sender)
@@ -127,7 +129,13 @@ def activity_card(plan: Plan, activity: Activity, *, full: bool = False) -> Grou
         _field(grid, "Reading", freq.interpretation)
     _field(grid, "Why", activity.why)
     if full:
+        from commsplan.rules.readings import activity_dates
+
+        for n, line in enumerate(activity_dates(plan, activity)):
+            _field(grid, "" if n else "Dates", line)
         _field(grid, "Sender as written", activity.owner.as_written)
+        if activity.owner.reading:
+            _field(grid, "Sender reading", activity.owner.reading)
         _field(grid, "What as written", activity.what.as_written)
         _field(grid, "How as written", activity.how_as_written)
         for note in [*activity.notes, *([freq.note] if freq.note else [])]:
@@ -182,6 +190,17 @@ class TextRenderer(Renderer):
         ):
             out.wrapped(safe(line), 4, first=[(INDENT, "")])
         if explain:
+            from commsplan.rules.readings import plan_readings
+
+            out.add()
+            out.add("How the plan reads the source: dates, hours, triggers, senders, rules", "bold")
+            for reading in plan_readings(p):
+                out.add()
+                title = reading.subject + (f' "{reading.as_written}"' if reading.as_written else "")
+                out.wrapped(safe(title), 4, "bold cyan", first=[(INDENT, "")])
+                out.wrapped(safe(reading.reading), 7, first=[("    -> ", "")])
+                for note in reading.notes:
+                    out.wrapped(safe(note), 6, first=[("    - ", "")])
             out.add()
             out.add("Interpretations of the source's wording and notes on it:", "bold")
             for a in p.activities:
