@@ -41,11 +41,11 @@ def at(text: str) -> dt.datetime:
         ("2020-03-30T08:30", True),  # the Monday after the clocks went forward: 08:30 BST
     ],
 )
-def test_office_hours(moment, office):
+def test_office_hours(moment: str, office: bool) -> None:
     assert in_office_hours(at(moment), OFFICE, LONDON) is office
 
 
-def test_office_hours_are_read_in_london_time_around_the_clock_change():
+def test_office_hours_are_read_in_london_time_around_the_clock_change() -> None:
     # 07:30 UTC on Monday 30 March 2020 is 08:30 BST: in office hours; 06:30 UTC is not
     assert in_office_hours(dt.datetime(2020, 3, 30, 7, 30, tzinfo=dt.UTC), OFFICE, LONDON)
     assert not in_office_hours(dt.datetime(2020, 3, 30, 6, 30, tzinfo=dt.UTC), OFFICE, LONDON)
@@ -114,7 +114,7 @@ def test_dmc_referral_only_for_a_media_query_about_a_critical_or_major_incident(
         assert steps[-1].refer_to == "dmc" and steps[-1].owner == "comms-team"
 
 
-def test_incident_flow_through_the_cli(cli):
+def test_incident_flow_through_the_cli(cli: Cli) -> None:
     opened = cli("incident", "open", "Stabbing, Romford", "--level", "critical", "--area", "Romford",
                  "--now", "2020-10-27T22:15", "--by", "Insp Patel", "--json")  # fmt: skip
     assert opened.exit_code == 0, opened.stderr
@@ -155,7 +155,7 @@ def test_incident_flow_through_the_cli(cli):
     assert "OPEN INCIDENTS" not in cli("due", "--today", "--now", "2020-10-28T10:00").stdout
 
 
-def test_incident_errors(cli):
+def test_incident_errors(cli: Cli) -> None:
     bad_level = cli("incident", "open", "x", "--level", "huge")
     assert bad_level.exit_code == 2
     assert flat(bad_level.stderr) == (

@@ -33,6 +33,7 @@ def _cells(source_lines: list[str], numbers: list[int]) -> dict[str, str]:
 
 
 def test_every_row_cell_is_kept_verbatim(plan: Plan, source_lines: list[str]) -> None:
+    assert plan.source is not None
     rows = [row for section in plan.source.sections for row in section.rows]
     assert len(rows) == 10
     for row in rows:
@@ -40,6 +41,7 @@ def test_every_row_cell_is_kept_verbatim(plan: Plan, source_lines: list[str]) ->
 
 
 def test_every_line_of_the_source_is_accounted_for(plan: Plan, source_lines: list[str]) -> None:
+    assert plan.source is not None
     used = {plan.source.title_line}
     for section in plan.source.sections:
         assert source_lines[section.line - 1].strip() == section.title
@@ -83,6 +85,7 @@ def test_each_source_row_has_its_audience_sender_and_channels(
 def test_as_written_fragments_come_from_their_row(plan: Plan) -> None:
     for activity in plan.activities:
         row = plan.source_row(activity.row)
+        assert row is not None, activity.id
         assert activity.owner.as_written in row.who_from, activity.id
         assert activity.what.as_written in row.what + " " + row.how + " " + row.when, activity.id
         assert activity.how_as_written in row.how, activity.id

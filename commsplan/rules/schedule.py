@@ -157,9 +157,7 @@ class Schedule:
             offset = (day.month - self.plan.meta.quarters.first_month) % 3
             return _add_months(day.replace(day=1), -offset)
         # annual: plan years start on the plan period's first day (1 April for a business year)
-        anchor = self.plan.meta.period.start
-        year = day.year if (day.month, day.day) >= (anchor.month, anchor.day) else day.year - 1
-        return _clamped(year, anchor.month, anchor.day)
+        return self.plan_year(day)[0]
 
     def _next_period(self, freq: Recurrence, first: dt.date) -> dt.date:
         kind = freq.kind
@@ -299,8 +297,9 @@ class Schedule:
     def plan_year(self, day: dt.date) -> tuple[dt.date, dt.date]:
         """First and last day of the plan year holding ``day`` (a year from the period's first
         day: 1 April to 31 March for a business year)."""
-        first = self._period_start(Recurrence(kind="annual", as_written="annual"), day)
-        return first, self._next_period(Recurrence(kind="annual", as_written="annual"), first) - ONE_DAY
+        anchor = self.plan.meta.period.start
+        year = day.year if (day.month, day.day) >= (anchor.month, anchor.day) else day.year - 1
+        return _clamped(year, anchor.month, anchor.day), _clamped(year + 1, anchor.month, anchor.day) - ONE_DAY
 
     def undated(self, activity: Activity, start: dt.date, end: dt.date) -> list[str]:
         """The named dates and seasons of a campaign that are listed year by year (a festival,
