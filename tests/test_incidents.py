@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -208,3 +209,20 @@ def test_a_media_query_arrives_later_and_brings_the_dmc_referral(cli: Cli) -> No
     shown = cli("incident", "show", "20201026-1", "--now", "2020-10-26T23:30", env={"COLUMNS": "200"}).stdout
     assert shown.splitlines()[1].startswith("Critical incident + Media enquiry · open · opened Mon 26 Oct 2020 22:15")
     assert "  2020-10-26 23:10  trigger   also Media enquiry · Local Recorder" in shown
+
+
+def test_level_completion_offers_the_plan_triggers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from types import SimpleNamespace
+    from typing import cast
+
+    import typer
+
+    from commsplan.cli.incident_cmds import trigger_words
+
+    monkeypatch.setenv("COMMSPLAN_CACHE_DIR", "")
+    monkeypatch.delenv("COMMSPLAN_PLAN", raising=False)
+    ctx = cast(typer.Context, SimpleNamespace(params={}))
+    assert trigger_words(ctx, "m") == ["major-incident", "major", "multi-agency-operation", "multi-agency",
+                                       "media-enquiry", "media"]  # fmt: skip
+    broken = cast(typer.Context, SimpleNamespace(params={"plan": str(tmp_path / "none.yaml")}))
+    assert trigger_words(broken, "") == []

@@ -34,17 +34,39 @@ def _find(sess: Session, query: str) -> Incident:
     return find_incident(sess.history().incidents, query)
 
 
+def trigger_words(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion: the plan's triggers and their aliases (from --plan or COMMSPLAN_PLAN)."""
+    import os
+    from pathlib import Path
+
+    from commsplan.cli.common import open_plan
+
+    plan_path = ctx.params.get("plan") or os.environ.get("COMMSPLAN_PLAN") or None
+    try:
+        plan = open_plan(Path(plan_path) if plan_path else None).plan
+    except Exception:  # completion must never print a traceback into the shell
+        return []
+    words = [w for t in plan.triggers for w in (t.id, *t.aliases) if " " not in w]
+    return [w for w in dict.fromkeys(words) if w.startswith(incomplete)]
+
+
 LevelOpt = Annotated[
     str,
     typer.Option(
         "--level",
         help="What happened: one of the plan's triggers, by id or alias (critical, major, significant, "
         "multi-agency operation, crime rise, media enquiry...).",
+        autocompletion=trigger_words,
         show_default=False,
     ),
 ]
 TriggerArg = Annotated[
-    str, typer.Argument(help="A trigger of the plan, by id or alias (e.g. media-enquiry).", show_default=False)
+    str,
+    typer.Argument(
+        help="A trigger of the plan, by id or alias (e.g. media-enquiry).",
+        autocompletion=trigger_words,
+        show_default=False,
+    ),
 ]
 
 
