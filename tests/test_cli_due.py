@@ -182,3 +182,12 @@ def test_a_campaign_with_no_date_this_year_is_said_once(cli: Cli) -> None:
     # the next plan year lists no Met operation yet either
     nxt = cli("due", "--now", "2021-04-06", "--audience", "CP").stdout
     assert "  cp-seasonal-advice: Summer Nights, Autumn Nights, Winter Nights" in nxt.splitlines()
+
+
+def test_json_due_keeps_stdout_a_list_and_names_undated_campaigns_on_stderr(cli: Cli) -> None:
+    result = cli("due", "--json", "--now", "2020-10-26", "--audience", "CP")
+    assert isinstance(json.loads(result.stdout), list)
+    assert flat(result.stderr) == (
+        "commsplan: warning: no date this plan year (2020-04-01 to 2021-03-31) for cp-we-are-festival; "
+        "add the dates to the plan\n"
+    )

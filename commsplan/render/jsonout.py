@@ -264,6 +264,24 @@ class JsonRenderer(Renderer):
         plan = loaded.plan
         steps = [step_item_dict(plan, incident, step) for incident, pending in incidents for step in pending]
         emit(steps + [item_dict(plan, item) for item in agenda.items])
+        if agenda.undated:
+            # stdout is the list other tools read; the campaigns nobody will be reminded of
+            # are said once, on stderr, as text views say them once in their body
+            from commsplan.render.console import Lines, stderr
+            from commsplan.render.safetext import visible
+
+            first = agenda.undated[0]
+            ids = ", ".join(u.activity.id for u in agenda.undated)
+            out = Lines(stderr())
+            out.wrapped(
+                visible(
+                    f"commsplan: warning: no date this plan year ({first.year_start} to {first.year_end}) "
+                    f"for {ids}; add the dates to the plan"
+                ),
+                2,
+                first=[],
+            )
+            out.emit()
 
     def digest(self, plan: Plan, digest: Digest) -> None:
         emit(
