@@ -282,11 +282,6 @@ class Schedule:
             last = self._bound(season.end, year + 1)
         return [(first, last)]
 
-    def season_window(self, season_id: str, year: int) -> tuple[dt.date | None, dt.date | None]:
-        """The first window of a season that starts in ``year``, or (None, None)."""
-        windows = self.season_windows(season_id, year)
-        return windows[0] if windows else (None, None)
-
     def _bound(self, value: str, year: int) -> dt.date | None:
         if SEASON_BOUND.match(value):
             month, day = (int(x) for x in value.split("-"))
