@@ -16,7 +16,9 @@ from commsplan.log.records import LogRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 PLAN = ROOT / "plans" / "east_area_2020.yaml"
-SOURCE = ROOT.parent / "shared" / "source" / "east-area-external-communication-action-plan-2020-2021.txt"
+# A copy of the source document (tests/data/README.md says where it comes from): the plan-coverage
+# tests run in a plain clone, without ../shared.
+SOURCE = ROOT / "tests" / "data" / "east-area-external-communication-action-plan-2020-2021.txt"
 
 # A completion log's records in the unit tests of the log: a fixed time and plan identity.
 TS = dt.datetime(2020, 10, 26, 9, 0, tzinfo=dt.UTC)

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .helpers import Cli
+from .helpers import Cli, flat
 
 NOW = "2020-10-27T07:00"
 
@@ -27,24 +27,32 @@ def test_digest_sections_in_order(cli: Cli) -> None:
     result = cli("digest", "--now", NOW, "--since", "2020-10-26")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "commsplan Tue 27 Oct: 1 incident (4 to notify), 494 overdue, 2 due today"
+    assert lines[0] == "commsplan Tue 27 Oct: 1 incident (3 to notify), 493 overdue, 2 due today"
     headings = [line for line in lines if line and line == line.upper() and not line.startswith(" ")]
     assert headings == [
         "OPEN INCIDENTS (1)",
-        "OVERDUE (494)",
+        "OVERDUE (493)",
         "DUE TODAY (2)",
         "COMING UP TO 2 NOV (18)",
+        "CAMPAIGNS STARTING SOON (1)",
     ]
+    # Winter Nights 2020 starts Mon 30 Nov: its campaign opens 14 days before
+    assert "  cp-seasonal-advice · winter-nights-2020: opens 16 Nov, due 30 Nov (Crime" in lines
     assert lines[-1] == "DONE SINCE MON 26 OCT 2020 00:00 GMT: 2, 1 of them late; 1 skipped"
-    assert "  20201026-1 major, open 7 h 50 min: Disorder, Ilford Lane" in lines
+    assert "  20201026-1 Major incident, open 7 h 50 min: Disorder, Ilford Lane" in lines
 
 
 def test_digest_for_one_owner(cli: Cli) -> None:
     seed(cli)
     result = cli("digest", "--owner", "Comms Team", "--now", NOW, "--since", "2020-10-26", "--days", "14")
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("commsplan comms-team Tue 27 Oct: 1 incident (1 to notify)")
+    # a major incident with no media query asks nothing of the comms team (no DMC referral)
+    assert lines[0].startswith("commsplan comms-team Tue 27 Oct: 219 overdue")
     assert "cp-bonfire-night" in result.stdout and "ward-street-briefing" not in result.stdout
+    cli("incident", "also", "20201026-1", "media-enquiry", "--now", "2020-10-27T06:30")
+    result = cli("digest", "--owner", "Comms Team", "--now", NOW, "--since", "2020-10-26", "--days", "14")
+    assert result.stdout.startswith("commsplan comms-team Tue 27 Oct: 1 incident (2 to notify)")
+    assert "[ ] 5. Media queries about a critical or major incident are referred to DMC." in flat(result.stdout)
 
 
 def test_digest_json_and_markdown(cli: Cli) -> None:
@@ -55,13 +63,13 @@ def test_digest_json_and_markdown(cli: Cli) -> None:
     assert [s["id"] for s in data["incidents"][0]["pending"]][:1] == ["snb-chair-incident-contact"]
     md = cli("digest", "--format", "markdown", "--now", NOW, "--since", "2020-10-26").stdout
     assert md.startswith("# commsplan Tue 27 Oct")
-    assert "\n## OVERDUE (494)\n- **1 Apr** cp-daily-updates · 209 overdue" in md
+    assert "\n## OVERDUE (493)\n- **1 Apr** cp-daily-updates · 209 overdue" in md
 
 
 def test_strict_exits_1_when_anything_is_overdue(cli: Cli) -> None:
     late = cli("digest", "--strict", "--now", NOW)
     assert late.exit_code == 1
-    assert late.stderr.endswith("commsplan: error: 496 overdue (--strict)\n")
+    assert late.stderr.endswith("commsplan: error: 495 overdue (--strict)\n")
     early = cli("digest", "--strict", "--now", "2020-04-01T07:00")
     assert early.exit_code == 0
 
@@ -84,7 +92,7 @@ def test_installed_digest_under_cron(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert not re.search("[\x1b\x07]", result.stdout)
     assert all(len(line) <= 80 for line in result.stdout.splitlines())
-    assert result.stdout.splitlines()[0] == "commsplan Tue 27 Oct: 496 overdue, 2 due today"
+    assert result.stdout.splitlines()[0] == "commsplan Tue 27 Oct: 495 overdue, 2 due today"
     assert (Path(tmp_path) / ".local" / "share" / "commsplan").exists() is False  # reading makes no log
     tz = subprocess.run([script, "digest"], capture_output=True, text=True, env={**env, "TZ": "UTC"})
     assert tz.stdout == result.stdout
@@ -110,3 +118,17 @@ def test_incident_steps_for_a_team_are_the_same_in_due_and_digest(cli: Cli) -> N
     in_due = [item["id"] for item in due if item["status"] == "incident"]
     in_digest = [step["id"] for incident in digest["incidents"] for step in incident["pending"]]
     assert in_due == in_digest == ["partners-incident-notification"]
+
+
+def test_digest_says_once_which_campaigns_have_no_date_this_year(cli: Cli) -> None:
+    text = cli("digest", "--now", NOW, "--no-mark").stdout
+    assert text.count("We are Festival") == 1
+    assert "  cp-we-are-festival: We are Festival (Havering)" in text.splitlines()
+    data = json.loads(cli("digest", "--json", "--now", NOW, "--no-mark").stdout)
+    assert data["undated"] == [
+        {
+            "id": "cp-we-are-festival",
+            "dates": ["we-are-festival"],
+            "plan_year": {"start": "2020-04-01", "end": "2021-03-31"},
+        }
+    ]

@@ -50,7 +50,7 @@ def test_human_view_collapses_daily_items_and_groups_sections(cli: Cli) -> None:
     out = result.stdout.splitlines()
     assert out[0] == "Due this week: Mon 26 Oct 2020 to Sun 1 Nov 2020"
     assert out[1] == "East Area BCU · now Wed 28 Oct 2020 00:00 GMT"
-    assert out[3] == "OVERDUE (498)"
+    assert out[3] == "OVERDUE (497)"
     assert "  1 Apr   ward-social-media · 210 overdue, 1 Apr to 27 Oct" in out
     assert "  29 Oct  ward-social-media · 4 to come, 29 Oct to 1 Nov" in out
     assert "  31 Oct  cp-halloween · halloween-2020" in out
@@ -134,3 +134,61 @@ def test_results_do_not_depend_on_the_machine_time_zone(tz: str) -> None:
         return subprocess.run(args, capture_output=True, text=True, env=env, check=True).stdout
 
     assert run(tz) == run("Europe/London")
+
+
+# --- the Met's Summer, Autumn and Winter Nights --------------------------------------------------
+
+
+def seasonal(cli: Cli, *args: str) -> list[tuple[str, str, str]]:
+    return [(i["occurrence"], i["status"], i["due"]) for i in due_json(cli, *args) if i["id"] == "cp-seasonal-advice"]
+
+
+def test_no_autumn_campaign_at_the_start_of_september(cli: Cli) -> None:
+    # Autumn Nights 2020 began on Wed 21 Oct: nothing of it is due or open on 1 September
+    assert seasonal(cli, "--week", "--now", "2020-09-01") == [("summer-nights-2020", "overdue", "2020-07-20")]
+    text = cli("due", "--month", "--now", "2020-09-01", "--audience", "CP").stdout
+    assert "autumn-nights" not in text and "winter-nights" not in text
+
+
+def test_autumn_nights_opens_in_the_week_of_19_october(cli: Cli) -> None:
+    assert ("autumn-nights-2020", "open", "2020-10-21") in seasonal(cli, "--week", "--now", "2020-10-19")
+    lines = cli("due", "--week", "--now", "2020-10-19", "--audience", "CP").stdout.splitlines()
+    at = lines.index("  21 Oct  cp-seasonal-advice · autumn-nights-2020")
+    assert lines[at + 1 : at + 3] == [
+        "          Crime prevention advice for the Met's Summer, Autumn and Winter Nights",
+        "          operations",
+    ]
+    assert lines.index("DUE THIS WEEK (8)") < at < lines.index("OPEN THIS WEEK, DUE LATER (3)")
+
+
+def test_winter_nights_falls_due_on_30_november_not_when_the_clocks_go_back(cli: Cli) -> None:
+    assert not [k for k, *_ in seasonal(cli, "--week", "--now", "2020-10-26") if k.startswith("winter")]
+    assert seasonal(cli, "--week", "--now", "2020-11-16") == [
+        ("summer-nights-2020", "overdue", "2020-07-20"),
+        ("autumn-nights-2020", "overdue", "2020-10-21"),
+        ("winter-nights-2020", "open", "2020-11-30"),
+    ]
+    assert ("winter-nights-2020", "open", "2020-11-30") in seasonal(cli, "--week", "--now", "2020-11-30")
+
+
+def test_a_campaign_with_no_date_this_year_is_said_once(cli: Cli) -> None:
+    # "We are Festival" has no date in the source: due says so, once, and never guesses one
+    out = cli("due", "--month", "--now", "2020-10-26", "--audience", "CP").stdout
+    assert out.count("cp-we-are-festival") == 1
+    lines = out.splitlines()
+    at = lines.index("NO DATE THIS PLAN YEAR (1 Apr 2020 to 31 Mar 2021): add the dates to the plan")
+    assert lines[at + 1] == "  cp-we-are-festival: We are Festival (Havering)"
+    # filtered out with its audience
+    assert "NO DATE" not in cli("due", "--now", "2020-10-26", "--audience", "SNB").stdout
+    # the next plan year lists no Met operation yet either
+    nxt = cli("due", "--now", "2021-04-06", "--audience", "CP").stdout
+    assert "  cp-seasonal-advice: Summer Nights, Autumn Nights, Winter Nights" in nxt.splitlines()
+
+
+def test_json_due_keeps_stdout_a_list_and_names_undated_campaigns_on_stderr(cli: Cli) -> None:
+    result = cli("due", "--json", "--now", "2020-10-26", "--audience", "CP")
+    assert isinstance(json.loads(result.stdout), list)
+    assert flat(result.stderr) == (
+        "commsplan: warning: no date this plan year (2020-04-01 to 2021-03-31) for cp-we-are-festival; "
+        "add the dates to the plan\n"
+    )

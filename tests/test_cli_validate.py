@@ -15,7 +15,7 @@ def test_validate_bundled_plan_summarises_it(cli: Cli) -> None:
         "  EAST AREA External Communication Action Plan 2020-2021",
         "  8 roles, 10 audiences, 15 channels",
         "  27 activities from 10 source rows: 19 scheduled, 5 triggered, 3 on request",
-        "  18 frequencies interpreted rather than literal (--explain lists them)",
+        "  19 frequencies interpreted rather than literal (--explain lists them)",
     ]
     assert "named date 'we-are-festival' lists no dates" in flat(result.stderr)
 
@@ -62,3 +62,46 @@ def test_missing_plan_is_a_data_error_not_a_traceback(cli: Cli, tmp_path: Path) 
     result = cli("who", "--plan", str(tmp_path / "nope.yaml"))
     assert result.exit_code == 1
     assert flat(result.stderr) == f"commsplan: error: {tmp_path / 'nope.yaml'}: no such plan file\n"
+
+
+def test_explain_names_the_period_office_hours_and_every_season_window(cli: Cli) -> None:
+    out = cli("validate", "--explain").stdout
+    lines = out.splitlines()
+    for heading, reading in [
+        ('  period "2020-2021"', "    -> Wed 1 Apr 2020 to Wed 31 Mar 2021"),
+        ('  quarters "Quarterly"', "    -> quarters begin in Jan, Apr, Jul, Oct"),
+        (
+            '  season autumn-nights "Periodic CP Advice: Summer/ Autumn/ Winter Nights"',
+            "    -> Autumn Nights: Wed 21 Oct 2020 to Sun 8 Nov 2020",
+        ),
+        (
+            '  season winter-nights "Periodic CP Advice: Summer/ Autumn/ Winter Nights"',
+            "    -> Winter Nights: Mon 30 Nov 2020 to Sun 3 Jan 2021",
+        ),
+        (
+            '  season summer-nights "Periodic CP Advice: Summer/ Autumn/ Winter Nights"',
+            "    -> Summer Nights: Mon 20 Jul 2020 to Mon 31 Aug 2020",
+        ),
+    ]:
+        assert lines[lines.index(heading) + 1] == reading
+    text = flat(out)
+    assert (
+        'office hours "E-mail during office hours and telephone contact out of office hours." '
+        "-> Mon to Fri 08:00-18:00; not on England's bank holidays; e-mail in them, telephone out of them"
+    ) in text
+    # where each date comes from, and the reading chosen where the Met gives none
+    assert "Wed 21 Oct 2020 to Sun 8 Nov 2020: Met press release" in text
+    assert "The Met announces no fixed dates for a Summer Nights operation" in text
+    assert "-> School half-term: Mon 25 May 2020 to Fri 29 May 2020;" in text
+    assert "-> Senior Leadership Team in office hours, Duty Officers out of them" in text
+    assert "when an incident involves critical-incident or major-incident and media-enquiry" in text
+    # the fortnight's anchor is still listed with its activity
+    assert "counted from Monday 6 April 2020" in text
+
+
+def test_explain_json_lists_the_readings(cli: Cli) -> None:
+    data = json.loads(cli("validate", "--explain", "--json").stdout)
+    subjects = [r["subject"] for r in data["readings"]]
+    assert subjects[:6] == ["period", "quarters", "office hours", "season summer-nights", "season autumn-nights",
+                            "season winter-nights"]  # fmt: skip
+    assert json.loads(cli("validate", "--json").stdout)["readings"] == []

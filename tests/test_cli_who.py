@@ -114,3 +114,20 @@ def test_show_json_carries_the_source_row(cli: Cli) -> None:
     data = json.loads(cli("show", "iag-quarterly-briefing", "--json").stdout)
     assert data["source"]["when"] == "Quarterly"
     assert data["source"]["lines"] == [20]
+
+
+def test_show_prints_the_windows_and_dates_that_make_the_occurrences(cli: Cli) -> None:
+    lines = cli("show", "cp-seasonal-advice").stdout.splitlines()
+    at = lines.index("  Dates              Summer Nights: Mon 20 Jul 2020 to Mon 31 Aug 2020")
+    assert lines[at + 1 : at + 5] == [
+        "                     Autumn Nights: Wed 21 Oct 2020 to Sun 8 Nov 2020",
+        "                     Winter Nights: Mon 30 Nov 2020 to Sun 3 Jan 2021",
+        "                     Each campaign opens 14 days before and is due on the first",
+        "                     day",
+    ]
+    psg = cli("show", "la-problem-solving-group").stdout
+    assert "  Dates              Fortnights counted from Mon 6 Apr 2020, each due on its" in psg
+    partners = flat(cli("show", "partners-incident-notification").stdout)
+    assert "From               Senior Leadership Team (office hours); Duty Officers (out of hours)" in partners
+    data = json.loads(cli("show", "cp-halloween", "--json").stdout)
+    assert data["dates"] == ["Halloween: 31 Oct each year", "Each campaign opens 14 days before and is due on the day"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +13,7 @@ from commsplan.log.state import Incident
 from commsplan.plan.load import load_plan
 from commsplan.rules.incidents import checklist, in_office_hours
 
-from .helpers import PLAN, Cli
+from .helpers import PLAN, Cli, flat
 
 LONDON = ZoneInfo("Europe/London")
 PLAN_OBJ = load_plan(PLAN).plan
@@ -52,8 +53,8 @@ def test_office_hours_are_read_in_london_time_around_the_clock_change() -> None:
     assert not in_office_hours(dt.datetime(2020, 10, 25, 0, 30, tzinfo=dt.UTC), OFFICE, LONDON)
 
 
-def incident(level: str) -> Incident:
-    return Incident("20201027-1", "Test", level, None, at("2020-10-27T14:00"), "sgt")
+def incident(level: str, *also: str) -> Incident:
+    return Incident("20201027-1", "Test", level, None, at("2020-10-27T14:00"), "sgt", also=list(also))
 
 
 @pytest.mark.parametrize(("moment", "channel"), [("2020-10-27T14:30", "email"), ("2020-10-27T22:30", "telephone")])
@@ -65,17 +66,52 @@ def test_critical_checklist_channels_follow_the_hour(moment: str, channel: str) 
         "snb-chair-incident-contact",
         "partners-incident-notification",
         "faith-incident-updates",
-        "dmc-referral",
     ]
     assert by_id["partners-incident-notification"].channels == (channel,)
     assert by_id["partners-incident-notification"].audience == "local-partners"
-    assert by_id["partners-incident-notification"].owner == "slt"
-    assert by_id["dmc-referral"].refer_to == "dmc"
 
 
-def test_a_significant_incident_is_for_the_partners_only() -> None:
+@pytest.mark.parametrize(("moment", "sender"), [("2020-10-27T14:30", "slt"), ("2020-10-24T22:00", "duty-officers")])
+def test_partners_hear_from_the_slt_in_office_hours_and_the_duty_officer_out_of_them(moment: str, sender: str) -> None:
+    _, steps = checklist(PLAN_OBJ, incident("critical-incident"), at(moment), LONDON)
+    [partners] = [s for s in steps if s.id == "partners-incident-notification"]
+    assert partners.owner == sender
+
+
+def test_a_significant_incident_reaches_snb_chairs_partners_and_faith_leaders() -> None:
+    # "may significantly impact the local communities" and "Updates of Incidents or risks":
+    # neither is limited to critical or major incidents
     _, steps = checklist(PLAN_OBJ, incident("significant"), at("2020-10-27T14:30"), LONDON)
-    assert [s.id for s in steps] == ["partners-incident-notification"]
+    assert [s.id for s in steps] == [
+        "snb-chair-incident-contact",
+        "partners-incident-notification",
+        "faith-incident-updates",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("level", "steps"),
+    [
+        ("multi-agency-operation", ["snb-chair-incident-contact", "faith-incident-updates"]),
+        ("crime-rise", ["cp-crime-rise-advice"]),
+        ("media-enquiry", ["media-enquiries"]),
+        ("current-events", ["faith-incident-updates"]),
+    ],
+)
+def test_each_trigger_of_the_plan_has_its_steps(level: str, steps: list[str]) -> None:
+    assert [s.id for s in checklist(PLAN_OBJ, incident(level), at("2020-10-27T14:30"), LONDON)[1]] == steps
+
+
+@pytest.mark.parametrize(("level", "referred"), [("critical", True), ("major", True), ("significant", False)])
+def test_dmc_referral_only_for_a_media_query_about_a_critical_or_major_incident(level: str, referred: bool) -> None:
+    without = [s.id for s in checklist(PLAN_OBJ, incident(level), at("2020-10-27T14:30"), LONDON)[1]]
+    assert "dmc-referral" not in without
+    _, steps = checklist(PLAN_OBJ, incident(level, "media-enquiry"), at("2020-10-27T14:30"), LONDON)
+    ids = [s.id for s in steps]
+    assert "media-enquiries" in ids
+    assert ("dmc-referral" in ids) is referred
+    if referred:
+        assert steps[-1].refer_to == "dmc" and steps[-1].owner == "comms-team"
 
 
 def test_incident_flow_through_the_cli(cli: Cli) -> None:
@@ -90,12 +126,18 @@ def test_incident_flow_through_the_cli(cli: Cli) -> None:
         ("partners-incident-notification", ["telephone"], "pending"),
     ]
     notified = cli("incident", "notify", "20201027", "2", "--note", "Cllr Smith by phone", "--now", "2020-10-27T22:40")
-    assert notified.stdout.startswith("Step 2 (partners-incident-notification) done. 3 pending.")
-    assert cli("incident", "notify", "20201027-1", "partners", "--now", "2020-10-27T22:41").exit_code == 1
+    assert notified.stdout.startswith("Step 2 (partners-incident-notification) done. 2 pending.")
+    # while the incident is live, partners get updates: a second notification is recorded
+    again = cli("incident", "notify", "20201027-1", "partners", "--now", "2020-10-27T23:41")
+    assert again.exit_code == 0
+    assert flat(again.stdout).startswith(
+        "Step 2 (partners-incident-notification) updated: notification 2, the first Tue 27 Oct 22:40. 2 pending."
+    )
     cli("incident", "note", "20201027-1", "Cordon lifted", "--now", "2020-10-27T23:05")
     shown = cli("incident", "show", "20201027-1", "--now", "2020-10-28T09:00", env={"COLUMNS": "200"})
     assert "Now Wed 28 Oct 09:00 GMT, within office hours: e-mail." in shown.stdout
     assert "[x] 2. partners-incident-notification · done Tue 27 Oct 22:40 by" in shown.stdout
+    assert "· 2 notifications, the last Tue 27 Oct 23:41" in shown.stdout
     assert (
         "  2020-10-27 22:40  notified  partners-incident-notification by Telephone · Cllr Smith by phone"
         in shown.stdout
@@ -105,9 +147,10 @@ def test_incident_flow_through_the_cli(cli: Cli) -> None:
     due = cli("due", "--today", "--now", "2020-10-28T09:00")
     assert due.stdout.splitlines()[3] == "OPEN INCIDENTS (1)"
     listed = json.loads(cli("incident", "list", "--json", "--now", "2020-10-28T09:00").stdout)
-    assert [s["status"] for s in listed[0]["checklist"]] == ["pending", "done", "pending", "pending"]
+    assert [s["status"] for s in listed[0]["checklist"]] == ["pending", "done", "pending"]
+    assert listed[0]["checklist"][1]["notifications"] == 2
     closed = cli("incident", "close", "20201027-1", "--now", "2020-10-28T10:00")
-    assert "3 step(s) were never marked done" in closed.stdout
+    assert "2 step(s) were never marked done" in closed.stdout
     assert cli("incident", "list", "--now", "2020-10-28T10:00").stdout == "No open incidents.\n"
     assert "OPEN INCIDENTS" not in cli("due", "--today", "--now", "2020-10-28T10:00").stdout
 
@@ -115,7 +158,70 @@ def test_incident_flow_through_the_cli(cli: Cli) -> None:
 def test_incident_errors(cli: Cli) -> None:
     bad_level = cli("incident", "open", "x", "--level", "huge")
     assert bad_level.exit_code == 2
-    assert "'huge' is not one of critical, major, significant" in bad_level.stderr
+    assert flat(bad_level.stderr) == (
+        "commsplan: error: 'huge' is not a trigger of the plan; one of critical-incident, major-incident, "
+        "significant-incident, multi-agency-operation, media-enquiry, crime-rise, current-events (or an alias)\n"
+    )
     unknown = cli("incident", "show", "nope", "--now", "2020-10-27")
     assert unknown.exit_code == 1
     assert unknown.stderr == "commsplan: error: no incident 'nope' in the log (incidents: none yet)\n"
+
+
+def test_a_significant_incident_on_a_saturday_night(cli: Cli) -> None:
+    result = cli("incident", "open", "Fight outside a pub, Romford", "--level", "significant",
+                 "--now", "2020-10-24T22:00", "--by", "Insp Khan")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[3:17] == [
+        "Now Sat 24 Oct 22:00 BST, out of office hours: telephone.",
+        "",
+        "  [ ] 1. snb-chair-incident-contact",
+        "         Safer Neighbourhood Ward Inspectors / Sergeants notify Safer",
+        "         Neighbourhood Boards by Telephone: Contact the SNB Chair about a",
+        "         critical, major or significant incident, or an operation with a",
+        "         multi-agency response",
+        "  [ ] 2. partners-incident-notification",
+        "         Duty Officers notify Local Partners by Telephone: Notify key partners",
+        "         of a critical, major or significant incident while it is live",
+        "  [ ] 3. faith-incident-updates",
+        "         Faith Officers notify Inter-faith Institutions by Personal briefing or",
+        "         Inter-faith forum: Updates on incidents or risks linked to current",
+        "         events",
+    ]
+
+
+def test_a_media_query_arrives_later_and_brings_the_dmc_referral(cli: Cli) -> None:
+    cli("incident", "open", "Stabbing, Romford", "--level", "critical", "--now", "2020-10-26T22:15")
+    before = json.loads(cli("incident", "show", "20201026-1", "--json", "--now", "2020-10-26T22:20").stdout)
+    assert [s["id"] for s in before["checklist"]][-1] == "faith-incident-updates"
+    added = cli("incident", "also", "20201026-1", "media", "--note", "Local Recorder", "--now", "2020-10-26T23:10",
+                "--json")  # fmt: skip
+    data = json.loads(added.stdout)
+    assert data["triggers"] == ["critical-incident", "media-enquiry"]
+    assert [(s["step"], s["id"], s["owner"], s["refer_to"]) for s in data["checklist"][-1:]] == [
+        (5, "dmc-referral", "comms-team", "dmc")
+    ]
+    again = cli("incident", "also", "20201026-1", "media-enquiry", "--now", "2020-10-26T23:20")
+    assert (again.exit_code, again.stderr) == (
+        1,
+        "commsplan: error: incident 20201026-1 already involves media-enquiry\n",
+    )
+    shown = cli("incident", "show", "20201026-1", "--now", "2020-10-26T23:30", env={"COLUMNS": "200"}).stdout
+    assert shown.splitlines()[1].startswith("Critical incident + Media enquiry · open · opened Mon 26 Oct 2020 22:15")
+    assert "  2020-10-26 23:10  trigger   also Media enquiry · Local Recorder" in shown
+
+
+def test_level_completion_offers_the_plan_triggers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from types import SimpleNamespace
+    from typing import cast
+
+    import typer
+
+    from commsplan.cli.incident_cmds import trigger_words
+
+    monkeypatch.setenv("COMMSPLAN_CACHE_DIR", "")
+    monkeypatch.delenv("COMMSPLAN_PLAN", raising=False)
+    ctx = cast(typer.Context, SimpleNamespace(params={}))
+    assert trigger_words(ctx, "m") == ["major-incident", "major", "multi-agency-operation", "multi-agency",
+                                       "media-enquiry", "media"]  # fmt: skip
+    broken = cast(typer.Context, SimpleNamespace(params={"plan": str(tmp_path / "none.yaml")}))
+    assert trigger_words(broken, "") == []

@@ -244,3 +244,20 @@ def test_an_unwritable_cache_folder_is_not_an_error(tmp_path: Path) -> None:
 def test_control_characters_in_plan_text_are_refused() -> None:
     text = MINIMAL.replace("    why: Trust", '    why: "Trust\\e[2J"')
     assert one_problem(text) == "plan.yaml:33:10: control character U+001B in text is not allowed"
+
+
+def test_a_season_has_yearly_bounds_or_listed_windows_not_both() -> None:
+    both = MINIMAL.replace(
+        "activities:\n",
+        "seasons:\n  - id: autumn\n    name: Autumn\n    start: 09-01\n    end: 10-31\n"
+        "    windows: [{start: 2020-10-21, end: 2020-11-08}]\nactivities:\n",
+    )
+    assert one_problem(both) == "plan.yaml:22:5: a season needs either 'start' and 'end' or 'windows'"
+
+
+def test_an_out_of_hours_sender_must_be_a_role_of_the_plan() -> None:
+    text = MINIMAL.replace(
+        "owner: {role: sergeant, as_written: Sergeant}",
+        "owner: {role: sergeant, out_of_hours: duty, as_written: Sergeant}",
+    )
+    assert one_problem(text) == "plan.yaml:25:43: unknown role 'duty'"

@@ -91,10 +91,29 @@ def test_named_dates_land_on_their_days(year: int) -> None:
         m: max(dt.date(year, m, d) for d in range(25, 32) if dt.date(year, m, d).weekday() == 6) for m in (3, 10)
     }
     assert changes == {"clocks_forward": last_sunday[3], "clocks_back": last_sunday[10]}
-    winter = [
-        o for o in occ("cp-seasonal-advice", dt.date(year, 1, 1), dt.date(year, 12, 31)) if o.key.startswith("winter")
+
+
+def test_seasonal_advice_follows_the_met_operations_not_the_calendar() -> None:
+    # Summer/Autumn/Winter Nights are the Met's operations: Autumn Nights 2020 began Wed 21 Oct,
+    # Winter Nights 2020 Mon 30 Nov (not 1 Sep and the clocks going back, as once read).
+    found = occ("cp-seasonal-advice", *YEAR)
+    assert [(o.key, o.opens, o.due) for o in found] == [
+        ("summer-nights-2020", dt.date(2020, 7, 6), dt.date(2020, 7, 20)),
+        ("autumn-nights-2020", dt.date(2020, 10, 7), dt.date(2020, 10, 21)),
+        ("winter-nights-2020", dt.date(2020, 11, 16), dt.date(2020, 11, 30)),
     ]
-    assert [o.due for o in winter] == [last_sunday[10]]
+    assert SCHEDULE.season_windows("winter-nights", 2020) == [(dt.date(2020, 11, 30), dt.date(2021, 1, 3))]
+    assert SCHEDULE.season_windows("autumn-nights", 2021) == []  # not announced in the plan: no guess
+
+
+@given(start=st.dates(min_value=dt.date(2015, 1, 1), max_value=dt.date(2035, 12, 31)), length=st.integers(0, 400))
+def test_a_seasonal_campaign_is_only_ever_due_on_the_first_day_of_a_listed_operation(
+    start: dt.date, length: int
+) -> None:
+    starts = {w.start for season in PLAN_OBJ.seasons for w in season.windows or []}
+    found = occ("cp-seasonal-advice", start, start + dt.timedelta(days=length))
+    assert {o.due for o in found} <= starts
+    assert all((o.due - o.opens).days <= 14 for o in found)
 
 
 def test_campaign_window_opens_lead_days_before() -> None:
@@ -216,3 +235,11 @@ def test_local_times_round_trip_or_move_forward(day: dt.date, seconds: int) -> N
     shifted = moment.replace(tzinfo=None) - naive
     assert shifted in (dt.timedelta(0), dt.timedelta(hours=1))  # only a skipped hour moves, by its length
     assert moment.astimezone(dt.UTC).astimezone(LONDON) == moment
+
+
+@given(day=dates)
+def test_the_plan_year_holding_a_day_runs_from_1_april(day: dt.date) -> None:
+    first, last = SCHEDULE.plan_year(day)
+    assert first <= day <= last
+    assert (first.month, first.day, last.month, last.day) == (4, 1, 3, 31)
+    assert last.year == first.year + 1

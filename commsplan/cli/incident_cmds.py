@@ -34,10 +34,54 @@ def _find(sess: Session, query: str) -> Incident:
     return find_incident(sess.history().incidents, query)
 
 
+def trigger_words(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Shell completion: the plan's triggers and their aliases (from --plan or COMMSPLAN_PLAN)."""
+    import os
+    from pathlib import Path
+
+    from commsplan.cli.common import open_plan
+
+    plan_path = ctx.params.get("plan") or os.environ.get("COMMSPLAN_PLAN") or None
+    try:
+        plan = open_plan(Path(plan_path) if plan_path else None).plan
+    except Exception:  # completion must never print a traceback into the shell
+        return []
+    words = [w for t in plan.triggers for w in (t.id, *t.aliases) if " " not in w]
+    return [w for w in dict.fromkeys(words) if w.startswith(incomplete)]
+
+
+LevelOpt = Annotated[
+    str,
+    typer.Option(
+        "--level",
+        help="What happened: one of the plan's triggers, by id or alias (critical, major, significant, "
+        "multi-agency operation, crime rise, media enquiry...).",
+        autocompletion=trigger_words,
+        show_default=False,
+    ),
+]
+TriggerArg = Annotated[
+    str,
+    typer.Argument(
+        help="A trigger of the plan, by id or alias (e.g. media-enquiry).",
+        autocompletion=trigger_words,
+        show_default=False,
+    ),
+]
+
+
 @app.command("open")
 def open_(
     title: Annotated[str, typer.Argument(help="What happened, in a few words.", show_default=False)],
-    level: Annotated[str, typer.Option("--level", help="critical, major or significant.", show_default=False)],
+    level: LevelOpt,
+    also: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--also",
+            help="A further trigger it involves (repeat it): media-enquiry, multi-agency...",
+            show_default=False,
+        ),
+    ] = None,
     area: Annotated[str | None, typer.Option("--area", help="Where: ward, borough, street.")] = None,
     by: ByOpt = None,
     plan: PlanOpt = None,
@@ -47,25 +91,62 @@ def open_(
 ) -> None:
     """Record an incident and print its notification checklist for this moment.
 
+    --level takes the plan's triggers ('commsplan validate --explain' lists them).
     Example: commsplan incident open "Stabbing, Romford town centre" --level critical --area Romford
     """
     from commsplan.log.records import INCIDENT_OPEN
-    from commsplan.rules.incidents import LEVELS, checklist, new_incident_id
+    from commsplan.rules.incidents import checklist, find_trigger, new_incident_id
 
-    chosen = level.strip().lower()
-    if chosen not in LEVELS:
-        raise typer.BadParameter(f"'{level}' is not one of {', '.join(LEVELS)}", param_hint="'--level'")
     if not title.strip():
         raise LookupFailed("an incident needs a title")
     sess = session(plan, log, now, period_warning=False)
+    chosen = find_trigger(sess.plan, level).id
+    more = [t for t in dict.fromkeys(find_trigger(sess.plan, word).id for word in also or []) if t != chosen]
     incident_id = new_incident_id(sess.history().incidents, sess.now)
-    data = {"incident": incident_id, "title": title, "level": chosen, "by": by or login_name()}
+    data: dict[str, Any] = {"incident": incident_id, "title": title, "level": chosen, "by": by or login_name()}
+    if more:
+        data["also"] = more
     if area:
         data["area"] = area
     sess.append(INCIDENT_OPEN, data)
     incident = sess.history(quiet=True).incidents[incident_id]
     office, steps = checklist(sess.plan, incident, sess.now, sess.zone)
     renderer(json).incident(sess.plan, incident, steps, office, sess.now)
+
+
+@app.command("also")
+def also_(
+    incident: IncidentArg,
+    trigger: TriggerArg,
+    note_: Annotated[str | None, typer.Option("--note", help="What came in: who asked, when.")] = None,
+    by: ByOpt = None,
+    plan: PlanOpt = None,
+    log: LogOpt = None,
+    now: NowOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Record that an open incident now also involves a trigger (a media enquiry, a multi-agency
+    response...) and print its checklist, with the steps that adds.
+
+    Example: commsplan incident also 20201026-1 media-enquiry --note "Local Recorder, 23:10"
+    """
+    from commsplan.log.records import INCIDENT_TRIGGER
+    from commsplan.rules.incidents import checklist, find_trigger, incident_triggers
+
+    sess = session(plan, log, now, period_warning=False)
+    found = _find(sess, incident)
+    if not found.is_open:
+        raise LookupFailed(f"incident {found.id} is closed")
+    chosen = find_trigger(sess.plan, trigger)
+    if chosen.id in incident_triggers(sess.plan, found):
+        raise LookupFailed(f"incident {found.id} already involves {chosen.id}")
+    data: dict[str, Any] = {"incident": found.id, "trigger": chosen.id, "by": by or login_name()}
+    if note_:
+        data["note"] = note_
+    sess.append(INCIDENT_TRIGGER, data)
+    updated = sess.history(quiet=True).incidents[found.id]
+    office, steps = checklist(sess.plan, updated, sess.now, sess.zone)
+    renderer(json).incident(sess.plan, updated, steps, office, sess.now)
 
 
 @app.command("list")
@@ -145,7 +226,7 @@ def notify(
     log: LogOpt = None,
     now: NowOpt = None,
 ) -> None:
-    """Mark a notification step as done.
+    """Mark a notification step as done; again for each update while the incident is live.
 
     Example: commsplan incident notify 20201026-1 1 --note "Chair informed by phone 22:40"
     """
@@ -159,8 +240,8 @@ def notify(
         raise LookupFailed(f"incident {found.id} is closed")
     _, steps = checklist(sess.plan, found, sess.now, sess.zone)
     chosen = find_step(steps, step)
-    if chosen.status == "done" and chosen.done_at:
-        raise LookupFailed(f"step {chosen.number} ({chosen.id}) was done {chosen.done_at:%a %-d %b %H:%M}")
+    # A live incident is notified again with updates (the source asks for them while it is
+    # live): a further notification of a step is recorded beside the first, never refused.
     used = (
         find(channel, sess.plan.channels, "channel").id
         if channel
@@ -172,7 +253,7 @@ def notify(
     if note_:
         data["note"] = note_
     record = sess.append(INCIDENT_NOTIFY, data)
-    left = sum(1 for s in steps if s.status == "pending") - 1
+    left = sum(1 for s in steps if s.status == "pending") - (chosen.status == "pending")
     renderer().step_notified(chosen, left, record)
 
 

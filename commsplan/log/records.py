@@ -29,6 +29,7 @@ INCIDENT_OPEN = "incident-open"
 INCIDENT_NOTE = "incident-note"
 INCIDENT_NOTIFY = "incident-notify"
 INCIDENT_CLOSE = "incident-close"
+INCIDENT_TRIGGER = "incident-trigger"  # an open incident also involves another trigger (a media enquiry)
 COMPLETIONS = frozenset({DONE, SKIP})
 
 # Keys of the envelope; everything else on a line is the record's data.

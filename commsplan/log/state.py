@@ -14,6 +14,7 @@ from commsplan.log.records import (
     INCIDENT_NOTE,
     INCIDENT_NOTIFY,
     INCIDENT_OPEN,
+    INCIDENT_TRIGGER,
     RETRACT,
     SKIP,
 )
@@ -75,12 +76,13 @@ R = TypeVar("R", bound=Record)
 @dataclass
 class IncidentEvent:
     at: dt.datetime
-    kind: str  # "opened" | "note" | "notified" | "closed"
+    kind: str  # "opened" | "note" | "notified" | "trigger" | "closed"
     by: str
     text: str
     step: str | None = None
     channel: str | None = None
     record_id: str = ""
+    trigger: str | None = None  # a "trigger" event: what the incident now also involves
 
 
 @dataclass
@@ -92,8 +94,14 @@ class Incident:
     opened: dt.datetime
     opened_by: str
     closed: dt.datetime | None = None
-    notified: dict[str, IncidentEvent] = field(default_factory=dict)  # step id -> when it was done
+    also: list[str] = field(default_factory=list)  # further triggers recorded (a media enquiry)
+    notified: dict[str, list[IncidentEvent]] = field(default_factory=dict)  # step id -> each notification
     events: list[IncidentEvent] = field(default_factory=list)
+
+    @property
+    def triggers(self) -> list[str]:
+        """What the incident involves, as recorded: its level, then what was added."""
+        return list(dict.fromkeys([self.level, *self.also]))
 
     @property
     def is_open(self) -> bool:
@@ -147,12 +155,13 @@ def fold(records: Iterable[Record], known_activities: set[str] | None = None) ->
                     area=_opt(data.get("area")),
                     opened=record.ts,
                     opened_by=str(data.get("by", "")),
+                    also=[str(x) for x in data.get("also") or []],
                 )
                 incident.events.append(
                     IncidentEvent(record.ts, "opened", incident.opened_by, incident.title, record_id=record.id)
                 )
                 history.incidents[incident.id] = incident
-            elif record.type in (INCIDENT_NOTE, INCIDENT_NOTIFY, INCIDENT_CLOSE):
+            elif record.type in (INCIDENT_NOTE, INCIDENT_NOTIFY, INCIDENT_CLOSE, INCIDENT_TRIGGER):
                 incident = history.incidents[str(data["incident"])]
                 by = str(data.get("by", ""))
                 if record.type == INCIDENT_NOTE:
@@ -168,7 +177,16 @@ def fold(records: Iterable[Record], known_activities: set[str] | None = None) ->
                         record_id=record.id,
                     )
                     incident.events.append(event)
-                    incident.notified.setdefault(str(data["step"]), event)
+                    incident.notified.setdefault(str(data["step"]), []).append(event)
+                elif record.type == INCIDENT_TRIGGER:
+                    trigger = str(data["trigger"])
+                    incident.events.append(
+                        IncidentEvent(
+                            record.ts, "trigger", by, str(data.get("note") or ""), record_id=record.id, trigger=trigger
+                        )
+                    )
+                    if trigger not in incident.also:
+                        incident.also.append(trigger)
                 else:
                     incident.closed = record.ts
                     incident.events.append(

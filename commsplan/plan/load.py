@@ -331,6 +331,8 @@ def _reference_problems(plan: Plan, doc: Document) -> Iterator[tuple[Position, s
         yield from ref(activity.owner.role, "roles", *base, "owner", "role")
         for j, role in enumerate(activity.owner.with_):
             yield from ref(role, "roles", *base, "owner", "with", j)
+        if activity.owner.out_of_hours is not None:
+            yield from ref(activity.owner.out_of_hours, "roles", *base, "owner", "out_of_hours")
         for j, use in enumerate(activity.channels):
             yield from ref(use.channel, "channels", *base, "channels", j, "channel")
         if plan.source is not None and activity.row not in rows:
@@ -339,7 +341,7 @@ def _reference_problems(plan: Plan, doc: Document) -> Iterator[tuple[Position, s
     for s, season in enumerate(plan.seasons):
         for bound in ("start", "end"):
             value = getattr(season, bound)
-            if SEASON_BOUND.match(value):
+            if value is None or SEASON_BOUND.match(value):
                 continue
             if value not in named:
                 hint = _did_you_mean(value, sorted(named))

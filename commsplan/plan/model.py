@@ -105,6 +105,7 @@ class Channel(Named):
 class DateRange(Strict):
     start: dt.date
     end: dt.date
+    source: str | None = None  # where the dates come from (a press release, a term-dates page)
 
     @model_validator(mode="after")
     def _ordered(self) -> DateRange:
@@ -123,6 +124,7 @@ class NamedDate(Strict):
     fixed: MonthDay | None = None
     computed: Literal["clocks_forward", "clocks_back"] | None = None
     dates: list[DateRange] | None = None
+    as_written: str | None = None
     note: str | None = None
 
     @model_validator(mode="after")
@@ -137,22 +139,35 @@ SEASON_BOUND = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
 
 
 class Season(Strict):
-    """A stretch of the year. Bounds are ``MM-DD`` or the id of a named date."""
+    """A stretch of the year: bounds that come back each year (``MM-DD`` or the id of a named
+    date), or windows listed year by year (a named operation such as the Met's Autumn Nights,
+    whose dates are announced each year)."""
 
     id: Id
     name: Text
     aliases: list[Text] = []
-    start: Text
-    end: Text
+    start: Text | None = None
+    end: Text | None = None
+    windows: list[DateRange] | None = None
+    as_written: str | None = None
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> Season:
+        bounds = self.start is not None or self.end is not None
+        if bounds == (self.windows is not None) or (bounds and (self.start is None or self.end is None)):
+            raise ValueError("a season needs either 'start' and 'end' or 'windows'")
+        return self
 
 
 class Trigger(Strict):
-    """An event that calls for communication: it has no calendar occurrences."""
+    """An event that calls for communication: it has no calendar occurrences. Each is a kind of
+    incident `commsplan incident open --level` takes (an id or an alias)."""
 
     id: Id
     name: Text
     aliases: list[Text] = []
+    as_written: str | None = None
     note: str | None = None
 
 
@@ -168,9 +183,23 @@ class Rule(Strict):
 
 
 class Owner(Strict):
+    """Who sends: a role (with others), or, where the source says so, one role in office hours
+    and another out of them (the Duty Officer)."""
+
     role: Id
     with_: list[Id] = Field(default=[], alias="with")
+    out_of_hours: Id | None = None  # the role that sends out of office hours, if not ``role``
     as_written: Text
+    reading: str | None = None  # how the plan reads the source's Who cell, where it is not literal
+
+    def role_at(self, office_hours: bool) -> str:
+        """The sending role at a moment in or out of office hours."""
+        return self.role if office_hours or self.out_of_hours is None else self.out_of_hours
+
+    @property
+    def roles(self) -> list[str]:
+        """Every role that sends or shares the sending."""
+        return list(dict.fromkeys([self.role, *([self.out_of_hours] if self.out_of_hours else []), *self.with_]))
 
 
 class ChannelUse(Strict):

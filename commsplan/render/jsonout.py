@@ -50,6 +50,7 @@ def activity_dict(plan: Plan, activity: Activity) -> dict[str, Any]:
         "owner": role.id,
         "owner_name": role.name,
         "owner_with": list(activity.owner.with_),
+        "owner_out_of_hours": activity.owner.out_of_hours,
         "owner_as_written": activity.owner.as_written,
         "what": activity.what.text,
         "what_as_written": activity.what.as_written,
@@ -136,14 +137,19 @@ def step_dict(plan: Plan, step: Step) -> dict[str, Any]:
         "status": step.status,
         "done_at": step.done_at.isoformat() if step.done_at else None,
         "done_by": step.done_by,
+        "notifications": step.times,
+        "last_at": step.last_at.isoformat() if step.last_at else None,
     }
 
 
 def incident_dict(plan: Plan, incident: Incident, steps: list[Step], office: bool) -> dict[str, Any]:
+    from commsplan.rules.incidents import incident_triggers
+
     return {
         "id": incident.id,
         "title": incident.title,
         "level": incident.level,
+        "triggers": incident_triggers(plan, incident),
         "area": incident.area,
         "opened": incident.opened.isoformat(),
         "opened_by": incident.opened_by,
@@ -159,6 +165,7 @@ def incident_dict(plan: Plan, incident: Incident, steps: list[Step], office: boo
                 "text": e.text,
                 "step": e.step,
                 "channel": e.channel,
+                "trigger": e.trigger,
                 "record": e.record_id,
             }
             for e in incident.events
@@ -187,6 +194,8 @@ class JsonRenderer(Renderer):
     """Every view as one JSON document."""
 
     def validation(self, loaded: LoadedPlan, explain: bool) -> None:
+        from commsplan.rules.readings import plan_readings
+
         p = loaded.plan
         kinds = Counter(a.frequency.kind for a in p.activities)
         interpreted = [a for a in p.activities if a.frequency.interpretation is not None]
@@ -215,6 +224,10 @@ class JsonRenderer(Renderer):
                     }
                     for a in (interpreted if explain else [])
                 ],
+                "readings": [
+                    {"subject": r.subject, "as_written": r.as_written, "reading": r.reading, "notes": list(r.notes)}
+                    for r in (plan_readings(p) if explain else [])
+                ],
                 "warnings": list(loaded.warnings),
             }
         )
@@ -226,9 +239,12 @@ class JsonRenderer(Renderer):
         emit([activity_dict(plan, a) for a in chosen])
 
     def activity(self, plan: Plan, activity: Activity) -> None:
+        from commsplan.rules.readings import activity_dates
+
         data = activity_dict(plan, activity)
         row = plan.source_row(activity.row)
         data["source"] = row.model_dump(mode="json") if row else None
+        data["dates"] = activity_dates(plan, activity)
         emit(data)
 
     def schema(self, schema: dict[str, Any]) -> None:
@@ -248,6 +264,24 @@ class JsonRenderer(Renderer):
         plan = loaded.plan
         steps = [step_item_dict(plan, incident, step) for incident, pending in incidents for step in pending]
         emit(steps + [item_dict(plan, item) for item in agenda.items])
+        if agenda.undated:
+            # stdout is the list other tools read; the campaigns nobody will be reminded of
+            # are said once, on stderr, as text views say them once in their body
+            from commsplan.render.console import Lines, stderr
+            from commsplan.render.safetext import visible
+
+            first = agenda.undated[0]
+            ids = ", ".join(u.activity.id for u in agenda.undated)
+            out = Lines(stderr())
+            out.wrapped(
+                visible(
+                    f"commsplan: warning: no date this plan year ({first.year_start} to {first.year_end}) "
+                    f"for {ids}; add the dates to the plan"
+                ),
+                2,
+                first=[],
+            )
+            out.emit()
 
     def digest(self, plan: Plan, digest: Digest) -> None:
         emit(
@@ -270,6 +304,14 @@ class JsonRenderer(Renderer):
                 "today": [item_dict(plan, i) for i in digest.today],
                 "coming": [item_dict(plan, i) for i in digest.coming],
                 "campaigns": [item_dict(plan, i) for i in digest.campaigns],
+                "undated": [
+                    {
+                        "id": u.activity.id,
+                        "dates": list(u.names),
+                        "plan_year": {"start": u.year_start.isoformat(), "end": u.year_end.isoformat()},
+                    }
+                    for u in digest.undated
+                ],
                 "done_since": {
                     "since": digest.since.isoformat(),
                     "done": digest.done_since,

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from commsplan.log.state import Incident
     from commsplan.plan.load import LoadedPlan
     from commsplan.plan.model import Activity, Plan
-    from commsplan.rules.agenda import Agenda, Item
+    from commsplan.rules.agenda import Agenda, Item, Undated
     from commsplan.rules.digest import Digest
     from commsplan.rules.incidents import Step
     from commsplan.rules.report import GroupBy, GroupStats
@@ -79,6 +79,14 @@ def channels_text(plan: Plan, activity: Activity) -> str:
     return ", ".join(parts)
 
 
+def triggers_text(plan: Plan, incident: Incident) -> str:
+    """'Major incident + Media enquiry': what an incident involves, in the plan's words."""
+    from commsplan.rules.incidents import incident_triggers
+
+    names = {t.id: t.name for t in plan.triggers}
+    return " + ".join(names.get(t, t) for t in incident_triggers(plan, incident))
+
+
 def _days(count: int) -> str:
     return f"{count} day{'s' if count != 1 else ''}"
 
@@ -99,6 +107,8 @@ def activity_card(plan: Plan, activity: Activity, *, full: bool = False) -> Grou
     grid.add_column()
     _field(grid, "To", f"{audience.name}")
     sender = role.name
+    if activity.owner.out_of_hours:
+        sender += f" (office hours); {plan.role(activity.owner.out_of_hours).name} (out of hours)"
     if activity.owner.with_:
         sender += " with " + ", ".join(plan.role(r).name for r in activity.owner.with_)
     _field(grid, "From", sender)
@@ -119,7 +129,13 @@ def activity_card(plan: Plan, activity: Activity, *, full: bool = False) -> Grou
         _field(grid, "Reading", freq.interpretation)
     _field(grid, "Why", activity.why)
     if full:
+        from commsplan.rules.readings import activity_dates
+
+        for n, line in enumerate(activity_dates(plan, activity)):
+            _field(grid, "" if n else "Dates", line)
         _field(grid, "Sender as written", activity.owner.as_written)
+        if activity.owner.reading:
+            _field(grid, "Sender reading", activity.owner.reading)
         _field(grid, "What as written", activity.what.as_written)
         _field(grid, "How as written", activity.how_as_written)
         for note in [*activity.notes, *([freq.note] if freq.note else [])]:
@@ -174,6 +190,17 @@ class TextRenderer(Renderer):
         ):
             out.wrapped(safe(line), 4, first=[(INDENT, "")])
         if explain:
+            from commsplan.rules.readings import plan_readings
+
+            out.add()
+            out.add("How the plan reads the source: dates, hours, triggers, senders, rules", "bold")
+            for reading in plan_readings(p):
+                out.add()
+                title = reading.subject + (f' "{reading.as_written}"' if reading.as_written else "")
+                out.wrapped(safe(title), 4, "bold cyan", first=[(INDENT, "")])
+                out.wrapped(safe(reading.reading), 7, first=[("    -> ", "")])
+                for note in reading.notes:
+                    out.wrapped(safe(note), 6, first=[("    - ", "")])
             out.add()
             out.add("Interpretations of the source's wording and notes on it:", "bold")
             for a in p.activities:
@@ -286,6 +313,9 @@ class TextRenderer(Renderer):
                         width,
                         first=first,
                     )
+            if agenda.undated:
+                out.add()
+                self._undated(out, plan, agenda.undated)
             if agenda.triggered:
                 out.add()
                 ids = ", ".join(a.id for a in agenda.triggered)
@@ -350,7 +380,8 @@ class TextRenderer(Renderer):
         out.add(f"{h}OPEN INCIDENTS ({len(incidents)})", "bold red")
         for incident, steps in incidents:
             out.wrapped(
-                f"{incident.id} {incident.level}, open {since(incident.opened, now)}: {self._user(incident.title)}",
+                f"{incident.id} {safe(triggers_text(plan, incident))}, open {since(incident.opened, now)}: "
+                f"{self._user(incident.title)}",
                 4,
                 "bold",
                 first=[("- " if self.markdown else "  ", "")],
@@ -363,6 +394,17 @@ class TextRenderer(Renderer):
                     sender = display_name(plan.role(step.owner).name)
                     text = f"{sender} -> {display_name(plan.audience(step.audience).name)} by {channels} ({step.id})"
                 out.wrapped(f"[ ] {step.number}. {safe(text)}", 11, first=[("    - " if self.markdown else "    ", "")])
+
+    def _undated(self, out: Lines, plan: Plan, undated: Sequence[Undated]) -> None:
+        """Dated campaigns the plan has no date for this plan year: said once, each by name."""
+        first = undated[0]
+        span = f"{short_day(first.year_start, year=True)} to {short_day(first.year_end, year=True)}"
+        h = "## " if self.markdown else ""
+        out.add(f"{h}NO DATE THIS PLAN YEAR ({span}): add the dates to the plan", "bold yellow")
+        names = {d.id: d.name for d in plan.named_dates} | {s.id: s.name for s in plan.seasons}
+        for item in undated:
+            what = ", ".join(names.get(n, n) for n in item.names)
+            out.wrapped(safe(f"{item.activity.id}: {what}"), 4, first=[("- " if self.markdown else "  ", "")])
 
     def _user(self, text: str) -> str:
         """Text a person typed, made safe for this view."""
@@ -413,6 +455,9 @@ class TextRenderer(Renderer):
                     4,
                     first=[("- " if markdown else "  ", "")],
                 )
+        if digest.undated:
+            out.add()
+            self._undated(out, plan, digest.undated)
         out.add()
         late = f", {digest.late_since} of them late" if digest.late_since else ""
         skipped = f"; {digest.skipped_since} skipped" if digest.skipped_since else ""
@@ -500,7 +545,7 @@ class TextRenderer(Renderer):
         out.wrapped(f"Incident {incident.id}: {safe(incident.title)}", 2, "bold", first=[])
         area = f" · {safe(incident.area)}" if incident.area else ""
         out.wrapped(
-            f"{incident.level} · {state} · opened {incident.opened:%a %-d %b %Y %H:%M} "
+            f"{safe(triggers_text(plan, incident))} · {state} · opened {incident.opened:%a %-d %b %Y %H:%M} "
             f"({since(incident.opened, now)} ago) by {safe(incident.opened_by)}{area}",
             0,
             "dim",
@@ -513,6 +558,8 @@ class TextRenderer(Renderer):
             head: Segs = [(f"  {mark} {step.number}. ", "bold"), (step.id, "cyan")]
             if step.status == "done" and step.done_at:
                 head.append((f" · done {step.done_at:%a %-d %b %H:%M} by {safe(step.done_by or '')}", "green"))
+                if step.times > 1 and step.last_at:
+                    head.append((f" · {step.times} notifications, the last {step.last_at:%a %-d %b %H:%M}", "green"))
             out.segs_wrapped(head, 9)
             if step.rule:
                 refer = plan.role(step.refer_to).name if step.refer_to else ""
@@ -536,6 +583,10 @@ class TextRenderer(Renderer):
                 if event.kind == "notified":
                     channel = f" by {plan.channel(event.channel).name}" if event.channel else ""
                     what = f"{event.step}{channel}" + (f" · {event.text}" if event.text else "")
+                elif event.kind == "trigger":
+                    names = {t.id: t.name for t in plan.triggers}
+                    trigger = event.trigger or ""
+                    what = f"also {names.get(trigger, trigger)}" + (f" · {event.text}" if event.text else "")
                 out.segs_wrapped(
                     [
                         (f"  {event.at:%Y-%m-%d %H:%M}  {event.kind:<9} {safe(what)}", ""),
@@ -558,8 +609,8 @@ class TextRenderer(Renderer):
             out.segs_wrapped(
                 [
                     (f"{incident.id:<12} ", "bold cyan"),
-                    (f"{incident.level:<11} {state:<18} {pending} of {len(steps)} pending", ""),
-                    (f"  {safe(incident.title)}", ""),
+                    (f"{state:<18} {pending} of {len(steps)} pending  ", ""),
+                    (f"{safe(triggers_text(plan, incident))}: {safe(incident.title)}", ""),
                 ],
                 13,
             )
@@ -569,6 +620,13 @@ class TextRenderer(Renderer):
         say(f"Noted on {incident.id} at {record.ts:%H:%M}. Record {record.id}.")
 
     def step_notified(self, step: Step, pending: int, record: LogRecord) -> None:
+        if step.status == "done" and step.done_at:
+            # the step as it was before this record: this is an update of a live incident
+            say(
+                f"Step {step.number} ({step.id}) updated: notification {step.times + 1}, the first "
+                f"{step.done_at:%a %-d %b %H:%M}. {pending} pending. Record {record.id}."
+            )
+            return
         say(f"Step {step.number} ({step.id}) done. {pending} pending. Record {record.id}.")
 
     def incident_closed(self, incident: Incident, never_done: Sequence[str], record: LogRecord) -> None:

@@ -99,6 +99,31 @@ def occurrences_between(
     return found
 
 
+@dataclass(frozen=True)
+class Undated:
+    """A dated campaign with no date in the plan year holding now: said once, not guessed."""
+
+    activity: Activity
+    names: list[str]  # ids of the named dates or seasons that list no date this year
+    year_start: dt.date
+    year_end: dt.date
+
+
+def undated_campaigns(
+    plan: Plan, schedule: Schedule, now: dt.datetime, filters: Filters | None = None
+) -> list[Undated]:
+    """Campaigns whose dates the plan lists year by year but not for the plan year holding now."""
+    filters = filters or Filters()
+    start, end = schedule.plan_year(now.date())
+    found = []
+    for activity in plan.activities:
+        if activity.scheduled and filters.accepts(activity):
+            names = schedule.undated(activity, start, end)
+            if names:
+                found.append(Undated(activity, names, start, end))
+    return found
+
+
 class Item(NamedTuple):
     """An occurrence with its status. (A NamedTuple: an agenda can hold hundreds of thousands.)"""
 
@@ -117,6 +142,7 @@ class Agenda:
     due: list[Item]  # sorted by due day
     on_request: list[Activity] = field(default_factory=list)
     triggered: list[Activity] = field(default_factory=list)
+    undated: list[Undated] = field(default_factory=list)  # dated campaigns with no date this plan year
 
     @cached_property
     def overdue(self) -> list[Item]:
@@ -188,4 +214,5 @@ def build_agenda(
             else:
                 due.append(Item(occ, activity, "open" if occ.opens <= today else "upcoming"))
     due.sort(key=lambda item: (item.occurrence.due, item.occurrence.opens, item.activity.id))
-    return Agenda(now, window, overdue_runs, due, on_request, triggered)
+    undated = [] if overdue_only else undated_campaigns(plan, schedule, now, filters)
+    return Agenda(now, window, overdue_runs, due, on_request, triggered, undated)

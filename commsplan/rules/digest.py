@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from commsplan.log.state import History, Incident
 from commsplan.plan.model import Plan
-from commsplan.rules.agenda import Agenda, Item, Window, build_agenda
+from commsplan.rules.agenda import Agenda, Item, Undated, Window, build_agenda
 from commsplan.rules.incidents import Step, pending_steps
 from commsplan.rules.schedule import Schedule
 from commsplan.rules.select import Filters
@@ -26,6 +26,7 @@ class Digest:
     today: list[Item]
     coming: list[Item]
     campaigns: list[Item]  # named-date and seasonal campaigns opening soon
+    undated: list[Undated]  # dated campaigns with no date this plan year
     since: dt.datetime
     done_since: int
     late_since: int
@@ -94,6 +95,7 @@ def build_digest(
         today=due_today,
         coming=coming,
         campaigns=campaigns,
+        undated=agenda.undated,
         since=since,
         done_since=done,
         late_since=late,

@@ -10,14 +10,11 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
-from commsplan.errors import LookupFailed
+from commsplan.errors import LookupFailed, UsageError
 from commsplan.log.state import Incident
-from commsplan.plan.model import WEEKDAYS, Activity, OfficeHours, Plan, Rule, Triggered
-
-LEVELS = ("critical", "major", "significant")
-Level = Literal["critical", "major", "significant"]
+from commsplan.plan.model import WEEKDAYS, Activity, OfficeHours, Plan, Rule, Trigger, Triggered
 
 
 @cache
@@ -47,34 +44,73 @@ class Step:
     id: str  # the activity or rule id: what `incident notify ID STEP` takes
     number: int
     audience: str  # audience id ("" for a rule)
-    owner: str  # role id
+    owner: str  # role id: who sends at this moment (the Duty Officer out of office hours)
     channels: tuple[str, ...]  # channel ids to use at this moment
     what: str
     status: Literal["pending", "done"]
-    done_at: dt.datetime | None = None
+    done_at: dt.datetime | None = None  # the first notification
     done_by: str | None = None
     refer_to: str | None = None  # for a rule: the role to refer to (DMC)
     rule: bool = False
+    times: int = 0  # notifications made: a live incident is updated, not notified once
+    last_at: dt.datetime | None = None  # the latest notification
 
 
-def trigger_for(level: str) -> str:
-    return f"{level}-incident"
+def find_trigger(plan: Plan, word: str) -> Trigger:
+    """The plan's trigger a person (or an older log record: 'critical') names by id or alias.
+
+    A usage error lists the plan's triggers: they are what `--level` accepts."""
+    from commsplan.plan.lookup import find
+
+    try:
+        return find(word, plan.triggers, "trigger")
+    except LookupFailed as exc:
+        known = ", ".join(t.id for t in plan.triggers) or "none (the plan declares no triggers)"
+        raise UsageError(f"'{word}' is not a trigger of the plan; one of {known} (or an alias)") from exc
+
+
+def incident_triggers(plan: Plan, incident: Incident) -> list[str]:
+    """The trigger ids an incident involves. A level an older log wrote ('critical') or one the
+    plan no longer declares is read as the plan reads it, else kept as it is."""
+    found = []
+    for word in incident.triggers:
+        try:
+            found.append(find_trigger(plan, word).id)
+        except UsageError:
+            found.append(word)
+    return list(dict.fromkeys(found))
 
 
 def checklist(plan: Plan, incident: Incident, moment: dt.datetime, zone: dt.tzinfo) -> tuple[bool, list[Step]]:
-    """(in office hours?, the steps) for an incident at ``moment``."""
+    """(in office hours?, the steps) for an incident at ``moment``: every activity one of its
+    triggers calls for, then every rule that applies (DMC takes media queries about a critical
+    or major incident: only once the incident has a media enquiry)."""
     office = in_office_hours(moment, plan.meta.office_hours, zone)
-    trigger = trigger_for(incident.level)
+    triggers = set(incident_triggers(plan, incident))
     steps: list[Step] = []
     for activity in plan.activities:
         freq = activity.frequency
-        if not isinstance(freq, Triggered) or trigger not in freq.triggers:
+        if not isinstance(freq, Triggered) or not triggers & set(freq.triggers):
             continue
         steps.append(_activity_step(activity, len(steps) + 1, office, incident))
     for rule in plan.rules:
-        if rule.refer_to and trigger in rule.when:
-            steps.append(_rule_step(rule, len(steps) + 1, incident, plan))
+        if rule.refer_to and triggers & set(rule.when) and (not rule.applies_to or triggers & set(rule.applies_to)):
+            steps.append(_rule_step(rule, len(steps) + 1, incident, plan, office))
     return office, steps
+
+
+def _done(incident: Incident, step_id: str) -> dict[str, Any]:
+    """The Step fields that say what was done of a step: first and latest notification."""
+    events = incident.notified.get(step_id) or []
+    if not events:
+        return {"status": "pending"}
+    return {
+        "status": "done",
+        "done_at": events[0].at,
+        "done_by": events[0].by,
+        "times": len(events),
+        "last_at": events[-1].at,
+    }
 
 
 def _activity_step(activity: Activity, number: int, office: bool, incident: Incident) -> Step:
@@ -82,25 +118,21 @@ def _activity_step(activity: Activity, number: int, office: bool, incident: Inci
     channels = tuple(dict.fromkeys(u.channel for u in activity.channels if u.when in ("any", now_wanted)))
     if not channels:  # a plan that names channels only for the other half of the week
         channels = tuple(dict.fromkeys(u.channel for u in activity.channels))
-    done = incident.notified.get(activity.id)
     return Step(
         id=activity.id,
         number=number,
         audience=activity.audience,
-        owner=activity.owner.role,
+        owner=activity.owner.role_at(office),
         channels=channels,
         what=activity.what.text,
-        status="done" if done else "pending",
-        done_at=done.at if done else None,
-        done_by=done.by if done else None,
+        **_done(incident, activity.id),
     )
 
 
-def _rule_step(rule: Rule, number: int, incident: Incident, plan: Plan) -> Step:
-    done = incident.notified.get(rule.id)
+def _rule_step(rule: Rule, number: int, incident: Incident, plan: Plan, office: bool) -> Step:
     # The rule applies to media enquiries: whoever answers those (the comms team) refers them.
     owners = [
-        a.owner.role
+        a.owner.role_at(office)
         for a in plan.activities
         if isinstance(a.frequency, Triggered) and set(rule.applies_to) & set(a.frequency.triggers)
     ]
@@ -111,11 +143,9 @@ def _rule_step(rule: Rule, number: int, incident: Incident, plan: Plan) -> Step:
         owner=owners[0] if owners else "",
         channels=(),
         what=rule.text,
-        status="done" if done else "pending",
-        done_at=done.at if done else None,
-        done_by=done.by if done else None,
         refer_to=rule.refer_to,
         rule=True,
+        **_done(incident, rule.id),
     )
 
 

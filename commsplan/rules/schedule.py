@@ -157,9 +157,7 @@ class Schedule:
             offset = (day.month - self.plan.meta.quarters.first_month) % 3
             return _add_months(day.replace(day=1), -offset)
         # annual: plan years start on the plan period's first day (1 April for a business year)
-        anchor = self.plan.meta.period.start
-        year = day.year if (day.month, day.day) >= (anchor.month, anchor.day) else day.year - 1
-        return _clamped(year, anchor.month, anchor.day)
+        return self.plan_year(day)[0]
 
     def _next_period(self, freq: Recurrence, first: dt.date) -> dt.date:
         kind = freq.kind
@@ -251,9 +249,10 @@ class Schedule:
         def anchors(year: int) -> list[tuple[dt.date, str]]:
             result = []
             for name in names:
-                first = self.season_window(name, year)[0]
-                if first is not None:
-                    result.append((first, f"{name}-{year}"))
+                windows = self.season_windows(name, year)
+                for first, _ in windows:
+                    key = f"{name}-{year}" if len(windows) == 1 else f"{name}-{first.isoformat()}"
+                    result.append((first, key))
             return result
 
         return anchors
@@ -268,16 +267,20 @@ class Schedule:
             return [] if change is None else [(change, f"{named.id}-{year}")]
         return [(r.start, f"{named.id}-{r.start.isoformat()}") for r in named.dates or [] if r.start.year == year]
 
-    def season_window(self, season_id: str, year: int) -> tuple[dt.date | None, dt.date | None]:
-        """First and last day of a season that starts in ``year`` (it may end the next year)."""
+    def season_windows(self, season_id: str, year: int) -> list[tuple[dt.date, dt.date | None]]:
+        """First and last day of each window of a season that starts in ``year`` (it may end the
+        next year): the listed windows of a named operation, or the season's yearly bounds."""
         season = self._seasons[season_id]
+        if season.windows is not None:
+            return [(w.start, w.end) for w in sorted(season.windows, key=lambda w: w.start) if w.start.year == year]
+        assert season.start is not None and season.end is not None
         first = self._bound(season.start, year)
         if first is None:
-            return None, None
+            return []
         last = self._bound(season.end, year)
         if last is not None and last < first:
             last = self._bound(season.end, year + 1)
-        return first, last
+        return [(first, last)]
 
     def _bound(self, value: str, year: int) -> dt.date | None:
         if SEASON_BOUND.match(value):
@@ -285,6 +288,31 @@ class Schedule:
             return _clamped(year, month, day)
         days = self.named_date(self._named[value], year)
         return days[0][0] if days else None
+
+    def plan_year(self, day: dt.date) -> tuple[dt.date, dt.date]:
+        """First and last day of the plan year holding ``day`` (a year from the period's first
+        day: 1 April to 31 March for a business year)."""
+        anchor = self.plan.meta.period.start
+        year = day.year if (day.month, day.day) >= (anchor.month, anchor.day) else day.year - 1
+        return _clamped(year, anchor.month, anchor.day), _clamped(year + 1, anchor.month, anchor.day) - ONE_DAY
+
+    def undated(self, activity: Activity, start: dt.date, end: dt.date) -> list[str]:
+        """The named dates and seasons of a campaign that are listed year by year (a festival,
+        the Met's operations) but list no date from ``start`` to ``end``: a campaign nobody
+        will be reminded of until someone adds the year's dates."""
+        freq = activity.frequency
+        missing: list[str] = []
+        if isinstance(freq, NamedDates):
+            for name in freq.dates:
+                listed = self._named[name].dates
+                if listed is not None and not any(start <= r.start <= end for r in listed):
+                    missing.append(name)
+        elif isinstance(freq, Seasonal):
+            for name in freq.seasons:
+                windows = self._seasons[name].windows
+                if windows is not None and not any(start <= w.start <= end for w in windows):
+                    missing.append(name)
+        return missing
 
     def clock_changes(self, year: int) -> dict[str, dt.date]:
         return _clock_changes(self.plan.meta.timezone, year)

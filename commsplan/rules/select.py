@@ -17,7 +17,7 @@ from commsplan.rules.incidents import Step
 @dataclass(frozen=True)
 class Filters:
     audience: str | None = None  # audience id
-    owner: str | None = None  # role id: the sender or one of those sending with them
+    owner: str | None = None  # role id: the sender (in or out of office hours) or one sending with them
     channel: str | None = None  # channel id
 
     @staticmethod
@@ -32,7 +32,7 @@ class Filters:
     def accepts(self, activity: Activity) -> bool:
         if self.audience is not None and activity.audience != self.audience:
             return False
-        if self.owner is not None and self.owner != activity.owner.role and self.owner not in activity.owner.with_:
+        if self.owner is not None and self.owner not in activity.owner.roles:
             return False
         return self.channel is None or any(use.channel == self.channel for use in activity.channels)
 
