@@ -23,9 +23,10 @@ assert isinstance(INCIDENT_GROUP, TyperGroup)
 INCIDENT = sorted(INCIDENT_GROUP.commands)
 
 # Which shared options each command takes: exactly those it uses (GUIDE, interface contract).
-READS_PLAN = {"validate", "who", "list", "show", "due", "digest", "calendar", "report", "done", "skip", "undo"}
+READS_PLAN = {"validate", "who", "list", "show", "due", "digest", "calendar", "report", "done", "skip", "undo", "track"}
 READS_PLAN |= {"log", "info", *(f"incident {c}" for c in INCIDENT)}
-USES_LOG = {"due", "digest", "report", "done", "skip", "undo", "log", "info", *(f"incident {c}" for c in INCIDENT)}
+USES_LOG = {"due", "digest", "report", "done", "skip", "undo", "track", "log", "info"}
+USES_LOG |= {f"incident {c}" for c in INCIDENT}
 USES_NOW = USES_LOG - {"log"} | {"calendar"}
 
 
@@ -57,6 +58,7 @@ def test_every_command_is_listed_here():
     assert set(COMMANDS) == {"validate", "who", "list", "show", "due", "digest", "calendar", "report", "done"} | {
         "skip",
         "undo",
+        "track",
         "log",
         "info",
         "schema",

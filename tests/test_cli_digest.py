@@ -9,6 +9,10 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .conftest import Cli
 
 NOW = "2020-10-27T07:00"
 
@@ -25,13 +29,15 @@ def test_digest_sections_in_order(cli):
     result = cli("digest", "--now", NOW, "--since", "2020-10-26")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "commsplan Tue 27 Oct: 1 incident (4 to notify), 494 overdue, 2 due today"
+    assert lines[0] == "commsplan Tue 27 Oct: 1 incident (4 to notify), 76 overdue, 0 due today"
     headings = [line for line in lines if line and line == line.upper() and not line.startswith(" ")]
     assert headings == [
         "OPEN INCIDENTS (1)",
-        "OVERDUE (494)",
-        "DUE TODAY (2)",
-        "COMING UP TO 2 NOV (18)",
+        "OVERDUE (76)",
+        "DUE TODAY (0)",
+        "TODAY, IF THERE IS SOMETHING TO SAY (2)",
+        "COMING UP TO 2 NOV (6)",
+        "BEING PREPARED (1)",
     ]
     assert lines[-1] == "DONE SINCE MON 26 OCT 2020 00:00 GMT: 2, 1 of them late; 1 skipped"
     assert "  20201026-1 major, open 7 h 50 min: Disorder, Ilford Lane" in lines
@@ -53,13 +59,13 @@ def test_digest_json_and_markdown(cli):
     assert [s["id"] for s in data["incidents"][0]["pending"]][:1] == ["snb-chair-incident-contact"]
     md = cli("digest", "--format", "markdown", "--now", NOW, "--since", "2020-10-26").stdout
     assert md.startswith("# commsplan Tue 27 Oct")
-    assert "\n## OVERDUE (494)\n- **1 Apr** cp-daily-updates · 209 overdue" in md
+    assert "\n## OVERDUE (76)\n- **5 Apr** la-problem-solving-group · 15 overdue" in md
 
 
 def test_strict_exits_1_when_anything_is_overdue(cli):
     late = cli("digest", "--strict", "--now", NOW)
     assert late.exit_code == 1
-    assert late.stderr.endswith("commsplan: error: 496 overdue (--strict)\n")
+    assert late.stderr.endswith("commsplan: error: 78 overdue (--strict)\n")
     early = cli("digest", "--strict", "--now", "2020-04-01T07:00")
     assert early.exit_code == 0
 
@@ -82,7 +88,28 @@ def test_installed_digest_under_cron(tmp_path):
     assert result.returncode == 0, result.stderr
     assert not re.search("[\x1b\x07]", result.stdout)
     assert all(len(line) <= 80 for line in result.stdout.splitlines())
-    assert result.stdout.splitlines()[0] == "commsplan Tue 27 Oct: 496 overdue, 2 due today"
+    assert result.stdout.splitlines()[0] == "commsplan Tue 27 Oct: 78 overdue, 0 due today"
     assert (Path(tmp_path) / ".local" / "share" / "commsplan").exists() is False  # reading makes no log
     tz = subprocess.run([script, "digest"], capture_output=True, text=True, env={**env, "TZ": "UTC"})
     assert tz.stdout == result.stdout
+
+
+def test_a_campaign_being_prepared_stays_in_every_digest_until_due(cli: Cli) -> None:
+    # Bonfire Night's campaign opens 22 Oct and is due 5 Nov: beyond a 3-day digest's window
+    for day in ("2020-10-22", "2020-10-27", "2020-11-01"):
+        out = cli("digest", "--days", "3", "--now", f"{day}T07:00", "--no-mark").stdout
+        assert "\nBEING PREPARED (" in out, day
+        assert "  cp-bonfire-night · bonfire-night-2020: opened 22 Oct, due 5 Nov (Crime" in out, day
+    before = cli("digest", "--days", "3", "--now", "2020-10-21T07:00", "--no-mark").stdout
+    assert "cp-bonfire-night · bonfire-night-2020: opened" not in before
+    cli("done", "cp-bonfire", "--now", "2020-10-27T09:00")
+    done = cli("digest", "--days", "3", "--now", "2020-10-28T07:00", "--no-mark").stdout
+    assert "cp-bonfire-night · bonfire-night-2020: opened" not in done
+
+
+def test_after_the_period_the_subject_says_the_plan_has_ended(cli: Cli) -> None:
+    out = cli("digest", "--now", "2026-11-29T07:00", "--no-mark").stdout.splitlines()
+    assert out[0] == "commsplan Sun 29 Nov: the plan ended 31 Mar 2021, nothing falls due"
+    assert out[2] == "This plan ran 1 Apr 2020 to 31 Mar 2021; nothing falls due after it. Replay it"
+    data = json.loads(cli("digest", "--json", "--now", "2026-11-29T07:00", "--no-mark").stdout)
+    assert data["period"]["position"] == "after" and data["overdue"] == []

@@ -21,6 +21,7 @@ from commsplan.cli.common import (
     resolve_now,
     session,
     typer_app,
+    warn,
 )
 from commsplan.errors import CommsplanError, UsageError
 
@@ -71,7 +72,15 @@ def due(
     schedule = Schedule(p)
     history = sess.history()
     agenda = build_agenda(
-        p, schedule, history.completions, sess.now, window, filters, include_done=all_, overdue_only=overdue
+        p,
+        schedule,
+        history.completions,
+        sess.now,
+        window,
+        filters,
+        include_done=all_,
+        overdue_only=overdue,
+        tracking_from=history.tracking_from,
     )
     # Open incidents with notifications still to make head the list.
     incidents = pending_steps(p, history.incidents, sess.now, schedule.zone, filters)
@@ -144,15 +153,17 @@ def calendar(
     """Export the plan's occurrences as an iCalendar file for Outlook, Google or Thunderbird.
 
     One all-day event per occurrence on its due day; re-importing updates, never duplicates.
+    Only the plan's period is exported; conditional ("if applicable") duties are left out.
     Default window: from today for a year. Example: commsplan calendar --until 2021-03-31 --out plan.ics
     """
     from commsplan.files import write_atomically
     from commsplan.render.ics import calendar_bytes
     from commsplan.rules.agenda import occurrences_between
+    from commsplan.rules.period import window_outside_period
     from commsplan.rules.schedule import Schedule
     from commsplan.rules.select import Filters
 
-    sess = session(plan, None, now, period_warning=False)
+    sess = session(plan, None, now)
     p = sess.plan
     start = from_.date() if from_ else sess.now.date()
     end = until.date() if until else start + dt.timedelta(days=365)
@@ -160,15 +171,19 @@ def calendar(
         raise UsageError(f"--until {end.isoformat()} is before the start ({start.isoformat()})")
     filters = Filters.resolve(p, audience, owner, channel)
     occurrences = occurrences_between(p, Schedule(p), start, end, filters)
-    data = calendar_bytes(p, occurrences, sess.now)
+    period = window_outside_period(p, start, end)
+    notice = period.notice if period is not None else None
+    data = calendar_bytes(p, occurrences, sess.now, notice)
     if out is None:
+        if notice:  # stdout is the calendar file itself; the calendar's description says it too
+            warn(notice)
         sys.stdout.buffer.write(data)
         return
     try:
         write_atomically(out, data)
     except OSError as exc:
         raise CommsplanError(f"cannot write {out}: {exc.strerror}") from None
-    renderer().calendar_written(len(occurrences), start, end, out)
+    renderer().calendar_written(len(occurrences), start, end, out, period)
 
 
 @app.command()
@@ -186,16 +201,21 @@ def report(
 ) -> None:
     """How the plan was kept: due, done on time, done late, skipped, missed, per group; worst first.
 
+    Conditional duties ("if applicable") are shown apart, as done on N of M days.
+
     Default window: the plan period so far. Example: commsplan report --by owner
     """
     from commsplan.rules.report import build_report
     from commsplan.rules.schedule import Schedule
 
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     p = sess.plan
     start = from_.date() if from_ else p.meta.period.start
     end = until.date() if until else min(sess.now.date(), p.meta.period.end)
     if end < start:
         raise UsageError(f"the report's window ends ({end.isoformat()}) before it starts ({start.isoformat()})")
-    rows = build_report(p, Schedule(p), sess.history().completions, sess.now, start, end, by)
-    renderer(json, "csv" if csv else "text").report(rows, start, end, by)
+    history = sess.history()
+    result = build_report(
+        p, Schedule(p), history.completions, sess.now, start, end, by, tracking_from=history.tracking_from
+    )
+    renderer(json, "csv" if csv else "text").report(result, by)

@@ -57,7 +57,7 @@ def open_(
         raise typer.BadParameter(f"'{level}' is not one of {', '.join(LEVELS)}", param_hint="'--level'")
     if not title.strip():
         raise LookupFailed("an incident needs a title")
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     incident_id = new_incident_id(sess.history().incidents, sess.now)
     data = {"incident": incident_id, "title": title, "level": chosen, "by": by or login_name()}
     if area:
@@ -82,7 +82,7 @@ def list_(
     """
     from commsplan.rules.incidents import checklist
 
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     chosen = [i for i in sorted(sess.history().incidents.values(), key=lambda i: i.opened) if all_ or i.is_open]
     rows = []
     for incident in chosen:
@@ -105,7 +105,7 @@ def show(
     """
     from commsplan.rules.incidents import checklist
 
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     found = _find(sess, incident)
     office, steps = checklist(sess.plan, found, sess.now, sess.zone)
     renderer(json).incident(sess.plan, found, steps, office, sess.now, events=True)
@@ -126,7 +126,7 @@ def note(
     """
     from commsplan.log.records import INCIDENT_NOTE
 
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     found = _find(sess, incident)
     if not text.strip():
         raise LookupFailed("the note is empty")
@@ -153,7 +153,7 @@ def notify(
     from commsplan.plan.lookup import find
     from commsplan.rules.incidents import checklist, find_step
 
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     found = _find(sess, incident)
     if not found.is_open:
         raise LookupFailed(f"incident {found.id} is closed")
@@ -192,7 +192,7 @@ def close(
     from commsplan.log.records import INCIDENT_CLOSE
     from commsplan.rules.incidents import checklist
 
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     found = _find(sess, incident)
     if not found.is_open:
         raise LookupFailed(f"incident {found.id} is already closed")

@@ -44,7 +44,10 @@ ActivityArg = Annotated[
 ]
 OccurrenceOpt = Annotated[
     str | None,
-    typer.Option("--occurrence", help="Which one: 2020-Q4, 2020-W44, 2020-10-26, halloween-2020..."),
+    typer.Option(
+        "--occurrence",
+        help="Which one: its key (2020-Q4, 2020-W44, halloween-2020...) or any day in its window (2020-10-12).",
+    ),
 ]
 
 
@@ -63,7 +66,7 @@ def _complete(
     from commsplan.rules.occurrence import check_channel, choose_occurrence, completion_data, refuse_twice
     from commsplan.rules.schedule import Schedule
 
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     p = sess.plan
     chosen = p.activity(find_activity(activity, [a.id for a in p.activities]))
     if extra.get("channel") is not None:
@@ -72,8 +75,18 @@ def _complete(
         history = sess.history()
     except LogError as exc:
         raise LogError(f"completion NOT recorded: {exc.message}") from None
-    target = choose_occurrence(p, Schedule(p), chosen, history.completions, sess.now, occurrence)
-    refuse_twice(chosen, target, history.completions)
+    target = choose_occurrence(
+        p,
+        Schedule(p),
+        chosen,
+        history.completions,
+        sess.now,
+        occurrence,
+        verb=kind,
+        tracking_from=history.tracking_from,
+    )
+    if chosen.conditional is None:  # a conditional duty is done as often as there is news
+        refuse_twice(chosen, target, history.completions)
     record = sess.append(kind, completion_data(chosen, target, by or login_name(), **extra))
     renderer(json).recorded(record, target.late_days)
 
@@ -95,7 +108,8 @@ def done(
 ) -> None:
     """Record that a communication happened.
 
-    Without --occurrence: the one open now, else the oldest overdue one.
+    Without --occurrence: the one open now, else the only overdue one; with several overdue it
+    lists them and records nothing. --occurrence takes a key (2020-Q3) or a day in its window.
     Example: commsplan done snb-quarterly-meeting --note "Minutes on the SNB site"
     """
     from commsplan.log.records import DONE
@@ -126,6 +140,42 @@ def skip(
 
 
 @app.command()
+def track(
+    from_: Annotated[
+        dt.datetime,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="First day tracked (YYYY-MM-DD).", show_default=False),
+    ],
+    by: ByOpt = None,
+    plan: PlanOpt = None,
+    log: LogOpt = None,
+    now: NowOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Start tracking the plan from a day: occurrences due before it are neither overdue nor missed.
+
+    For a team that adopts the plan mid-year. One record in the log; undo retracts it.
+    Example: commsplan track --from 2020-10-26
+    """
+    from commsplan.log.records import TRACK
+    from commsplan.rules.period import long_day
+
+    sess = session(plan, log, now)
+    period = sess.plan.meta.period
+    day = from_.date()
+    if not period.start <= day <= period.end:
+        raise LookupFailed(
+            f"{day.isoformat()} is outside the plan's period ({long_day(period.start)} to {long_day(period.end)}); "
+            "nothing was recorded"
+        )
+    try:
+        sess.history(quiet=True)
+    except LogError as exc:
+        raise LogError(f"tracking NOT recorded: {exc.message}") from None
+    record = sess.append(TRACK, {"from": day.isoformat(), "by": by or login_name()})
+    renderer(json).tracking_recorded(record, day)
+
+
+@app.command()
 def undo(
     record_id: Annotated[
         str | None, typer.Option("--id", help="The record to retract (default: the last completion).")
@@ -143,7 +193,7 @@ def undo(
     from commsplan.log.records import RETRACT
     from commsplan.log.state import retraction_target
 
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     book = sess.logbook()
     read = book.read()
     history = sess.history(quiet=True, full=True)
@@ -173,7 +223,7 @@ def log_(
     """
     from commsplan.log.state import select_records
 
-    sess = session(plan, log, None, period_warning=False)
+    sess = session(plan, log, None)
     book = sess.logbook()
     out = renderer(json)
     if verify:
@@ -204,7 +254,7 @@ def info(
 
     Example: commsplan info
     """
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     book = sess.logbook()
     read = book.read()
     storage = book.storage_warning()

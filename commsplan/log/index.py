@@ -237,6 +237,14 @@ class LogIndex:
         found = (decode_line(body, line) for line, body in rows)
         return [record for record in found if record is not None]
 
+    def records_in_force(self, type_: str) -> list[LogRecord]:
+        """The records of one rare type (kept whole) that no retraction cancels, in log order."""
+        rows = self.db.execute(
+            "SELECT line, body FROM records WHERE type = ? AND retracted = 0 ORDER BY line", (type_,)
+        ).fetchall()
+        found = (decode_line(body, line) for line, body in rows)
+        return [record for record in found if record is not None]
+
     def unknown_activities(self, known: set[str]) -> dict[str, int]:
         rows = self.db.execute(
             "SELECT activity, COUNT(*) FROM records WHERE activity IS NOT NULL AND type IN ('done', 'skip') "

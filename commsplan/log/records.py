@@ -29,6 +29,7 @@ INCIDENT_OPEN = "incident-open"
 INCIDENT_NOTE = "incident-note"
 INCIDENT_NOTIFY = "incident-notify"
 INCIDENT_CLOSE = "incident-close"
+TRACK = "track"  # occurrences due before data["from"] are not tracked (a plan adopted mid-year)
 COMPLETIONS = frozenset({DONE, SKIP})
 
 # Keys of the envelope; everything else on a line is the record's data.

@@ -16,6 +16,7 @@ from commsplan.log.records import (
     INCIDENT_OPEN,
     RETRACT,
     SKIP,
+    TRACK,
 )
 
 
@@ -109,6 +110,8 @@ class History:
     ignored: list[str] = field(default_factory=list)  # why some records could not be used
     last_completion: str | None = None  # record id of the newest done/skip still in force
     count: int = 0
+    tracking_from: dt.date | None = None  # `track --from`: occurrences due before it do not count
+    tracking_record: str | None = None
 
 
 def fold(records: Iterable[Record], known_activities: set[str] | None = None) -> History:
@@ -139,6 +142,10 @@ def fold(records: Iterable[Record], known_activities: set[str] | None = None) ->
                     due=dt.date.fromisoformat(str(data["due"])) if data.get("due") else None,
                 )
                 live_completions.append(record)
+            elif record.type == TRACK:
+                # the latest in force wins: a team that re-adopts the plan moves the day
+                history.tracking_from = dt.date.fromisoformat(str(data["from"]))
+                history.tracking_record = record.id
             elif record.type == INCIDENT_OPEN:
                 incident = Incident(
                     id=str(data["incident"]),
@@ -197,8 +204,10 @@ def retraction_target(records: Sequence[R], history: History, record_id: str | N
     target = next((r for r in records if r.id == target_id), None)
     if target is None:
         raise LookupFailed(f"no record '{target_id}' in {where}")
-    if target.type not in (DONE, SKIP):
-        raise LookupFailed(f"record {target_id} is a '{target.type}' record; undo retracts done and skip records")
+    if target.type not in (DONE, SKIP, TRACK):
+        raise LookupFailed(
+            f"record {target_id} is a '{target.type}' record; undo retracts done, skip and track records"
+        )
     if target_id in history.retracted:
         raise LookupFailed(f"record {target_id} is already retracted")
     return target

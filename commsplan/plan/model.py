@@ -274,6 +274,14 @@ FREQUENCY_KINDS = (
 )
 
 
+class Conditional(Strict):
+    """Occurrences wanted only when there is something to say ("Daily updates if applicable"):
+    shown for the day, done as often as there is news, never overdue and never missed."""
+
+    as_written: Text
+    note: str | None = None
+
+
 class Activity(Strict):
     """One communication: who sends what to whom, how, when and why."""
 
@@ -286,7 +294,13 @@ class Activity(Strict):
     how_as_written: Text
     frequency: Frequency
     why: Text
+    conditional: Conditional | None = None
     notes: list[Text] = []
+
+    @property
+    def optional(self) -> bool:
+        """Wanted when there is something to say: never overdue, never missed."""
+        return self.conditional is not None
 
     @property
     def scheduled(self) -> bool:

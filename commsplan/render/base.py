@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from commsplan.rules.agenda import Agenda
     from commsplan.rules.digest import Digest
     from commsplan.rules.incidents import Step
-    from commsplan.rules.report import GroupBy, GroupStats
+    from commsplan.rules.period import PeriodStatus
+    from commsplan.rules.report import GroupBy, Report
     from commsplan.rules.select import Filters
 
 
@@ -58,6 +59,9 @@ class Renderer:
     def recorded(self, record: LogRecord, late_days: int) -> None:
         raise NotImplementedError
 
+    def tracking_recorded(self, record: LogRecord, day: dt.date) -> None:
+        raise NotImplementedError
+
     def retracted(self, record: LogRecord, target: LogRecord) -> None:
         raise NotImplementedError
 
@@ -96,10 +100,12 @@ class Renderer:
     def incident_closed(self, incident: Incident, never_done: Sequence[str], record: LogRecord) -> None:
         raise NotImplementedError
 
-    def calendar_written(self, count: int, start: dt.date, end: dt.date, path: Path) -> None:
+    def calendar_written(
+        self, count: int, start: dt.date, end: dt.date, path: Path, period: PeriodStatus | None = None
+    ) -> None:
         raise NotImplementedError
 
-    def report(self, rows: Sequence[GroupStats], start: dt.date, end: dt.date, by: GroupBy) -> None:
+    def report(self, report: Report, by: GroupBy) -> None:
         raise NotImplementedError
 
 

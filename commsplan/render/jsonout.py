@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from commsplan.render.base import Renderer
+from commsplan.rules.period import period_rule
 
 if TYPE_CHECKING:
     from commsplan.log.book import Logbook
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
     from commsplan.rules.agenda import Agenda, Item
     from commsplan.rules.digest import Digest
     from commsplan.rules.incidents import Step
-    from commsplan.rules.report import GroupBy, GroupStats
+    from commsplan.rules.period import PeriodStatus
+    from commsplan.rules.report import GroupBy, GroupStats, Report
     from commsplan.rules.select import Filters
 
 
@@ -216,6 +218,11 @@ class JsonRenderer(Renderer):
                     for a in (interpreted if explain else [])
                 ],
                 "warnings": list(loaded.warnings),
+                "period": {
+                    "start": p.meta.period.start.isoformat(),
+                    "end": p.meta.period.end.isoformat(),
+                    "rule": period_rule(p),
+                },
             }
         )
 
@@ -247,7 +254,16 @@ class JsonRenderer(Renderer):
     ) -> None:
         plan = loaded.plan
         steps = [step_item_dict(plan, incident, step) for incident, pending in incidents for step in pending]
-        emit(steps + [item_dict(plan, item) for item in agenda.items])
+        window = agenda.window
+        emit(
+            {
+                "now": agenda.now.isoformat(),
+                "window": {"start": window.start.isoformat(), "end": window.end.isoformat(), "label": window.label},
+                "period": agenda.period.as_dict() if agenda.period else None,
+                "counts_from": agenda.counts_from.isoformat() if agenda.counts_from else None,
+                "items": steps + [item_dict(plan, item) for item in agenda.items],
+            }
+        )
 
     def digest(self, plan: Plan, digest: Digest) -> None:
         emit(
@@ -270,6 +286,9 @@ class JsonRenderer(Renderer):
                 "today": [item_dict(plan, i) for i in digest.today],
                 "coming": [item_dict(plan, i) for i in digest.coming],
                 "campaigns": [item_dict(plan, i) for i in digest.campaigns],
+                "preparing": [item_dict(plan, i) for i in digest.preparing],
+                "optional": [item_dict(plan, i) for i in digest.optional],
+                "period": digest.period.as_dict() if digest.period else None,
                 "done_since": {
                     "since": digest.since.isoformat(),
                     "done": digest.done_since,
@@ -280,6 +299,9 @@ class JsonRenderer(Renderer):
         )
 
     def recorded(self, record: LogRecord, late_days: int) -> None:
+        emit(record_dict(record))
+
+    def tracking_recorded(self, record: LogRecord, day: dt.date) -> None:
         emit(record_dict(record))
 
     def retracted(self, record: LogRecord, target: LogRecord) -> None:
@@ -327,15 +349,31 @@ class JsonRenderer(Renderer):
     def incident_closed(self, incident: Incident, never_done: Sequence[str], record: LogRecord) -> None:
         emit({**record_dict(record), "never_done": list(never_done)})
 
-    def calendar_written(self, count: int, start: dt.date, end: dt.date, path: Path) -> None:
-        emit({"events": count, "from": start.isoformat(), "until": end.isoformat(), "path": str(path)})
-
-    def report(self, rows: Sequence[GroupStats], start: dt.date, end: dt.date, by: GroupBy) -> None:
+    def calendar_written(
+        self, count: int, start: dt.date, end: dt.date, path: Path, period: PeriodStatus | None = None
+    ) -> None:
         emit(
             {
+                "events": count,
                 "from": start.isoformat(),
                 "until": end.isoformat(),
+                "path": str(path),
+                "period": period.as_dict() if period else None,
+            }
+        )
+
+    def report(self, report: Report, by: GroupBy) -> None:
+        emit(
+            {
+                "from": report.start.isoformat(),
+                "until": report.end.isoformat(),
                 "by": by,
-                "groups": [dict(zip(REPORT_COLUMNS, report_row(g), strict=True)) for g in rows],
+                "tracked_from": report.tracked_from.isoformat() if report.tracked_from else None,
+                "period": report.period.as_dict(),
+                "groups": [dict(zip(REPORT_COLUMNS, report_row(g), strict=True)) for g in report.groups],
+                "conditional": [
+                    {"id": o.activity, "what": o.what, "unit": o.unit, "done": o.done, "of": o.of}
+                    for o in report.occasional
+                ],
             }
         )

@@ -20,6 +20,7 @@ from rich.text import Text
 from commsplan.render.base import Renderer
 from commsplan.render.console import Lines, Segs, print_trimmed, say, stdout
 from commsplan.render.safetext import visible as safe
+from commsplan.rules.period import period_rule
 
 if TYPE_CHECKING:
     from commsplan.log.book import Logbook
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
     from commsplan.rules.agenda import Agenda, Item
     from commsplan.rules.digest import Digest
     from commsplan.rules.incidents import Step
-    from commsplan.rules.report import GroupBy, GroupStats
+    from commsplan.rules.period import PeriodStatus
+    from commsplan.rules.report import GroupBy, Report
     from commsplan.rules.select import Filters
 
 INDENT = "  "
@@ -175,9 +177,14 @@ class TextRenderer(Renderer):
             out.wrapped(safe(line), 4, first=[(INDENT, "")])
         if explain:
             out.add()
+            out.add("The plan's period:", "bold")
+            out.wrapped(safe(period_rule(p)), 4, first=[(INDENT, "")])
+            out.add()
             out.add("Interpretations of the source's wording and notes on it:", "bold")
             for a in p.activities:
                 notes = [*([a.frequency.interpretation] if a.frequency.interpretation else []), *a.notes]
+                if a.conditional is not None:
+                    notes.append(f'Conditional ("{a.conditional.as_written}"): {a.conditional.note or ""}'.strip())
                 if not notes:
                     continue
                 out.add()
@@ -245,12 +252,18 @@ class TextRenderer(Renderer):
         window = agenda.window
         out = Lines(stdout())
         span = day(window.start) if window.start == window.end else f"{day(window.start)} to {day(window.end)}"
+        counts_from = agenda.counts_from or plan.meta.period.start
+        tracking = counts_from > plan.meta.period.start
         if overdue_only:
-            heading = f"Overdue since the plan began ({day(plan.meta.period.start)})"
+            began = f"tracking began ({day(counts_from)})" if tracking else f"the plan began ({day(counts_from)})"
+            heading = f"Overdue since {began}"
         else:
             heading = f"Due {window.label}: {span}"
         out.add(heading, "bold")
+        self._period_notice(out, agenda.period)
         out.wrapped(f"{safe(plan.meta.unit)} · now {moment(agenda.now)}", 2, "dim", first=[])
+        if tracking and not overdue_only:
+            out.wrapped(f"Tracked from {day(counts_from)}: nothing due before then counts.", 2, "dim", first=[])
         out.add()
         year = agenda.now.year
         if incidents:
@@ -262,6 +275,10 @@ class TextRenderer(Renderer):
         else:
             out.add("Nothing overdue.", "green")
         if not overdue_only:
+            if agenda.optional:
+                out.add()
+                out.add(f"TODAY, IF THERE IS SOMETHING TO SAY ({len(agenda.optional)})", "bold")
+                self._groups(out, plan, runs(agenda.optional), year)
             due_now = [i for i in agenda.due if i.occurrence.due <= window.end]
             later = [i for i in agenda.due if i.occurrence.due > window.end]
             out.add()
@@ -293,6 +310,11 @@ class TextRenderer(Renderer):
                     f"On an incident or enquiry ({len(agenda.triggered)}; see 'commsplan who'): {ids}", 0, "dim"
                 )
         out.emit()
+
+    def _period_notice(self, out: Lines, period: PeriodStatus | None) -> None:
+        """Before or after the plan's period, say so where the reader looks: at the top."""
+        if period is not None and period.notice:
+            out.wrapped(safe(period.notice), 2, "bold yellow", first=[])
 
     def _groups(self, out: Lines, plan: Plan, groups: list[list[Item]], this_year: int) -> None:
         """Each group: one activity's occurrences with one status, oldest first."""
@@ -326,6 +348,8 @@ class TextRenderer(Renderer):
                 head.append((f" · {_days(first.late_days)} late", "red"))
             elif status == "upcoming":
                 head.append((f" · opens {short_day(occ.opens)}", "dim"))
+            elif status == "optional":
+                head.append((" · if applicable, never overdue", "dim"))
             elif first.completion is not None:
                 done = first.completion
                 late = f", {_days(first.late_days)} late" if status == "done" and first.late_days else ""
@@ -335,7 +359,14 @@ class TextRenderer(Renderer):
             span = (
                 f"{short_day(occ.due, year=occ.due.year != this_year)} to {short_day(end, year=end.year != this_year)}"
             )
-            label = {"overdue": "overdue", "open": "open", "upcoming": "to come", "done": "done", "skipped": "skipped"}
+            label = {
+                "overdue": "overdue",
+                "open": "open",
+                "upcoming": "to come",
+                "done": "done",
+                "skipped": "skipped",
+                "optional": "if applicable",
+            }
             head.append((f" · {len(group)} {label[status]}, {span}", "red" if status == "overdue" else ""))
         audience = display_name(plan.audience(activity.audience).name)
         sender = display_name(plan.role(activity.owner.role).name)
@@ -383,25 +414,46 @@ class TextRenderer(Renderer):
             "dim",
             first=[],
         )
+        self._period_notice(out, digest.period)
         if digest.incidents:
             out.add()
             self._incident_steps(out, plan, digest.incidents, digest.now)
         sections = [
-            (f"OVERDUE ({digest.overdue_count})", digest.overdue, "bold red"),
-            (f"DUE TODAY ({len(digest.today)})", runs(digest.today), "bold"),
+            (f"OVERDUE ({digest.overdue_count})", digest.overdue, "bold red", True),
+            (f"DUE TODAY ({len(digest.today)})", runs(digest.today), "bold", True),
+            (
+                f"TODAY, IF THERE IS SOMETHING TO SAY ({len(digest.optional)})",
+                runs(digest.optional),
+                "bold",
+                False,  # conditional duties: no heading on a day without any
+            ),
             (
                 f"COMING UP TO {short_day(digest.window.end).upper()} ({len(digest.coming)})",
                 runs(digest.coming),
                 "bold",
+                True,
             ),
         ]
-        for title, groups, style in sections:
+        for title, groups, style, always in sections:
+            if not groups and not always:
+                continue
             out.add()
             out.add(f"{h}{title}", style)
             if groups:
                 self._groups(out, plan, groups, digest.now.year)
             else:
                 out.add("  nothing", "dim")
+        if digest.preparing:
+            out.add()
+            out.add(f"{h}BEING PREPARED ({len(digest.preparing)})", "bold")
+            for item in digest.preparing:
+                occ = item.occurrence
+                out.wrapped(
+                    f"{item.activity.id} · {occ.key}: opened {short_day(occ.opens)}, "
+                    f"due {short_day(occ.due)} ({safe(item.activity.what.text)})",
+                    4,
+                    first=[("- " if markdown else "  ", "")],
+                )
         if digest.campaigns:
             out.add()
             out.add(f"{h}CAMPAIGNS STARTING SOON ({len(digest.campaigns)})", "bold")
@@ -432,8 +484,20 @@ class TextRenderer(Renderer):
         line.append((f", by {safe(str(data['by']))}. Record {record.id}.", ""))
         say(line)
 
+    def tracking_recorded(self, record: LogRecord, day_: dt.date) -> None:
+        say(
+            f"Tracking from {day(day_)}: occurrences due before then are neither overdue nor missed. "
+            f"Record {record.id}; 'commsplan undo --id {record.id}' retracts it."
+        )
+
     def retracted(self, record: LogRecord, target: LogRecord) -> None:
         data = target.data
+        if target.type == "track":
+            say(
+                f"Retracted tracking from {safe(str(data.get('from')))} (record {target.id}, line {target.line}). "
+                f"Record {record.id}."
+            )
+            return
         say(
             f"Retracted {target.type} of {safe(str(data.get('activity')))} {safe(str(data.get('occurrence')))} "
             f"(record {target.id}, line {target.line}). Record {record.id}."
@@ -447,7 +511,7 @@ class TextRenderer(Renderer):
         for r in records:
             data = r.data
             what = " ".join(
-                str(data[k]) for k in ("activity", "occurrence", "incident", "step", "target") if data.get(k)
+                str(data[k]) for k in ("activity", "occurrence", "incident", "step", "target", "from") if data.get(k)
             )
             line: Segs = [
                 (f"{r.ts.strftime('%Y-%m-%d %H:%M')}  ", ""),
@@ -577,12 +641,25 @@ class TextRenderer(Renderer):
 
     # --- calendars and reports ------------------------------------------------------------------
 
-    def calendar_written(self, count: int, start: dt.date, end: dt.date, path: Path) -> None:
+    def calendar_written(
+        self, count: int, start: dt.date, end: dt.date, path: Path, period: PeriodStatus | None = None
+    ) -> None:
+        if period is not None and period.notice:
+            say([(safe(period.notice), "bold yellow")])
         say(f"Wrote {count} events ({start.isoformat()} to {end.isoformat()}) to {safe(str(path))}.")
 
-    def report(self, rows: Sequence[GroupStats], start: dt.date, end: dt.date, by: GroupBy) -> None:
+    def report(self, report: Report, by: GroupBy) -> None:
         console = stdout()
+        rows = report.groups
+        start, end = report.start, report.end
         say([(f"How the plan was kept, {start:%-d %b %Y} to {end:%-d %b %Y}, by {by}", "bold")], console)
+        if report.period.notice:
+            say([(safe(report.period.notice), "bold yellow")], console)
+        if report.tracked_from is not None:
+            say(
+                [(f"Counted from {day(report.tracked_from)}, when tracking began; nothing before it counts.", "dim")],
+                console,
+            )
         table = Table(box=None, pad_edge=False, header_style="bold")
         table.add_column(by.capitalize(), no_wrap=True, max_width=22, overflow="ellipsis")
         for name in ("Due", "On time", "Late", "Skipped", "Missed"):
@@ -605,6 +682,14 @@ class TextRenderer(Renderer):
                 bar,
             )
         print_trimmed(console, table)
+        if report.occasional:
+            out = Lines(console)
+            out.add()
+            out.add("When there is something to say (never counted as missed):", "bold")
+            width = max(len(o.activity) for o in report.occasional) + 2
+            for o in report.occasional:
+                out.add(f"{INDENT}{o.activity:<{width}}done on {o.done} of {o.of} {o.unit}")
+            out.emit()
 
 
 class MarkdownRenderer(TextRenderer):

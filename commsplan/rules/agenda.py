@@ -11,10 +11,12 @@ from typing import Literal, NamedTuple
 from commsplan.errors import UsageError
 from commsplan.log.state import Completion, State
 from commsplan.plan.model import Activity, Plan
+from commsplan.rules.period import PeriodStatus, period_status
 from commsplan.rules.schedule import Occurrence, Schedule, week_start
 from commsplan.rules.select import Filters
 
-Status = Literal["overdue", "open", "upcoming", "done", "skipped"]
+# "optional": an occurrence of a conditional duty, wanted when there is something to say.
+Status = Literal["overdue", "open", "upcoming", "done", "skipped", "optional"]
 
 
 @dataclass(frozen=True)
@@ -86,12 +88,14 @@ def choose_window(
 def occurrences_between(
     plan: Plan, schedule: Schedule, start: dt.date, end: dt.date, filters: Filters | None = None
 ) -> list[Occurrence]:
-    """Every occurrence due from ``start`` to ``end`` (inclusive), by due day then activity."""
+    """Every occurrence due from ``start`` to ``end`` (inclusive), by due day then activity.
+
+    Conditional duties are left out: a day with nothing to say has nothing to put in a diary."""
     filters = filters or Filters()
     found = [
         occ
         for activity in plan.activities
-        if activity.scheduled and filters.accepts(activity)
+        if activity.scheduled and activity.conditional is None and filters.accepts(activity)
         for occ in schedule.occurrences(activity, start, end)
         if start <= occ.due <= end
     ]
@@ -114,9 +118,12 @@ class Agenda:
     now: dt.datetime
     window: Window
     overdue_runs: list[list[Item]]  # per activity, oldest first: what a reader groups by anyway
-    due: list[Item]  # sorted by due day
+    due: list[Item]  # sorted by due day; conditional duties (status "optional") apart in .optional
     on_request: list[Activity] = field(default_factory=list)
     triggered: list[Activity] = field(default_factory=list)
+    optional: list[Item] = field(default_factory=list)  # today's conditional duties, and those done today
+    period: PeriodStatus | None = None
+    counts_from: dt.date | None = None  # overdue counts from this day (the period's start, or tracking's)
 
     @cached_property
     def overdue(self) -> list[Item]:
@@ -131,7 +138,14 @@ class Agenda:
 
     @property
     def items(self) -> list[Item]:
-        return [*self.overdue, *self.due]
+        return [*self.overdue, *self.due, *self.optional]
+
+
+def counting_from(plan: Plan, tracking_from: dt.date | None) -> dt.date:
+    """The first day whose occurrences count: the plan's start, or the day a team began
+    tracking (``commsplan track --from``) when that is later."""
+    start = plan.meta.period.start
+    return max(start, tracking_from) if tracking_from is not None else start
 
 
 def build_agenda(
@@ -144,14 +158,18 @@ def build_agenda(
     *,
     include_done: bool = False,
     overdue_only: bool = False,
+    tracking_from: dt.date | None = None,
 ) -> Agenda:
-    """The overdue occurrences since the plan began, then those of the window, each with a status."""
+    """The overdue occurrences since the plan (or its tracking) began, then those of the window,
+    each with a status. Conditional duties are never overdue: only today's is listed."""
     filters = filters or Filters()
     zone = schedule.zone
     today = now.date()
-    period_start = plan.meta.period.start
+    counts_from = counting_from(plan, tracking_from)
+    period_end = plan.meta.period.end
     overdue_runs: list[list[Item]] = []
     due: list[Item] = []
+    optional: list[Item] = []
     on_request: list[Activity] = []
     triggered: list[Activity] = []
     for activity in plan.activities:
@@ -161,12 +179,22 @@ def build_agenda(
             (triggered if activity.frequency.kind == "triggered" else on_request).append(activity)
             continue
         aid = activity.id
+        if activity.conditional is not None:
+            if not overdue_only and window.start <= today <= window.end:
+                for occ in schedule.occurrences(activity, today, today):
+                    done = state.get((aid, occ.key))
+                    if done is None:
+                        optional.append(Item(occ, activity, "optional"))
+                    elif include_done:
+                        optional.append(Item(occ, activity, "done" if done.status == "done" else "skipped", 0, done))
+            continue
         # The hot loop of a large plan: all-day windows are compared by date, without time zones.
-        if period_start <= today:
+        # Once the plan has ended nothing is overdue: what was left undone is `report`'s to tell.
+        if counts_from <= today <= period_end:
             run = [
                 Item(occ, activity, "overdue", (today - occ.due).days)
-                for occ in schedule.occurrences(activity, period_start, today)
-                if occ.due >= period_start and state.get((aid, occ.key)) is None and occ.is_closed(now)
+                for occ in schedule.occurrences(activity, counts_from, today)
+                if occ.due >= counts_from and state.get((aid, occ.key)) is None and occ.is_closed(now)
             ]
             if run:
                 overdue_runs.append(run)
@@ -175,17 +203,23 @@ def build_agenda(
         for occ in schedule.occurrences(activity, window.start, window.end):
             closed = occ.is_closed(now)
             done = state.get((aid, occ.key))
-            if closed and occ.due >= period_start and done is None:
-                continue  # listed with the overdue ones above
+            if closed and done is None:
+                continue  # overdue, listed above; or due before tracking began: not counted
             if done is not None:
                 if include_done:
                     late = max(0, (done.at.astimezone(zone).date() - occ.due).days)
                     due.append(Item(occ, activity, done.status if done.status == "skipped" else "done", late, done))
                 continue
-            if closed:
-                # closed before the plan period began: not counted as overdue, still shown
-                due.append(Item(occ, activity, "overdue", (today - occ.due).days))
-            else:
-                due.append(Item(occ, activity, "open" if occ.opens <= today else "upcoming"))
+            due.append(Item(occ, activity, "open" if occ.opens <= today else "upcoming"))
     due.sort(key=lambda item: (item.occurrence.due, item.occurrence.opens, item.activity.id))
-    return Agenda(now, window, overdue_runs, due, on_request, triggered)
+    return Agenda(
+        now,
+        window,
+        overdue_runs,
+        due,
+        on_request,
+        triggered,
+        optional,
+        period_status(plan, today),
+        counts_from,
+    )

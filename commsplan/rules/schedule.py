@@ -103,7 +103,30 @@ class Schedule:
     # --- public ---------------------------------------------------------------------------
 
     def occurrences(self, activity: Activity, start: dt.date, end: dt.date) -> list[Occurrence]:
-        """Occurrences whose window [opens, due] meets [start, end] (inclusive), in order."""
+        """Occurrences whose window [opens, due] meets [start, end] (inclusive), in order.
+
+        Only occurrences due inside the plan's period exist: nothing falls due before the
+        plan starts or after it ends. A window that would open before the period's first day
+        (the week or fortnight the period starts in, a campaign's lead time) is clipped to open
+        on that day; its key and due day stay as the calendar makes them.
+        """
+        period = self.plan.meta.period
+        found = self.calendar_occurrences(activity, max(start, period.start), min(end, period.end))
+        # Occurrences come in due order: only the ends of the list can fall outside the period.
+        while found and found[-1].due > period.end:
+            found.pop()
+        first = 0
+        while first < len(found) and found[first].due < period.start:
+            first += 1
+        if first:
+            del found[:first]
+        if found and found[0].opens < period.start:
+            found[0] = found[0]._replace(opens=period.start)
+        return found
+
+    def calendar_occurrences(self, activity: Activity, start: dt.date, end: dt.date) -> list[Occurrence]:
+        """Occurrences as the calendar makes them, ignoring the plan's period: only to explain
+        why a key a person typed is not one of the plan's (``occurrences`` is the schedule)."""
         if end < start:
             return []
         freq = activity.frequency
