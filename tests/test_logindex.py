@@ -8,6 +8,7 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from commsplan.log.book import Logbook
 from commsplan.log.filelog import FileLog
 from commsplan.log.index import LogIndex
 from commsplan.log.state import fold
@@ -18,6 +19,12 @@ KEYS = [("a", "2020-Q3"), ("a", "2020-Q4"), ("b", "2020-10-26")]
 
 def same_answers(log: FileLog) -> None:
     full = fold(log.read().records)
+    book = Logbook(log.path)
+    indexed, _ = book.history({"a", "b"})
+    whole, _ = book.history({"a", "b"}, full=True)
+    assert indexed.tracking_from == whole.tracking_from == full.tracking_from
+    for key in KEYS:
+        assert indexed.completions.get(key) == whole.completions.get(key), key
     index = LogIndex(log).open()
     try:
         for key in KEYS:
@@ -32,7 +39,8 @@ def same_answers(log: FileLog) -> None:
 
 
 steps = st.lists(
-    st.tuples(st.sampled_from(["done", "skip", "retract"]), st.sampled_from(range(len(KEYS)))), max_size=15
+    st.tuples(st.sampled_from(["done", "skip", "retract", "track", "skip-range"]), st.sampled_from(range(len(KEYS)))),
+    max_size=15,
 )
 
 
@@ -47,6 +55,12 @@ def test_index_and_full_read_agree_after_every_append(tmp_path_factory, sequence
             if not ids:
                 continue
             log.append("retract", ts, {"target": ids[-1 - (k % len(ids))]}, "p")
+        elif kind == "track":
+            ids.append(log.append(kind, ts, {"from": f"2020-10-{10 + k}", "by": "x"}, "p").id)
+        elif kind == "skip-range":  # one record for the first k+1 occurrences of activity a (and b)
+            keys = [occurrence for activity, occurrence in KEYS[: k + 1] if activity == "a"]
+            data = {"activity": "a", "from": "2020-07-01", "until": "2020-12-31", "occurrences": keys, "by": "x"}
+            ids.append(log.append(kind, ts, {**data, "reason": "r"}, "p").id)
         else:
             activity, occurrence = KEYS[k]
             ids.append(log.append(kind, ts, {"activity": activity, "occurrence": occurrence, "by": "x"}, "p").id)

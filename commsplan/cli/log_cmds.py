@@ -23,7 +23,7 @@ from commsplan.cli.common import (
     typer_app,
     warn,
 )
-from commsplan.errors import LogError, LookupFailed
+from commsplan.errors import LogError, LookupFailed, UsageError
 
 app = typer_app("The completion log: record, retract, read and verify.")
 
@@ -122,6 +122,18 @@ def skip(
     activity: ActivityArg,
     reason: Annotated[str, typer.Option("--reason", help="Why it will not happen.", show_default=False)],
     occurrence: OccurrenceOpt = None,
+    from_: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--from", formats=["%Y-%m-%d"], help="Skip every occurrence due from this day...", show_default=False
+        ),
+    ] = None,
+    until: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--until", formats=["%Y-%m-%d"], help="...to this day (inclusive), in one record.", show_default=False
+        ),
+    ] = None,
     by: ByOpt = None,
     plan: PlanOpt = None,
     log: LogOpt = None,
@@ -130,13 +142,35 @@ def skip(
 ) -> None:
     """Record that an occurrence will not happen: it leaves the due list as skipped, not missed.
 
+    With --from and --until, every occurrence due in that range is skipped in one record
+    (all or nothing), and undone as one.
     Example: commsplan skip ward-panel-meeting --occurrence 2020-Q2 --reason "Cancelled: lockdown"
     """
-    from commsplan.log.records import SKIP
+    from commsplan.log.records import SKIP, SKIP_RANGE
 
     if not reason.strip():
         raise LookupFailed("--reason must say why")
-    _complete(SKIP, activity, occurrence, by, plan, log, now, json, reason=reason)
+    if from_ is None and until is None:
+        _complete(SKIP, activity, occurrence, by, plan, log, now, json, reason=reason)
+        return
+    if from_ is None or until is None or occurrence is not None:
+        raise UsageError("a range skip takes both --from and --until, and no --occurrence")
+    from commsplan.plan.lookup import find_activity
+    from commsplan.rules.occurrence import occurrences_in_range, range_skip_data
+    from commsplan.rules.schedule import Schedule
+
+    sess = session(plan, log, now)
+    p = sess.plan
+    chosen = p.activity(find_activity(activity, [a.id for a in p.activities]))
+    try:
+        history = sess.history()
+    except LogError as exc:
+        raise LogError(f"skip NOT recorded: {exc.message}") from None
+    start, end = from_.date(), until.date()
+    covered = occurrences_in_range(p, Schedule(p), chosen, history.completions, start, end)
+    data = range_skip_data(chosen, covered, start, end, by or login_name(), reason)
+    record = sess.append(SKIP_RANGE, data)
+    renderer(json).range_skipped(record, covered)
 
 
 @app.command()

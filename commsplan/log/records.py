@@ -30,7 +30,8 @@ INCIDENT_NOTE = "incident-note"
 INCIDENT_NOTIFY = "incident-notify"
 INCIDENT_CLOSE = "incident-close"
 TRACK = "track"  # occurrences due before data["from"] are not tracked (a plan adopted mid-year)
-COMPLETIONS = frozenset({DONE, SKIP})
+SKIP_RANGE = "skip-range"  # data["occurrences"]: every key skipped at once, undone as one
+COMPLETIONS = frozenset({DONE, SKIP, SKIP_RANGE})
 
 # Keys of the envelope; everything else on a line is the record's data.
 ENVELOPE = frozenset({"v", "id", "ts", "type", "plan", "prev"})

@@ -16,6 +16,7 @@ from commsplan.log.records import (
     INCIDENT_OPEN,
     RETRACT,
     SKIP,
+    SKIP_RANGE,
     TRACK,
 )
 
@@ -142,6 +143,23 @@ def fold(records: Iterable[Record], known_activities: set[str] | None = None) ->
                     due=dt.date.fromisoformat(str(data["due"])) if data.get("due") else None,
                 )
                 live_completions.append(record)
+            elif record.type == SKIP_RANGE:
+                activity = str(data["activity"])
+                keys = data["occurrences"]
+                if not isinstance(keys, list):
+                    raise TypeError("'occurrences'")
+                if known_activities is not None and activity not in known_activities:
+                    history.unknown_activities[activity] = history.unknown_activities.get(activity, 0) + 1
+                skipped = Completion(
+                    status="skipped",
+                    at=record.ts,
+                    by=str(data.get("by", "")),
+                    record_id=record.id,
+                    note=_opt(data.get("reason")),
+                )
+                for key in keys:
+                    completions[(activity, str(key))] = skipped
+                live_completions.append(record)
             elif record.type == TRACK:
                 # the latest in force wins: a team that re-adopts the plan moves the day
                 history.tracking_from = dt.date.fromisoformat(str(data["from"]))
@@ -204,7 +222,7 @@ def retraction_target(records: Sequence[R], history: History, record_id: str | N
     target = next((r for r in records if r.id == target_id), None)
     if target is None:
         raise LookupFailed(f"no record '{target_id}' in {where}")
-    if target.type not in (DONE, SKIP, TRACK):
+    if target.type not in (DONE, SKIP, SKIP_RANGE, TRACK):
         raise LookupFailed(
             f"record {target_id} is a '{target.type}' record; undo retracts done, skip and track records"
         )

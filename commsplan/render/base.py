@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from commsplan.rules.incidents import Step
     from commsplan.rules.period import PeriodStatus
     from commsplan.rules.report import GroupBy, Report
+    from commsplan.rules.schedule import Occurrence
     from commsplan.rules.select import Filters
 
 
@@ -57,6 +58,9 @@ class Renderer:
         raise NotImplementedError
 
     def recorded(self, record: LogRecord, late_days: int) -> None:
+        raise NotImplementedError
+
+    def range_skipped(self, record: LogRecord, occurrences: Sequence[Occurrence]) -> None:
         raise NotImplementedError
 
     def tracking_recorded(self, record: LogRecord, day: dt.date) -> None:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from commsplan.rules.incidents import Step
     from commsplan.rules.period import PeriodStatus
     from commsplan.rules.report import GroupBy, GroupStats, Report
+    from commsplan.rules.schedule import Occurrence
     from commsplan.rules.select import Filters
 
 
@@ -299,6 +300,9 @@ class JsonRenderer(Renderer):
         )
 
     def recorded(self, record: LogRecord, late_days: int) -> None:
+        emit(record_dict(record))
+
+    def range_skipped(self, record: LogRecord, occurrences: Sequence[Occurrence]) -> None:
         emit(record_dict(record))
 
     def tracking_recorded(self, record: LogRecord, day: dt.date) -> None:

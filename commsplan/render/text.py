@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from commsplan.rules.incidents import Step
     from commsplan.rules.period import PeriodStatus
     from commsplan.rules.report import GroupBy, Report
+    from commsplan.rules.schedule import Occurrence
     from commsplan.rules.select import Filters
 
 INDENT = "  "
@@ -484,6 +485,23 @@ class TextRenderer(Renderer):
         line.append((f", by {safe(str(data['by']))}. Record {record.id}.", ""))
         say(line)
 
+    def range_skipped(self, record: LogRecord, occurrences: Sequence[Occurrence]) -> None:
+        data = record.data
+        first, last = occurrences[0], occurrences[-1]
+        count = len(occurrences)
+        say(
+            [
+                ("Skipped: ", ""),
+                (str(data["activity"]), "bold cyan"),
+                (
+                    f" {count} occurrence{'s' if count != 1 else ''}, {safe(first.key)} to {safe(last.key)} "
+                    f"(due {day(first.due)} to {day(last.due)}), by {safe(str(data['by']))}, in one record. "
+                    f"Record {record.id}; 'commsplan undo --id {record.id}' retracts them all.",
+                    "",
+                ),
+            ]
+        )
+
     def tracking_recorded(self, record: LogRecord, day_: dt.date) -> None:
         say(
             f"Tracking from {day(day_)}: occurrences due before then are neither overdue nor missed. "
@@ -492,6 +510,14 @@ class TextRenderer(Renderer):
 
     def retracted(self, record: LogRecord, target: LogRecord) -> None:
         data = target.data
+        if target.type == "skip-range":
+            count = len(data.get("occurrences") or [])
+            say(
+                f"Retracted the range skip of {safe(str(data.get('activity')))} ({count} occurrences, "
+                f"{safe(str(data.get('from')))} to {safe(str(data.get('until')))}; record {target.id}, "
+                f"line {target.line}). Record {record.id}."
+            )
+            return
         if target.type == "track":
             say(
                 f"Retracted tracking from {safe(str(data.get('from')))} (record {target.id}, line {target.line}). "
@@ -511,7 +537,9 @@ class TextRenderer(Renderer):
         for r in records:
             data = r.data
             what = " ".join(
-                str(data[k]) for k in ("activity", "occurrence", "incident", "step", "target", "from") if data.get(k)
+                str(data[k])
+                for k in ("activity", "occurrence", "incident", "step", "target", "from", "until")
+                if data.get(k)
             )
             line: Segs = [
                 (f"{r.ts.strftime('%Y-%m-%d %H:%M')}  ", ""),

@@ -159,6 +159,44 @@ def _no_window(activity: Activity, key: str, occurrences: list[Occurrence], day:
     raise LookupFailed(f"no occurrence of '{activity.id}' is open on {key}{around}")
 
 
+def occurrences_in_range(
+    plan: Plan, schedule: Schedule, activity: Activity, completions: State, start: dt.date, end: dt.date
+) -> list[Occurrence]:
+    """The occurrences a range skip covers: those due from ``start`` to ``end`` (inclusive) that
+    are neither done nor skipped yet. Refused when there are none, or the range is not the plan's."""
+    period = plan.meta.period
+    if end < start:
+        raise LookupFailed(f"--until {end.isoformat()} is before --from {start.isoformat()}")
+    if end < period.start or start > period.end:
+        _inside_period(plan, start if start > period.end else end, f"{start.isoformat()} to {end.isoformat()}")
+    if not activity.scheduled:
+        raise LookupFailed(f"'{activity.id}' has no schedule, so no occurrences to skip in a range")
+    found = [
+        o
+        for o in schedule.occurrences(activity, start, end)
+        if start <= o.due <= end and completions.get((activity.id, o.key)) is None
+    ]
+    if not found:
+        raise LookupFailed(
+            f"no occurrence of '{activity.id}' due from {start.isoformat()} to {end.isoformat()} is left to skip"
+        )
+    return found
+
+
+def range_skip_data(
+    activity: Activity, occurrences: list[Occurrence], start: dt.date, end: dt.date, by: str, reason: str
+) -> dict[str, Any]:
+    """One record for the whole range: all of it is skipped, or (if the append fails) none."""
+    return {
+        "activity": activity.id,
+        "from": start.isoformat(),
+        "until": end.isoformat(),
+        "occurrences": [o.key for o in occurrences],
+        "by": by,
+        "reason": reason,
+    }
+
+
 def completion_data(
     activity: Activity,
     target: Target,
