@@ -29,14 +29,14 @@ def test_digest_sections_in_order(cli):
     result = cli("digest", "--now", NOW, "--since", "2020-10-26")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "commsplan Tue 27 Oct: 1 incident (4 to notify), 76 overdue, 0 due today"
+    assert lines[0] == "commsplan Tue 27 Oct: 1 incident (4 to notify), 106 overdue, 0 due today"
     headings = [line for line in lines if line and line == line.upper() and not line.startswith(" ")]
     assert headings == [
         "OPEN INCIDENTS (1)",
-        "OVERDUE (76)",
+        "OVERDUE (106)",
         "DUE TODAY (0)",
         "TODAY, IF THERE IS SOMETHING TO SAY (2)",
-        "COMING UP TO 2 NOV (6)",
+        "COMING UP TO 2 NOV (8)",
         "BEING PREPARED (1)",
     ]
     assert lines[-1] == "DONE SINCE MON 26 OCT 2020 00:00 GMT: 2, 1 of them late; 1 skipped"
@@ -59,13 +59,13 @@ def test_digest_json_and_markdown(cli):
     assert [s["id"] for s in data["incidents"][0]["pending"]][:1] == ["snb-chair-incident-contact"]
     md = cli("digest", "--format", "markdown", "--now", NOW, "--since", "2020-10-26").stdout
     assert md.startswith("# commsplan Tue 27 Oct")
-    assert "\n## OVERDUE (76)\n- **5 Apr** la-problem-solving-group · 15 overdue" in md
+    assert "\n## OVERDUE (106)\n- **5 Apr** la-problem-solving-group · 45 overdue" in md
 
 
 def test_strict_exits_1_when_anything_is_overdue(cli):
     late = cli("digest", "--strict", "--now", NOW)
     assert late.exit_code == 1
-    assert late.stderr.endswith("commsplan: error: 78 overdue (--strict)\n")
+    assert late.stderr.endswith("commsplan: error: 108 overdue (--strict)\n")
     early = cli("digest", "--strict", "--now", "2020-04-01T07:00")
     assert early.exit_code == 0
 
@@ -88,7 +88,7 @@ def test_installed_digest_under_cron(tmp_path):
     assert result.returncode == 0, result.stderr
     assert not re.search("[\x1b\x07]", result.stdout)
     assert all(len(line) <= 80 for line in result.stdout.splitlines())
-    assert result.stdout.splitlines()[0] == "commsplan Tue 27 Oct: 78 overdue, 0 due today"
+    assert result.stdout.splitlines()[0] == "commsplan Tue 27 Oct: 108 overdue, 0 due today"
     assert (Path(tmp_path) / ".local" / "share" / "commsplan").exists() is False  # reading makes no log
     tz = subprocess.run([script, "digest"], capture_output=True, text=True, env={**env, "TZ": "UTC"})
     assert tz.stdout == result.stdout

@@ -89,9 +89,9 @@ def test_a_campaign_open_now_is_the_one_done_never_last_season(cli: Cli) -> None
 
 
 def test_occurrence_by_a_day_inside_its_window(cli: Cli) -> None:
-    result = cli("done", "la-problem", "--occurrence", "2020-10-12", "--now", NOW)
+    result = cli("done", "la-problem", "--unit", "havering", "--occurrence", "2020-10-12", "--now", NOW)
     assert flat(result.stdout).startswith(
-        "Done: la-problem-solving-group 2020-10-05 (due Sun 18 Oct 2020), 8 days late, by"
+        "Done: la-problem-solving-group 2020-10-05@havering (due Sun 18 Oct 2020), 8 days late, by"
     )
     gap = cli("done", "cp-halloween", "--occurrence", "2020-07-01", "--now", NOW)
     assert gap.exit_code == 1
@@ -108,7 +108,7 @@ def test_done_outside_the_period_is_refused_and_writes_nothing(cli: Cli) -> None
         "commsplan: error: iag-quarterly-briefing 2021-Q2 is outside the plan's period (1 Apr 2020 to 31 Mar "
         "2021); nothing was recorded.\n"
     )
-    day = cli("skip", "la-problem", "--occurrence", "2021-04-12", "--reason", "x", "--now", NOW)
+    day = cli("skip", "la-problem", "-u", "havering", "--occurrence", "2021-04-12", "--reason", "x", "--now", NOW)
     assert day.exit_code == 1
     assert "la-problem-solving-group 2021-04-12 is outside the plan's period" in flat(day.stderr)
     today = cli("done", "snb-quarterly", "--now", "2026-11-29")

@@ -52,7 +52,7 @@ def test_human_view_collapses_daily_items_and_groups_sections(cli):
     out = result.stdout.splitlines()
     assert out[0] == "Due this week: Mon 26 Oct 2020 to Sun 1 Nov 2020"
     assert out[1] == "East Area BCU · now Wed 28 Oct 2020 00:00 GMT"
-    assert out[3] == "OVERDUE (78)"
+    assert out[3] == "OVERDUE (108)"
     assert "  5 Apr   ward-street-briefing · 30 overdue, 5 Apr to 25 Oct" in out
     assert "TODAY, IF THERE IS SOMETHING TO SAY (2)" in out
     assert "  28 Oct  ward-social-media · 2020-10-28 · if applicable, never overdue" in out

@@ -33,7 +33,7 @@ def test_calendar_matches_due_for_a_year(cli, tmp_path):
         if "2020-04-01" <= i["due"] <= "2021-03-31" and i["status"] not in ("incident", "optional")
     )
     assert from_ics == from_due
-    assert len(from_ics) == 144  # conditional daily duties are not diary events
+    assert len(from_ics) == 196  # conditional daily duties are not diary events; PSGs are per borough
     first = next(e for e in events if str(e["X-COMMSPLAN-ACTIVITY"]) == "snb-quarterly-meeting")
     assert (
         str(first["SUMMARY"]) == "Safer Neighbourhood Boards: Ward priorities and regular updates of crime statistics"

@@ -44,7 +44,7 @@ def test_no_occurrence_outside_the_period(activity: Activity, start: dt.date, le
 
 def test_a_window_that_starts_before_the_period_is_clipped_to_its_first_day() -> None:
     first = SCHEDULE.occurrences(PLAN_OBJ.activity("la-problem-solving-group"), START, START)[0]
-    assert (first.key, first.opens, first.due) == ("2020-03-23", START, dt.date(2020, 4, 5))
+    assert (first.key, first.opens, first.due) == ("2020-03-23@barking-dagenham", START, dt.date(2020, 4, 5))
     week = SCHEDULE.occurrences(PLAN_OBJ.activity("ward-street-briefing"), START, START)[0]
     assert (week.key, week.opens, week.due) == ("2020-W14", START, dt.date(2020, 4, 5))
 

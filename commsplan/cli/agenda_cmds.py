@@ -17,6 +17,7 @@ from commsplan.cli.common import (
     NowOpt,
     OwnerOpt,
     PlanOpt,
+    UnitOpt,
     renderer,
     resolve_now,
     session,
@@ -51,6 +52,7 @@ def due(
     audience: AudienceOpt = None,
     owner: OwnerOpt = None,
     channel: ChannelOpt = None,
+    unit: UnitOpt = None,
     plan: PlanOpt = None,
     log: LogOpt = None,
     now: NowOpt = None,
@@ -68,7 +70,7 @@ def due(
     sess = session(plan, log, now)
     p = sess.plan
     window = choose_window(sess.now, today=today, week=week, month=month, days=days, until=until)
-    filters = Filters.resolve(p, audience, owner, channel)
+    filters = Filters.resolve(p, audience, owner, channel, unit)
     schedule = Schedule(p)
     history = sess.history()
     agenda = build_agenda(
@@ -95,6 +97,7 @@ class Overdue(CommsplanError):
 def digest(
     days: Annotated[int, typer.Option("--days", min=1, max=366, help="How many days ahead, today included.")] = 7,
     owner: OwnerOpt = None,
+    unit: UnitOpt = None,
     fmt: Annotated[
         Literal["text", "markdown", "json"], typer.Option("--format", help="text (for mail), markdown or json.")
     ] = "text",
@@ -119,6 +122,7 @@ def digest(
     from commsplan.plan.lookup import find
     from commsplan.rules.digest import build_digest
     from commsplan.rules.schedule import Schedule
+    from commsplan.rules.select import unit_scope
 
     sess = session(plan, log, now)
     p = sess.plan
@@ -128,7 +132,8 @@ def digest(
     book = sess.logbook()
     marker = DigestMarker(book.path, owner_id)
     start = resolve_now(since, sess.zone) if since else (marker.read(sess.zone) or sess.now - dt.timedelta(hours=24))
-    result = build_digest(p, schedule, history, sess.now, days, start, owner_id)
+    units = unit_scope(p, unit) if unit else None
+    result = build_digest(p, schedule, history, sess.now, days, start, owner_id, units)
     renderer(json, fmt).digest(p, result)
     # Only a real run moves the marker: a replay (--now) or a preview (--since) does not.
     if mark and since is None and now is None and book.exists():
@@ -147,6 +152,7 @@ def calendar(
     audience: AudienceOpt = None,
     owner: OwnerOpt = None,
     channel: ChannelOpt = None,
+    unit: UnitOpt = None,
     plan: PlanOpt = None,
     now: NowOpt = None,
 ) -> None:
@@ -169,7 +175,7 @@ def calendar(
     end = until.date() if until else start + dt.timedelta(days=365)
     if end < start:
         raise UsageError(f"--until {end.isoformat()} is before the start ({start.isoformat()})")
-    filters = Filters.resolve(p, audience, owner, channel)
+    filters = Filters.resolve(p, audience, owner, channel, unit)
     occurrences = occurrences_between(p, Schedule(p), start, end, filters)
     period = window_outside_period(p, start, end)
     notice = period.notice if period is not None else None
@@ -194,6 +200,7 @@ def report(
         Literal["audience", "owner", "channel"], typer.Option("--by", help="Group by audience, owner or channel.")
     ] = "audience",
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+    unit: UnitOpt = None,
     plan: PlanOpt = None,
     log: LogOpt = None,
     now: NowOpt = None,
@@ -207,6 +214,7 @@ def report(
     """
     from commsplan.rules.report import build_report
     from commsplan.rules.schedule import Schedule
+    from commsplan.rules.select import unit_scope
 
     sess = session(plan, log, now)
     p = sess.plan
@@ -216,6 +224,14 @@ def report(
         raise UsageError(f"the report's window ends ({end.isoformat()}) before it starts ({start.isoformat()})")
     history = sess.history()
     result = build_report(
-        p, Schedule(p), history.completions, sess.now, start, end, by, tracking_from=history.tracking_from
+        p,
+        Schedule(p),
+        history.completions,
+        sess.now,
+        start,
+        end,
+        by,
+        tracking_from=history.tracking_from,
+        units=unit_scope(p, unit) if unit else None,
     )
     renderer(json, "csv" if csv else "text").report(result, by)

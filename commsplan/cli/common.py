@@ -139,6 +139,12 @@ AudienceOpt = Annotated[
 OwnerOpt = Annotated[
     str | None, typer.Option("--owner", "-o", help="Sender's role: id, alias (DWO, SLT...) or part of it.")
 ]
+UnitOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--unit", "-u", help="Borough or ward: its duties (a ward's with its borough's) and the BCU-wide ones."
+    ),
+]
 ChannelOpt = Annotated[
     str | None, typer.Option("--channel", "-c", help="Channel: e-mail, telephone, meeting, social...")
 ]

@@ -15,6 +15,7 @@ from commsplan.cli.common import (
     LogOpt,
     NowOpt,
     PlanOpt,
+    UnitOpt,
     cache_dir,
     login_name,
     open_plan,
@@ -55,6 +56,7 @@ def _complete(
     kind: str,
     activity: str,
     occurrence: str | None,
+    unit: str | None,
     by: str | None,
     plan: Path | None,
     log: Path | None,
@@ -62,7 +64,7 @@ def _complete(
     json: bool,
     **extra: str | None,
 ) -> None:
-    from commsplan.plan.lookup import find_activity
+    from commsplan.plan.lookup import find, find_activity
     from commsplan.rules.occurrence import check_channel, choose_occurrence, completion_data, refuse_twice
     from commsplan.rules.schedule import Schedule
 
@@ -84,6 +86,7 @@ def _complete(
         occurrence,
         verb=kind,
         tracking_from=history.tracking_from,
+        unit=find(unit, p.units, "unit").id if unit else None,
     )
     if chosen.conditional is None:  # a conditional duty is done as often as there is news
         refuse_twice(chosen, target, history.completions)
@@ -101,6 +104,7 @@ def done(
         str | None, typer.Option("--channel", "-c", help="The channel used (one of the plan's).")
     ] = None,
     evidence: Annotated[str | None, typer.Option("--evidence", help="A link, a post id, a minute reference.")] = None,
+    unit: UnitOpt = None,
     plan: PlanOpt = None,
     log: LogOpt = None,
     now: NowOpt = None,
@@ -114,7 +118,7 @@ def done(
     """
     from commsplan.log.records import DONE
 
-    _complete(DONE, activity, occurrence, by, plan, log, now, json, channel=channel, note=note, evidence=evidence)
+    _complete(DONE, activity, occurrence, unit, by, plan, log, now, json, channel=channel, note=note, evidence=evidence)
 
 
 @app.command()
@@ -134,6 +138,7 @@ def skip(
             "--until", formats=["%Y-%m-%d"], help="...to this day (inclusive), in one record.", show_default=False
         ),
     ] = None,
+    unit: UnitOpt = None,
     by: ByOpt = None,
     plan: PlanOpt = None,
     log: LogOpt = None,
@@ -151,11 +156,11 @@ def skip(
     if not reason.strip():
         raise LookupFailed("--reason must say why")
     if from_ is None and until is None:
-        _complete(SKIP, activity, occurrence, by, plan, log, now, json, reason=reason)
+        _complete(SKIP, activity, occurrence, unit, by, plan, log, now, json, reason=reason)
         return
     if from_ is None or until is None or occurrence is not None:
         raise UsageError("a range skip takes both --from and --until, and no --occurrence")
-    from commsplan.plan.lookup import find_activity
+    from commsplan.plan.lookup import find, find_activity
     from commsplan.rules.occurrence import occurrences_in_range, range_skip_data
     from commsplan.rules.schedule import Schedule
 
@@ -167,7 +172,8 @@ def skip(
     except LogError as exc:
         raise LogError(f"skip NOT recorded: {exc.message}") from None
     start, end = from_.date(), until.date()
-    covered = occurrences_in_range(p, Schedule(p), chosen, history.completions, start, end)
+    unit_id = find(unit, p.units, "unit").id if unit else None
+    covered = occurrences_in_range(p, Schedule(p), chosen, history.completions, start, end, unit_id)
     data = range_skip_data(chosen, covered, start, end, by or login_name(), reason)
     record = sess.append(SKIP_RANGE, data)
     renderer(json).range_skipped(record, covered)

@@ -275,7 +275,8 @@ def _reference_problems(plan: Plan, doc: Document) -> Iterator[tuple[Position, s
     def at(*loc: str | int) -> Position:
         return doc.positions.get(tuple(loc), Position(1, 1))
 
-    collections = ("roles", "audiences", "channels", "named_dates", "seasons", "triggers", "rules", "activities")
+    collections: tuple[str, ...] = ("roles", "audiences", "channels", "named_dates", "seasons", "triggers")
+    collections += ("rules", "units", "activities")
     ids: dict[str, set[str]] = {}
     for name in collections:
         first: dict[str, int] = {}
@@ -290,7 +291,7 @@ def _reference_problems(plan: Plan, doc: Document) -> Iterator[tuple[Position, s
         ids[name] = set(first)
 
     # names and aliases must point at one thing within each collection
-    for name in ("roles", "audiences", "channels", "named_dates", "seasons", "triggers"):
+    for name in ("roles", "audiences", "channels", "named_dates", "seasons", "triggers", "units"):
         owner: dict[str, tuple[str, str, Loc]] = {}
         for i, item in enumerate(getattr(plan, name)):
             words: list[tuple[str, Loc]] = [(item.id, (name, i, "id")), (item.name, (name, i, "name"))]
@@ -346,6 +347,18 @@ def _reference_problems(plan: Plan, doc: Document) -> Iterator[tuple[Position, s
                 yield at("seasons", s, bound), f"'{value}' is neither a MM-DD date nor a named date{hint}"
             elif named[value].dates is not None:
                 yield at("seasons", s, bound), f"season bound '{value}' must be a fixed or computed named date"
+    boroughs = {u.id for u in plan.units if u.kind == "borough"}
+    for u, unit in enumerate(plan.units):
+        if unit.kind == "ward" and unit.within is None:
+            yield (
+                at("units", u, "id"),
+                f"ward '{unit.id}' needs 'within: BOROUGH' (one of {', '.join(sorted(boroughs))})",
+            )
+        elif unit.kind == "ward" and unit.within not in boroughs:
+            hint = _did_you_mean(str(unit.within), sorted(boroughs))
+            yield at("units", u, "within"), f"'{unit.within}' is not a borough of this plan{hint}"
+        elif unit.kind == "borough" and unit.within is not None:
+            yield at("units", u, "within"), "a borough is not within another unit; only wards take 'within'"
     for r, rule in enumerate(plan.rules):
         for j, trigger in enumerate(rule.applies_to):
             yield from ref(trigger, "triggers", "rules", r, "applies_to", j)
@@ -385,6 +398,13 @@ def _frequency_problems(
 def _warnings(plan: Plan) -> Iterator[str]:
     named = {d.id: d for d in plan.named_dates}
     for activity in plan.activities:
+        if activity.per_unit is not None and not plan.units_of(activity.per_unit):
+            kind = activity.per_unit
+            yield (
+                f"activity '{activity.id}' repeats per {kind}, but the plan lists no {kind}s; add them under "
+                f"'units:' (kind: {kind}{', within: BOROUGH' if kind == 'ward' else ''}). Until then it is one "
+                "BCU-wide duty"
+            )
         if isinstance(activity.frequency, NamedDates):
             for name in activity.frequency.dates:
                 if named[name].dates == []:

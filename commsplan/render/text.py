@@ -146,10 +146,31 @@ def activity_card(plan: Plan, activity: Activity, *, full: bool = False) -> Grou
 def runs(items: Iterable[Item]) -> list[list[Item]]:
     """Items grouped per activity and status, each group oldest first: a daily item becomes one
     entry with its count, not seven."""
-    groups: dict[tuple[str, str], list[Item]] = {}
+    groups: dict[tuple[str, str, str], list[Item]] = {}
     for item in items:
-        groups.setdefault((item.activity.id, item.status), []).append(item)
+        occ = item.occurrence
+        # a per-unit duty's open occurrence is one line for all its units ("2 of 3 boroughs done")
+        base = occ.key.rsplit("@", 1)[0] if occ.unit is not None and item.status != "overdue" else ""
+        groups.setdefault((item.activity.id, item.status, base), []).append(item)
     return [sorted(g, key=lambda i: i.occurrence.due) for g in groups.values()]
+
+
+def _period_words(activity: Activity, key: str) -> str:
+    """An occurrence's key as a person says it: 'fortnight of 5 Oct' for 2020-10-05."""
+    kind = activity.frequency.kind
+    if kind in ("fortnightly", "daily") and len(key) == 10:
+        start = dt.date.fromisoformat(key)
+        return f"fortnight of {short_day(start)}" if kind == "fortnightly" else short_day(start)
+    return key
+
+
+def _units_done(plan: Plan, activity: Activity, pending: list[Item]) -> str:
+    """'2 of 3 boroughs done; Redbridge pending' for a per-unit duty's occurrence."""
+    units = plan.units_of(activity.per_unit)
+    waiting = [plan.unit(i.occurrence.unit).name for i in pending if i.occurrence.unit is not None]
+    done = len(units) - len(waiting)
+    word = "overdue" if pending[0].status == "overdue" else "pending"
+    return f"{done} of {len(units)} {activity.per_unit}s done; {', '.join(waiting)} {word}"
 
 
 class TextRenderer(Renderer):
@@ -341,7 +362,14 @@ class TextRenderer(Renderer):
         head: Segs = [(activity.id, "bold cyan")]
         occ = first.occurrence
         when = short_day(occ.due, year=occ.due.year != this_year)
-        if len(group) == 1:
+        bases = {i.occurrence.key.rsplit("@", 1)[0] for i in group}
+        if occ.unit is not None and len(bases) == 1 and status in ("open", "upcoming", "overdue"):
+            head.append((f" · {_period_words(activity, bases.pop())}: {_units_done(plan, activity, group)}", ""))
+            if status == "overdue":
+                head.append((f" · {_days(first.late_days)} late", "red"))
+            elif status == "upcoming":
+                head.append((f" · opens {short_day(occ.opens)}", "dim"))
+        elif len(group) == 1:
             if occ.at is not None:
                 when += occ.at.strftime(" %H:%M")
             head.append((f" · {occ.key}", ""))

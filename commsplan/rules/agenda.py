@@ -97,7 +97,7 @@ def occurrences_between(
         for activity in plan.activities
         if activity.scheduled and activity.conditional is None and filters.accepts(activity)
         for occ in schedule.occurrences(activity, start, end)
-        if start <= occ.due <= end
+        if start <= occ.due <= end and filters.accepts_occurrence(occ)
     ]
     found.sort(key=lambda o: (o.due, o.activity))
     return found
@@ -179,9 +179,13 @@ def build_agenda(
             (triggered if activity.frequency.kind == "triggered" else on_request).append(activity)
             continue
         aid = activity.id
+        # --unit keeps one unit's occurrences of a per-unit duty (and every BCU-wide one)
+        narrow = filters.accepts_occurrence if filters.units is not None and activity.per_unit else None
         if activity.conditional is not None:
             if not overdue_only and window.start <= today <= window.end:
                 for occ in schedule.occurrences(activity, today, today):
+                    if narrow is not None and not narrow(occ):
+                        continue
                     done = state.get((aid, occ.key))
                     if done is None:
                         optional.append(Item(occ, activity, "optional"))
@@ -196,11 +200,15 @@ def build_agenda(
                 for occ in schedule.occurrences(activity, counts_from, today)
                 if occ.due >= counts_from and state.get((aid, occ.key)) is None and occ.is_closed(now)
             ]
+            if narrow is not None:
+                run = [item for item in run if narrow(item.occurrence)]
             if run:
                 overdue_runs.append(run)
         if overdue_only:
             continue
         for occ in schedule.occurrences(activity, window.start, window.end):
+            if narrow is not None and not narrow(occ):
+                continue
             closed = occ.is_closed(now)
             done = state.get((aid, occ.key))
             if closed and done is None:

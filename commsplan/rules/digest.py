@@ -64,9 +64,10 @@ def build_digest(
     days: int,
     since: dt.datetime,
     owner: str | None = None,
+    units: frozenset[str] | None = None,
 ) -> Digest:
     state = history.completions
-    filters = Filters(owner=owner)
+    filters = Filters(owner=owner, units=units)
     window = Window.days(now, days)
     agenda: Agenda = build_agenda(plan, schedule, state, now, window, filters, tracking_from=history.tracking_from)
     today = now.date()

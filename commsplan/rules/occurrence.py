@@ -35,6 +35,7 @@ def choose_occurrence(
     *,
     verb: str = "done",
     tracking_from: dt.date | None = None,
+    unit: str | None = None,
 ) -> Target:
     """The occurrence a person means; it never guesses.
 
@@ -56,7 +57,7 @@ def choose_occurrence(
             ) from None
         _inside_period(plan, when, f"{activity.id} {day}")
         return Target(Occurrence(activity.id, day, when, when), 0)
-    occurrences = schedule.occurrences(activity, period.start, period.end)
+    occurrences = _of_unit(plan, activity, schedule.occurrences(activity, period.start, period.end), unit, key)
     if key is not None:
         occ = _named(plan, schedule, activity, occurrences, key)
         return Target(occ, max(0, (today - occ.due).days) if occ.is_closed(now) else 0)
@@ -96,6 +97,29 @@ def choose_occurrence(
     raise LookupFailed(f"nothing of '{activity.id}' is open or overdue now{after}; name one with --occurrence KEY")
 
 
+def _of_unit(
+    plan: Plan, activity: Activity, occurrences: list[Occurrence], unit: str | None, key: str | None
+) -> list[Occurrence]:
+    """A per-unit duty is recorded for one borough or ward: --unit says which (or a key
+    ending in "@unit"); it never stands for all of them."""
+    units = plan.units_of(activity.per_unit) if occurrences and occurrences[0].unit is not None else []
+    if not units:
+        if unit is not None:
+            raise LookupFailed(f"'{activity.id}' is one BCU-wide duty, not one per borough or ward; drop --unit")
+        return occurrences
+    if unit is None:
+        if key is not None and "@" in key:
+            return occurrences
+        names = ", ".join(u.id for u in units)
+        raise LookupFailed(
+            f"'{activity.id}' is done for each {activity.per_unit} on its own; say which with --unit ({names})"
+        )
+    if all(u.id != unit for u in units):
+        raise LookupFailed(f"'{activity.id}' is done per {activity.per_unit}, and '{unit}' is not one")
+    # the unit's own occurrences, under the keys a person types for them (2020-10-05)
+    return [o for o in occurrences if o.unit == unit]
+
+
 def _which_one(activity: Activity, overdue: list[Occurrence], today: dt.date, verb: str) -> str:
     """Several occurrences are overdue: say so, and give the command for each."""
     lines = [
@@ -127,7 +151,7 @@ def _inside_period(plan: Plan, day: dt.date, what: str, hint: str = "") -> None:
 def _named(plan: Plan, schedule: Schedule, activity: Activity, occurrences: list[Occurrence], key: str) -> Occurrence:
     """The occurrence with this key, or whose window holds this day; outside the period, none."""
     for occ in occurrences:
-        if occ.key == key:
+        if occ.key == key or (occ.unit is not None and occ.key == f"{key}@{occ.unit}"):
             return occ
     try:
         day: dt.date | None = dt.date.fromisoformat(key) if len(key) == 10 else None
@@ -160,10 +184,16 @@ def _no_window(activity: Activity, key: str, occurrences: list[Occurrence], day:
 
 
 def occurrences_in_range(
-    plan: Plan, schedule: Schedule, activity: Activity, completions: State, start: dt.date, end: dt.date
+    plan: Plan,
+    schedule: Schedule,
+    activity: Activity,
+    completions: State,
+    start: dt.date,
+    end: dt.date,
+    unit: str | None = None,
 ) -> list[Occurrence]:
     """The occurrences a range skip covers: those due from ``start`` to ``end`` (inclusive) that
-    are neither done nor skipped yet. Refused when there are none, or the range is not the plan's."""
+    are neither done nor skipped yet (of one unit's, with ``unit``; else every unit's). Refused when there are none, or the range is not the plan's."""
     period = plan.meta.period
     if end < start:
         raise LookupFailed(f"--until {end.isoformat()} is before --from {start.isoformat()}")
@@ -174,7 +204,7 @@ def occurrences_in_range(
     found = [
         o
         for o in schedule.occurrences(activity, start, end)
-        if start <= o.due <= end and completions.get((activity.id, o.key)) is None
+        if start <= o.due <= end and completions.get((activity.id, o.key)) is None and unit in (None, o.unit)
     ]
     if not found:
         raise LookupFailed(

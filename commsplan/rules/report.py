@@ -76,6 +76,7 @@ def build_report(
     end: dt.date,
     by: GroupBy,
     tracking_from: dt.date | None = None,
+    units: frozenset[str] | None = None,
 ) -> Report:
     """Per group, worst completion rate first; conditional duties apart, as done on N of M days.
     Occurrences due before tracking began (``track --from``) are left out."""
@@ -91,6 +92,8 @@ def build_report(
             kind = activity.frequency.kind
             counted = Occasional(activity.id, activity.what.text, UNITS.get(kind, "times"))
             for occ in schedule.occurrences(activity, start, end):
+                if units is not None and occ.unit is not None and occ.unit not in units:
+                    continue
                 if start <= occ.due <= end and occ.opens <= now.date():
                     counted.of += 1
                     done = state.get((activity.id, occ.key))
@@ -107,6 +110,8 @@ def build_report(
         stats = [groups.setdefault(k, GroupStats(k, name)) for k, name in keys]
         for occ in schedule.occurrences(activity, start, end):
             if occ.due < start or occ.due > end:
+                continue
+            if units is not None and occ.unit is not None and occ.unit not in units:
                 continue
             done = state.get((activity.id, occ.key))
             closed = occ.is_closed(now)
