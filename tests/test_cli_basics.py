@@ -63,6 +63,8 @@ def test_every_command_is_listed_here():
         "info",
         "schema",
         "init",
+        "renew",
+        "diff",
     }
 
 

@@ -406,6 +406,12 @@ def _warnings(plan: Plan) -> Iterator[str]:
                 "BCU-wide duty"
             )
         if isinstance(activity.frequency, NamedDates):
+            period = plan.meta.period
             for name in activity.frequency.dates:
-                if named[name].dates == []:
-                    yield f"activity '{activity.id}': named date '{name}' lists no dates, so it is never scheduled"
+                listed = named[name].dates
+                if listed is not None and not any(period.start <= r.start <= period.end for r in listed):
+                    yield (
+                        f"activity '{activity.id}': named date '{name}' lists no dates in the plan's period "
+                        f"({period.start.isoformat()} to {period.end.isoformat()}); fill in this year's dates, or "
+                        "it is never scheduled"
+                    )

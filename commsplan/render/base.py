@@ -14,10 +14,12 @@ if TYPE_CHECKING:
     from commsplan.log.state import Incident
     from commsplan.plan.load import LoadedPlan
     from commsplan.plan.model import Activity, Plan
+    from commsplan.plan.renew import Renewal
     from commsplan.rules.agenda import Agenda
     from commsplan.rules.digest import Digest
     from commsplan.rules.incidents import Step
     from commsplan.rules.period import PeriodStatus
+    from commsplan.rules.plandiff import PlanDiff
     from commsplan.rules.report import GroupBy, Report
     from commsplan.rules.schedule import Occurrence
     from commsplan.rules.select import Filters
@@ -42,6 +44,12 @@ class Renderer:
         raise NotImplementedError
 
     def plan_written(self, path: Path) -> None:
+        raise NotImplementedError
+
+    def renewed(self, path: Path, renewal: Renewal, warnings: Sequence[str]) -> None:
+        raise NotImplementedError
+
+    def plan_diff(self, old: LoadedPlan, new: LoadedPlan, diff: PlanDiff) -> None:
         raise NotImplementedError
 
     def due(

@@ -19,10 +19,12 @@ if TYPE_CHECKING:
     from commsplan.log.state import Incident
     from commsplan.plan.load import LoadedPlan
     from commsplan.plan.model import Activity, Plan
+    from commsplan.plan.renew import Renewal
     from commsplan.rules.agenda import Agenda, Item
     from commsplan.rules.digest import Digest
     from commsplan.rules.incidents import Step
     from commsplan.rules.period import PeriodStatus
+    from commsplan.rules.plandiff import Change, PlanDiff
     from commsplan.rules.report import GroupBy, GroupStats, Report
     from commsplan.rules.schedule import Occurrence
     from commsplan.rules.select import Filters
@@ -244,6 +246,25 @@ class JsonRenderer(Renderer):
 
     def plan_written(self, path: Path) -> None:
         emit({"written": str(path)})
+
+    def renewed(self, path: Path, renewal: Renewal, warnings: Sequence[str]) -> None:
+        emit({"written": str(path), "changes": renewal.changes, "to_fill": renewal.to_fill, "warnings": list(warnings)})
+
+    def plan_diff(self, old: LoadedPlan, new: LoadedPlan, diff: PlanDiff) -> None:
+        def change(c: Change | None) -> dict[str, str] | None:
+            return None if c is None else {"what": c.what, "old": c.old, "new": c.new}
+
+        emit(
+            {
+                "old": str(old.path),
+                "new": str(new.path),
+                "period": change(diff.period),
+                "office_hours": change(diff.office_hours),
+                "gained": [{"id": i, "commitment": text} for i, text in diff.gained],
+                "lost": [{"id": i, "commitment": text} for i, text in diff.lost],
+                "changed": [{"id": a.activity, "changes": [change(c) for c in a.changes]} for a in diff.changed],
+            }
+        )
 
     def due(
         self,

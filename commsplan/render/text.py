@@ -28,10 +28,12 @@ if TYPE_CHECKING:
     from commsplan.log.state import Incident
     from commsplan.plan.load import LoadedPlan
     from commsplan.plan.model import Activity, Plan
+    from commsplan.plan.renew import Renewal
     from commsplan.rules.agenda import Agenda, Item
     from commsplan.rules.digest import Digest
     from commsplan.rules.incidents import Step
     from commsplan.rules.period import PeriodStatus
+    from commsplan.rules.plandiff import PlanDiff
     from commsplan.rules.report import GroupBy, Report
     from commsplan.rules.schedule import Occurrence
     from commsplan.rules.select import Filters
@@ -256,6 +258,47 @@ class TextRenderer(Renderer):
         from commsplan.render.jsonout import dumps
 
         stdout().file.write(dumps(schema) + "\n")
+
+    def renewed(self, path: Path, renewal: Renewal, warnings: Sequence[str]) -> None:
+        out = Lines(stdout())
+        out.wrapped(f"Wrote {safe(str(path))}.", 2, "bold", first=[])
+        for change in renewal.changes:
+            out.wrapped(safe(change), 4, first=[(INDENT, "")])
+        if renewal.to_fill:
+            out.wrapped(
+                f"To fill in (dates listed year by year, marked RENEW in the file): {', '.join(renewal.to_fill)}.",
+                2,
+                first=[],
+            )
+        count = len(warnings)
+        out.wrapped(f"It is a valid plan, with {count} warning{'s' if count != 1 else ''}:", 2, first=[])
+        for warning in warnings:
+            out.wrapped(safe(warning), 4, first=[("- ", "")])
+        out.wrapped(f"Check it with: commsplan validate --plan {safe(str(path))}", 2, "dim", first=[])
+        out.emit()
+
+    def plan_diff(self, old: LoadedPlan, new: LoadedPlan, diff: PlanDiff) -> None:
+        out = Lines(stdout())
+        out.wrapped(f"From {safe(str(old.path))} to {safe(str(new.path))}", 2, "bold", first=[])
+        for change in (diff.period, diff.office_hours):
+            if change is not None:
+                out.wrapped(safe(f"{change.what.capitalize()}: {change.old} -> {change.new}"), 2, first=[])
+        if not (diff.gained or diff.lost or diff.changed):
+            out.add("No commitment gained, lost or changed.", "green")
+        for title, rows in (("GAINED", diff.gained), ("LOST", diff.lost)):
+            if rows:
+                out.add()
+                out.add(f"{title} ({len(rows)})", "bold")
+                for activity_id, text in rows:
+                    out.segs_wrapped([(INDENT, ""), (activity_id, "cyan"), (f": {safe(text)}", "")], 4)
+        if diff.changed:
+            out.add()
+            out.add(f"CHANGED ({len(diff.changed)})", "bold")
+            for item in diff.changed:
+                out.add_segs([(INDENT, ""), (item.activity, "cyan")])
+                for c in item.changes:
+                    out.wrapped(safe(f"{c.what}: {c.old} -> {c.new}"), 6, first=[("    ", "")])
+        out.emit()
 
     def plan_written(self, path: Path) -> None:
         say(f"Wrote a starter plan to {safe(str(path))}. Edit it, then: commsplan validate --plan {safe(str(path))}")
