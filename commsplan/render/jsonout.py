@@ -92,6 +92,8 @@ def item_dict(plan: Plan, item: Item) -> dict[str, Any]:
     }
     if occ.at is not None:
         data["due_at"] = occ.at.isoformat()
+    if occ.unit is not None:
+        data["unit"] = occ.unit
     if item.status == "overdue":
         data["days_late"] = item.late_days
     if item.completion is not None:
