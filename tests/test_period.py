@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import icalendar
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,8 +20,6 @@ from .conftest import PLAN
 from .helpers import flat
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from .conftest import Cli
 
 PLAN_OBJ = load_plan(PLAN).plan
@@ -88,3 +88,13 @@ def test_report_after_the_period_says_so_and_stops_at_its_end(cli: Cli) -> None:
     out = cli("report", "--now", "2026-11-29").stdout.splitlines()
     assert out[0] == "How the plan was kept, 1 Apr 2020 to 31 Mar 2021, by audience"
     assert out[1] == "This plan ran 1 Apr 2020 to 31 Mar 2021; nothing falls due after it. Replay it"
+
+
+def test_a_plan_cached_under_another_model_is_not_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a field added to the model without a version bump must not meet a pickle made before it
+    from commsplan.plan import load
+
+    load.load_plan(PLAN, tmp_path)
+    monkeypatch.setattr(load, "_MODEL_DIGEST", ["another-model"])
+    load.load_plan(PLAN, tmp_path)
+    assert len(list(tmp_path.glob("plan-*.pickle"))) == 2

@@ -106,3 +106,12 @@ def test_a_ward_needs_a_borough(cli: Cli, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert f"{path}:" in result.stderr
     assert "'haverin' is not a borough of this plan (did you mean 'havering'?)" in result.stderr
+
+
+def test_show_says_a_duty_is_per_borough_and_conditional(cli: Cli) -> None:
+    psg = " ".join(cli("show", "la-problem").stdout.split())
+    assert "Each borough, on its own: Barking & Dagenham, Havering, Redbridge" in psg
+    daily = " ".join(cli("show", "cp-daily").stdout.split())
+    assert 'If "if applicable": when there is something to say; never missed' in daily
+    data = json.loads(cli("show", "la-problem", "--json").stdout)
+    assert data["per_unit"] == "borough" and data["conditional"] is None

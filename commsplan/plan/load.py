@@ -63,7 +63,8 @@ def load_plan(path: Path, cache_dir: Path | None = None) -> LoadedPlan:
     if cache_dir is None:
         return parse_plan(raw, path)
     digest = hashlib.sha256(raw).hexdigest()
-    cache_file = cache_dir / f"plan-{digest[:40]}-{__version__}-py{sys.version_info[0]}{sys.version_info[1]}.pickle"
+    version = f"{__version__}-{_model_digest()}-py{sys.version_info[0]}{sys.version_info[1]}"
+    cache_file = cache_dir / f"plan-{digest[:40]}-{version}.pickle"
     cached = _read_cache(cache_file)
     if cached is not None:
         plan, warnings = cached
@@ -71,6 +72,22 @@ def load_plan(path: Path, cache_dir: Path | None = None) -> LoadedPlan:
     loaded = parse_plan(raw, path)
     _write_cache(cache_file, (loaded.plan, loaded.warnings))
     return loaded
+
+
+_MODEL_DIGEST: list[str] = []
+
+
+def _model_digest() -> str:
+    """A fingerprint of the plan model's source: a pickle made by another model (a field added
+    without a version bump) would unpickle into objects that lack the field."""
+    if not _MODEL_DIGEST:
+        from commsplan.plan import model
+
+        try:
+            _MODEL_DIGEST.append(hashlib.sha256(Path(model.__file__ or "").read_bytes()).hexdigest()[:12])
+        except OSError:
+            _MODEL_DIGEST.append("unknown")
+    return _MODEL_DIGEST[0]
 
 
 def _read_cache(cache_file: Path) -> tuple[Plan, tuple[str, ...]] | None:

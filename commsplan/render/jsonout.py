@@ -73,6 +73,8 @@ def activity_dict(plan: Plan, activity: Activity) -> dict[str, Any]:
         "why": activity.why,
         "notes": list(activity.notes),
         "source_row": activity.row,
+        "conditional": activity.conditional.model_dump(mode="json") if activity.conditional else None,
+        "per_unit": activity.per_unit,
     }
 
 

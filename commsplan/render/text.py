@@ -122,6 +122,12 @@ def activity_card(plan: Plan, activity: Activity, *, full: bool = False) -> Grou
     _field(grid, "When", when)
     if freq.interpretation:
         _field(grid, "Reading", freq.interpretation)
+    if activity.conditional is not None:
+        _field(grid, "If", f'"{activity.conditional.as_written}": when there is something to say; never missed')
+    if activity.per_unit is not None:
+        units = plan.units_of(activity.per_unit)
+        names = ", ".join(u.name for u in units) or f"the plan lists no {activity.per_unit}s yet"
+        _field(grid, "Each", f"{activity.per_unit}, on its own: {names}")
     _field(grid, "Why", activity.why)
     if full:
         _field(grid, "Sender as written", activity.owner.as_written)
@@ -431,6 +437,8 @@ class TextRenderer(Renderer):
             span = (
                 f"{short_day(occ.due, year=occ.due.year != this_year)} to {short_day(end, year=end.year != this_year)}"
             )
+            if occ.unit is not None:
+                span += f" ({len({i.occurrence.unit for i in group})} {activity.per_unit}s)"
             label = {
                 "overdue": "overdue",
                 "open": "open",
