@@ -115,3 +115,12 @@ def test_show_says_a_duty_is_per_borough_and_conditional(cli: Cli) -> None:
     assert 'If "if applicable": when there is something to say; never missed' in daily
     data = json.loads(cli("show", "la-problem", "--json").stdout)
     assert data["per_unit"] == "borough" and data["conditional"] is None
+
+
+def test_a_borough_digest_says_whose_it_is_and_keeps_its_own_marker(cli: Cli) -> None:
+    out = cli("digest", "--unit", "Havering", "--now", "2020-10-27T07:00", "--no-mark").stdout
+    assert out.startswith("commsplan havering Tue 27 Oct: 78 overdue, 0 due today\n")
+    cli("done", "iag", "--occurrence", "2020-Q3", "--now", "2020-10-26")  # the log must exist to be marked
+    cli("digest", "--unit", "havering")
+    assert cli.log.with_name(cli.log.name + ".digest-havering").exists()
+    assert not cli.log.with_name(cli.log.name + ".digest-all").exists()

@@ -122,18 +122,18 @@ def digest(
     from commsplan.plan.lookup import find
     from commsplan.rules.digest import build_digest
     from commsplan.rules.schedule import Schedule
-    from commsplan.rules.select import unit_scope
 
     sess = session(plan, log, now)
     p = sess.plan
     owner_id = find(owner, p.roles, "role").id if owner else None
+    unit_id = find(unit, p.units, "unit").id if unit else None
     schedule = Schedule(p)
     history = sess.history()
     book = sess.logbook()
-    marker = DigestMarker(book.path, owner_id)
+    # each team's (and each unit's) digest remembers its own last run
+    marker = DigestMarker(book.path, "-".join(part for part in (owner_id, unit_id) if part) or None)
     start = resolve_now(since, sess.zone) if since else (marker.read(sess.zone) or sess.now - dt.timedelta(hours=24))
-    units = unit_scope(p, unit) if unit else None
-    result = build_digest(p, schedule, history, sess.now, days, start, owner_id, units)
+    result = build_digest(p, schedule, history, sess.now, days, start, owner_id, unit_id)
     renderer(json, fmt).digest(p, result)
     # Only a real run moves the marker: a replay (--now) or a preview (--since) does not.
     if mark and since is None and now is None and book.exists():

@@ -11,7 +11,7 @@ from commsplan.rules.agenda import Agenda, Item, Window, build_agenda
 from commsplan.rules.incidents import Step, pending_steps
 from commsplan.rules.period import PeriodStatus, long_day
 from commsplan.rules.schedule import Schedule
-from commsplan.rules.select import Filters
+from commsplan.rules.select import Filters, unit_scope
 
 CAMPAIGN_LOOKAHEAD = dt.timedelta(days=14)
 
@@ -34,6 +34,7 @@ class Digest:
     period: PeriodStatus | None = None
     optional: list[Item] = field(default_factory=list)  # today's conditional duties: never overdue
     preparing: list[Item] = field(default_factory=list)  # campaigns open now, due after the window
+    unit: str | None = None  # --unit: the borough or ward this digest is for
 
     @property
     def pending_notifications(self) -> int:
@@ -52,7 +53,7 @@ class Digest:
         if self.period is None or not self.period.outside:
             parts.append(f"{self.overdue_count} overdue")
             parts.append(f"{len(self.today)} due today")
-        who = f" {self.owner}" if self.owner else ""
+        who = "".join(f" {part}" for part in (self.owner, self.unit) if part)
         return f"commsplan{who} {self.now:%a %-d %b}: " + ", ".join(parts)
 
 
@@ -64,10 +65,10 @@ def build_digest(
     days: int,
     since: dt.datetime,
     owner: str | None = None,
-    units: frozenset[str] | None = None,
+    unit: str | None = None,
 ) -> Digest:
     state = history.completions
-    filters = Filters(owner=owner, units=units)
+    filters = Filters(owner=owner, units=unit_scope(plan, unit) if unit else None)
     window = Window.days(now, days)
     agenda: Agenda = build_agenda(plan, schedule, state, now, window, filters, tracking_from=history.tracking_from)
     today = now.date()
@@ -121,4 +122,5 @@ def build_digest(
         period=agenda.period,
         optional=agenda.optional,
         preparing=preparing,
+        unit=unit,
     )
