@@ -202,3 +202,24 @@ def test_report_shows_conditional_duties_as_done_on_n_of_m_days(cli: Cli) -> Non
     groups = {g["group"]: g for g in data["groups"]}
     assert "cp-daily-updates" not in json.dumps(groups)
     assert groups["cp-public"]["missed"] == 0
+
+
+def test_the_autumn_week_replayed(cli: Cli) -> None:
+    """A team adopts the plan on Monday 26 Oct 2020 and works through the week."""
+    cli("track", "--from", "2020-10-26", "--now", "2020-10-26T08:00", "--by", "Insp Khan")
+    cli("done", "cp-half-term", "--now", "2020-10-26T10:00", "--by", "Comms")
+    for day in range(26, 32):
+        now = f"2020-10-{day}T17:00"
+        if day % 2:
+            cli("done", "cp-daily", "--now", now, "--by", "Comms")
+        items = json.loads(cli("due", "--json", "--now", now).stdout)["items"]
+        overdue = [i for i in items if i["status"] == "overdue"]
+        # nothing from before adoption, and a conditional duty never
+        assert all(i["due"] >= "2020-10-26" for i in overdue), day
+        assert not [i for i in overdue if i["id"] in ("cp-daily-updates", "ward-social-media")], day
+        optional = sorted(i["id"] for i in items if i["status"] == "optional")
+        assert optional == (["ward-social-media"] if day % 2 else ["cp-daily-updates", "ward-social-media"]), day
+    digest = cli("digest", "--now", "2020-11-02T07:00", "--no-mark", "--since", "2020-10-26").stdout
+    # three boroughs' PSGs and a street briefing due 1 Nov; three monthly items and Halloween due 31 Oct
+    assert digest.splitlines()[0] == "commsplan Mon 2 Nov: 8 overdue, 0 due today"
+    assert "cp-daily-updates" not in digest.split("DUE TODAY")[0]
