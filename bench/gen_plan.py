@@ -3,7 +3,8 @@
     python bench/gen_plan.py 10000 > /tmp/plan-10k.yaml
 
 The mix follows the bundled plan: daily, weekly, fortnightly, monthly, quarterly and annual
-recurrences, raw RRULEs, named-date and seasonal campaigns, triggered and on-request items.
+recurrences, raw RRULEs, named-date and seasonal campaigns, triggered and on-request items;
+three boroughs, and one activity in 55 repeats per borough.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ seasons:
   - {id: winter, name: Winter nights, start: clocks-back, end: clocks-forward}
 triggers:
   - {id: incident, name: Incident}
+units:
+  - {id: north, name: North borough, kind: borough}
+  - {id: south, name: South borough, kind: borough}
+  - {id: east, name: East borough, kind: borough}
 activities:
 """
 
@@ -60,10 +65,12 @@ def plan(count: int) -> str:
     for i in range(count):
         freq = FREQUENCIES[i % len(FREQUENCIES)]
         audience = "panel" if i % 2 else "public"
+        # one in 55 is a duty per borough (a fortnightly meeting), as the bundled plan's PSG is
+        per_unit = ", per_unit: borough" if i % 55 == 2 else ""
         lines.append(
             f"  - {{id: a{i:05d}, row: r, audience: {audience}, owner: {{role: sergeant, as_written: Sgt}},"
             f" what: {{text: Item {i}, as_written: Item}}, channels: [{{channel: social}}],"
-            f" how_as_written: Social, frequency: {freq}, why: Trust}}\n"
+            f" how_as_written: Social, frequency: {freq}, why: Trust{per_unit}}}\n"
         )
     return "".join(lines)
 

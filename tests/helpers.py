@@ -98,3 +98,19 @@ activities:
       as_written: Quarterly
     why: Trust
 """
+
+
+def changed_plan(text: str) -> str:
+    """The bundled plan's text with three commitments changed, for `diff` to find: office hours
+    09:00-17:00, the SNB meeting monthly, the partners told of critical incidents only."""
+    text = text.replace('    start: "08:00"\n    end: "18:00"', '    start: "09:00"\n    end: "17:00"', 1)
+    text = text.replace(
+        '      kind: quarterly\n      as_written: Quarterly\n    why: "SNB',
+        '      kind: monthly\n      as_written: Quarterly\n    why: "SNB',
+        1,
+    )
+    return text.replace(
+        "      triggers: [critical-incident, major-incident, significant-incident]",
+        "      triggers: [critical-incident]",
+        1,
+    )

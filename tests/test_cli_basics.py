@@ -26,9 +26,10 @@ assert isinstance(INCIDENT_GROUP, TyperGroup)
 INCIDENT = sorted(INCIDENT_GROUP.commands)
 
 # Which shared options each command takes: exactly those it uses (GUIDE, interface contract).
-READS_PLAN = {"validate", "who", "list", "show", "due", "digest", "calendar", "report", "done", "skip", "undo"}
+READS_PLAN = {"validate", "who", "list", "show", "due", "digest", "calendar", "report", "done", "skip", "undo", "track"}
 READS_PLAN |= {"log", "info", *(f"incident {c}" for c in INCIDENT)}
-USES_LOG = {"due", "digest", "report", "done", "skip", "undo", "log", "info", *(f"incident {c}" for c in INCIDENT)}
+USES_LOG = {"due", "digest", "report", "done", "skip", "undo", "track", "log", "info"}
+USES_LOG |= {f"incident {c}" for c in INCIDENT}
 USES_NOW = USES_LOG - {"log"} | {"calendar"}
 
 
@@ -60,10 +61,13 @@ def test_every_command_is_listed_here() -> None:
     assert set(COMMANDS) == {"validate", "who", "list", "show", "due", "digest", "calendar", "report", "done"} | {
         "skip",
         "undo",
+        "track",
         "log",
         "info",
         "schema",
         "init",
+        "renew",
+        "diff",
     }
 
 

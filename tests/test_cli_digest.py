@@ -27,13 +27,15 @@ def test_digest_sections_in_order(cli: Cli) -> None:
     result = cli("digest", "--now", NOW, "--since", "2020-10-26")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "commsplan Tue 27 Oct: 1 incident (3 to notify), 493 overdue, 2 due today"
+    assert lines[0] == "commsplan Tue 27 Oct: 1 incident (3 to notify), 105 overdue, 0 due today"
     headings = [line for line in lines if line and line == line.upper() and not line.startswith(" ")]
     assert headings == [
         "OPEN INCIDENTS (1)",
-        "OVERDUE (493)",
-        "DUE TODAY (2)",
-        "COMING UP TO 2 NOV (18)",
+        "OVERDUE (105)",
+        "DUE TODAY (0)",
+        "TODAY, IF THERE IS SOMETHING TO SAY (2)",
+        "COMING UP TO 2 NOV (8)",
+        "BEING PREPARED (1)",
         "CAMPAIGNS STARTING SOON (1)",
     ]
     # Winter Nights 2020 starts Mon 30 Nov: its campaign opens 14 days before
@@ -47,7 +49,7 @@ def test_digest_for_one_owner(cli: Cli) -> None:
     result = cli("digest", "--owner", "Comms Team", "--now", NOW, "--since", "2020-10-26", "--days", "14")
     lines = result.stdout.splitlines()
     # a major incident with no media query asks nothing of the comms team (no DMC referral)
-    assert lines[0].startswith("commsplan comms-team Tue 27 Oct: 219 overdue")
+    assert lines[0].startswith("commsplan comms-team Tue 27 Oct: 10 overdue")
     assert "cp-bonfire-night" in result.stdout and "ward-street-briefing" not in result.stdout
     cli("incident", "also", "20201026-1", "media-enquiry", "--now", "2020-10-27T06:30")
     result = cli("digest", "--owner", "Comms Team", "--now", NOW, "--since", "2020-10-26", "--days", "14")
@@ -63,13 +65,13 @@ def test_digest_json_and_markdown(cli: Cli) -> None:
     assert [s["id"] for s in data["incidents"][0]["pending"]][:1] == ["snb-chair-incident-contact"]
     md = cli("digest", "--format", "markdown", "--now", NOW, "--since", "2020-10-26").stdout
     assert md.startswith("# commsplan Tue 27 Oct")
-    assert "\n## OVERDUE (493)\n- **1 Apr** cp-daily-updates · 209 overdue" in md
+    assert "\n## OVERDUE (105)\n- **5 Apr** la-problem-solving-group · 45 overdue" in md
 
 
 def test_strict_exits_1_when_anything_is_overdue(cli: Cli) -> None:
     late = cli("digest", "--strict", "--now", NOW)
     assert late.exit_code == 1
-    assert late.stderr.endswith("commsplan: error: 495 overdue (--strict)\n")
+    assert late.stderr.endswith("commsplan: error: 107 overdue (--strict)\n")
     early = cli("digest", "--strict", "--now", "2020-04-01T07:00")
     assert early.exit_code == 0
 
@@ -92,7 +94,7 @@ def test_installed_digest_under_cron(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert not re.search("[\x1b\x07]", result.stdout)
     assert all(len(line) <= 80 for line in result.stdout.splitlines())
-    assert result.stdout.splitlines()[0] == "commsplan Tue 27 Oct: 495 overdue, 2 due today"
+    assert result.stdout.splitlines()[0] == "commsplan Tue 27 Oct: 107 overdue, 0 due today"
     assert (Path(tmp_path) / ".local" / "share" / "commsplan").exists() is False  # reading makes no log
     tz = subprocess.run([script, "digest"], capture_output=True, text=True, env={**env, "TZ": "UTC"})
     assert tz.stdout == result.stdout
@@ -115,7 +117,7 @@ def test_incident_steps_for_a_team_are_the_same_in_due_and_digest(cli: Cli) -> N
     cli("incident", "open", "Flooding, Romford", "--level", "significant", "--now", "2020-10-26T22:00")
     due = json.loads(cli("due", "--json", "--owner", "duty-officers", "--now", "2020-10-27T07:00").stdout)
     digest = json.loads(cli("digest", "--json", "--owner", "duty-officers", "--now", "2020-10-27T07:00").stdout)
-    in_due = [item["id"] for item in due if item["status"] == "incident"]
+    in_due = [item["id"] for item in due["items"] if item["status"] == "incident"]
     in_digest = [step["id"] for incident in digest["incidents"] for step in incident["pending"]]
     assert in_due == in_digest == ["partners-incident-notification"]
 
@@ -132,3 +134,24 @@ def test_digest_says_once_which_campaigns_have_no_date_this_year(cli: Cli) -> No
             "plan_year": {"start": "2020-04-01", "end": "2021-03-31"},
         }
     ]
+
+
+def test_a_campaign_being_prepared_stays_in_every_digest_until_due(cli: Cli) -> None:
+    # Bonfire Night's campaign opens 22 Oct and is due 5 Nov: beyond a 3-day digest's window
+    for day in ("2020-10-22", "2020-10-27", "2020-11-01"):
+        out = cli("digest", "--days", "3", "--now", f"{day}T07:00", "--no-mark").stdout
+        assert "\nBEING PREPARED (" in out, day
+        assert "  cp-bonfire-night · bonfire-night-2020: opened 22 Oct, due 5 Nov (Crime" in out, day
+    before = cli("digest", "--days", "3", "--now", "2020-10-21T07:00", "--no-mark").stdout
+    assert "cp-bonfire-night · bonfire-night-2020: opened" not in before
+    cli("done", "cp-bonfire", "--now", "2020-10-27T09:00")
+    done = cli("digest", "--days", "3", "--now", "2020-10-28T07:00", "--no-mark").stdout
+    assert "cp-bonfire-night · bonfire-night-2020: opened" not in done
+
+
+def test_after_the_period_the_subject_says_the_plan_has_ended(cli: Cli) -> None:
+    out = cli("digest", "--now", "2026-11-29T07:00", "--no-mark").stdout.splitlines()
+    assert out[0] == "commsplan Sun 29 Nov: the plan ended 31 Mar 2021, nothing falls due"
+    assert out[2] == "This plan ran 1 Apr 2020 to 31 Mar 2021; nothing falls due after it. Replay it"
+    data = json.loads(cli("digest", "--json", "--now", "2026-11-29T07:00", "--no-mark").stdout)
+    assert data["period"]["position"] == "after" and data["overdue"] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -23,20 +24,118 @@ def test_done_picks_the_open_occurrence_and_leaves_the_due_list(cli: Cli) -> Non
     assert flat(result.stdout).startswith(
         "Done: snb-quarterly-meeting 2020-Q4 (due Thu 31 Dec 2020), by Sgt Jones. Record r-"
     )
-    due = json.loads(cli("due", "--json", "--now", NOW, "-a", "SNB").stdout)
+    due = json.loads(cli("due", "--json", "--now", NOW, "-a", "SNB").stdout)["items"]
     assert [(i["occurrence"], i["status"]) for i in due] == [("2020-Q2", "overdue"), ("2020-Q3", "overdue")]
-    with_done = json.loads(cli("due", "--json", "--all", "--now", NOW, "-a", "SNB").stdout)
+    with_done = json.loads(cli("due", "--json", "--all", "--now", NOW, "-a", "SNB").stdout)["items"]
     done = [i for i in with_done if i["status"] == "done"]
     assert done[0]["occurrence"] == "2020-Q4"
     assert done[0]["completed"]["by"] == "Sgt Jones" and done[0]["completed"]["late"] is False
 
 
-def test_without_an_open_one_done_takes_the_oldest_overdue_and_says_it_is_late(cli: Cli) -> None:
-    cli("done", "snb-quarterly-meeting", "--now", NOW)
-    result = cli("done", "snb-quarterly-meeting", "--now", NOW)
-    assert "2020-Q2 (due Tue 30 Jun 2020), 118 days late" in result.stdout
-    human = cli("due", "--all", "--overdue", "--now", NOW, "-a", "SNB").stdout
-    assert "snb-quarterly-meeting · 2020-Q3 · 26 days late" in human
+def test_done_again_is_refused_with_who_did_it_and_the_overdue_ones_to_name(cli: Cli) -> None:
+    first = cli("done", "iag", "--now", NOW, "--by", "Insp Khan")
+    record = re.findall(r"r-[0-9a-f]{12}", first.stdout)[0]
+    again = cli("done", "iag", "--now", NOW)
+    assert again.exit_code == 1
+    assert again.stdout == ""
+    lines = again.stderr.splitlines()
+    assert flat("\n".join(lines[:3])) == (
+        f"commsplan: error: iag-quarterly-briefing 2020-Q4 is already done (2020-10-26 by Insp Khan, record "
+        f"{record}); 'commsplan undo --id {record}' retracts it"
+    )
+    assert lines[3:] == [
+        "Older occurrences are overdue; to record one of them, name it:",
+        "  2020-Q2, due Tue 30 Jun 2020 (118 days ago):",
+        "    commsplan done iag-quarterly-briefing --occurrence 2020-Q2",
+        "  2020-Q3, due Wed 30 Sep 2020 (26 days ago):",
+        "    commsplan done iag-quarterly-briefing --occurrence 2020-Q3",
+    ]
+    assert len(FileLog(cli.log).read().records) == 1
+
+
+def test_with_several_overdue_and_none_open_done_refuses_and_lists_them(cli: Cli) -> None:
+    result = cli("done", "cp-seasonal", "--now", NOW)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "commsplan: error: cp-seasonal-advice has 2 overdue occurrences and none open",
+        "  now; say which one with --occurrence:",
+        "  summer-nights-2020, due Mon 20 Jul 2020 (98 days ago):",
+        "    commsplan done cp-seasonal-advice --occurrence summer-nights-2020",
+        "  autumn-nights-2020, due Wed 21 Oct 2020 (5 days ago):",
+        "    commsplan done cp-seasonal-advice --occurrence autumn-nights-2020",
+    ]
+    assert not cli.log.exists()
+    skip = cli("skip", "cp-seasonal", "--reason", "x", "--now", NOW)
+    assert "    commsplan skip cp-seasonal-advice --occurrence summer-nights-2020" in skip.stderr
+
+
+def test_with_exactly_one_overdue_and_none_open_done_takes_it_and_says_it_is_late(cli: Cli) -> None:
+    cli("done", "cp-seasonal", "--occurrence", "summer-nights-2020", "--now", NOW)
+    result = cli("done", "cp-seasonal", "--now", NOW)
+    assert flat(result.stdout).startswith(
+        "Done: cp-seasonal-advice autumn-nights-2020 (due Wed 21 Oct 2020), 5 days late, by"
+    )
+
+
+def test_a_campaign_open_now_is_the_one_done_never_last_season(cli: Cli) -> None:
+    # 14 Oct 2020: Summer Nights' advice is overdue, but Autumn Nights' (the Met's operation
+    # from Wed 21 Oct) opened on 7 Oct: that is the one being done
+    result = cli("done", "cp-seasonal", "--now", "2020-10-14")
+    assert flat(result.stdout).startswith("Done: cp-seasonal-advice autumn-nights-2020 (due Wed 21 Oct 2020), by")
+    later = cli("done", "cp-seasonal", "--now", "2020-11-20")
+    assert flat(later.stdout).startswith("Done: cp-seasonal-advice winter-nights-2020 (due Mon 30 Nov 2020), by")
+
+
+def test_occurrence_by_a_day_inside_its_window(cli: Cli) -> None:
+    result = cli("done", "la-problem", "--unit", "havering", "--occurrence", "2020-10-12", "--now", NOW)
+    assert flat(result.stdout).startswith(
+        "Done: la-problem-solving-group 2020-10-05@havering (due Sun 18 Oct 2020), 8 days late, by"
+    )
+    gap = cli("done", "cp-halloween", "--occurrence", "2020-07-01", "--now", NOW)
+    assert gap.exit_code == 1
+    assert flat(gap.stderr) == (
+        "commsplan: error: no occurrence of 'cp-halloween' is open on 2020-07-01; the nearest: "
+        "halloween-2020 (2020-10-17 to 2020-10-31)\n"
+    )
+
+
+def test_done_outside_the_period_is_refused_and_writes_nothing(cli: Cli) -> None:
+    key = cli("done", "iag", "--occurrence", "2021-Q2", "--now", NOW)
+    assert key.exit_code == 1
+    assert flat(key.stderr) == (
+        "commsplan: error: iag-quarterly-briefing 2021-Q2 is outside the plan's period (1 Apr 2020 to 31 Mar "
+        "2021); nothing was recorded.\n"
+    )
+    day = cli("skip", "la-problem", "-u", "havering", "--occurrence", "2021-04-12", "--reason", "x", "--now", NOW)
+    assert day.exit_code == 1
+    assert "la-problem-solving-group 2021-04-12 is outside the plan's period" in flat(day.stderr)
+    today = cli("done", "snb-quarterly", "--now", "2026-11-29")
+    assert today.exit_code == 1
+    assert flat(today.stderr) == (
+        "commsplan: error: now (2026-11-29) is outside the plan's period (1 Apr 2020 to 31 Mar 2021); nothing "
+        "was recorded. To record one of its occurrences, name it with --occurrence KEY.\n"
+    )
+    assert not cli.log.exists()
+
+
+def test_a_wrong_key_is_matched_against_the_period_keys_only(cli: Cli) -> None:
+    result = cli("done", "iag", "--occurrence", "2020-Q5", "--now", NOW)
+    assert flat(result.stderr) == (
+        "commsplan: error: 'iag-quarterly-briefing' has no occurrence '2020-Q5' (did you mean '2020-Q4' or "
+        "'2020-Q3' or '2020-Q2'?)\n"
+    )
+    far = cli("done", "iag", "--occurrence", "Q4", "--now", NOW)
+    assert flat(far.stderr) == (
+        "commsplan: error: 'iag-quarterly-briefing' has no occurrence 'Q4'; its keys run from 2020-Q2 to 2021-Q1\n"
+    )
+
+
+def test_a_conditional_duty_is_done_as_often_as_there_is_news(cli: Cli) -> None:
+    first = cli("done", "cp-daily", "--now", NOW)
+    second = cli("done", "cp-daily", "--now", NOW, "--note", "second story")
+    assert first.exit_code == second.exit_code == 0
+    assert flat(second.stdout).startswith("Done: cp-daily-updates 2020-10-26 (due Mon 26 Oct 2020), by")
+    assert len(FileLog(cli.log).read().records) == 2
 
 
 def test_done_twice_for_one_occurrence_is_refused(cli: Cli) -> None:
@@ -74,7 +173,9 @@ def test_skip_counts_as_skipped_not_missed(cli: Cli) -> None:
         "skip", "ward-panel-meeting", "--occurrence", "2020-Q2", "--reason", "Cancelled: lockdown", "--now", NOW
     )
     assert result.stdout.startswith("Skipped: ward-panel-meeting 2020-Q2")
-    overdue = json.loads(cli("due", "--json", "--overdue", "--now", NOW, "-a", "ward panel", "-c", "meeting").stdout)
+    overdue = json.loads(cli("due", "--json", "--overdue", "--now", NOW, "-a", "ward panel", "-c", "meeting").stdout)[
+        "items"
+    ]
     assert [i["occurrence"] for i in overdue] == ["2020-Q3"]
     assert cli("skip", "ward-panel-meeting", "--reason", " ", "--now", NOW).exit_code == 1
 
@@ -86,7 +187,7 @@ def test_undo_appends_a_retraction_and_restores_the_item(cli: Cli) -> None:
     result = cli("undo", "--now", "2020-10-26T11:00")
     assert result.stdout.startswith("Retracted done of cmg-quarterly-briefing 2020-Q4 (record r-")
     assert cli.log.read_bytes().startswith(before)  # appended, nothing rewritten
-    open_items = json.loads(cli("due", "--json", "--now", NOW, "-a", "CMG").stdout)
+    open_items = json.loads(cli("due", "--json", "--now", NOW, "-a", "CMG").stdout)["items"]
     assert ("2020-Q4", "open") in [(i["occurrence"], i["status"]) for i in open_items]
     second = cli("undo", "--now", "2020-10-26T11:01")
     assert "2020-Q3" in second.stdout
@@ -125,7 +226,7 @@ def test_damaged_log_still_counts_the_rest(cli: Cli) -> None:
         handle.write(b'{"v":1,"id":"r-x"')
     result = cli("due", "--json", "--overdue", "--now", NOW, "-a", "IAG")
     assert result.exit_code == 0
-    assert json.loads(result.stdout) == []
+    assert json.loads(result.stdout)["items"] == []
     assert "commsplan: warning: log line 3: incomplete last line (an interrupted write; skipped)" in flat(result.stderr)
 
 
@@ -214,7 +315,7 @@ def test_a_line_the_log_reader_rejects_counts_nowhere(cli: Cli) -> None:
     shown = cli("log")
     assert "line 2: not a record (format version '1') (skipped)" in flat(shown.stderr)
     assert "r-forged000000" not in shown.stdout
-    overdue = json.loads(cli("due", "--json", "--overdue", "-a", "IAG", "--now", NOW).stdout)
+    overdue = json.loads(cli("due", "--json", "--overdue", "-a", "IAG", "--now", NOW).stdout)["items"]
     assert [i["occurrence"] for i in overdue] == ["2020-Q3"]
     report = json.loads(cli("report", "--json", "--by", "audience", "--now", NOW).stdout)
     iag = next(g for g in report["groups"] if g["group"] == "iag")

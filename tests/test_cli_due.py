@@ -14,7 +14,7 @@ from .helpers import Cli, flat
 def due_json(cli: Cli, *args: str, env: dict[str, str] | None = None) -> list[dict[str, Any]]:
     result = cli("due", "--json", *args, env=env)
     assert result.exit_code == 0, result.stderr
-    items: list[dict[str, Any]] = json.loads(result.stdout)
+    items: list[dict[str, Any]] = json.loads(result.stdout)["items"]
     return items
 
 
@@ -40,9 +40,9 @@ def test_week_lists_overdue_first_then_the_week(cli: Cli) -> None:
     assert keys[("snb-quarterly-meeting", "2020-Q3")]["days_late"] == 28
     assert keys[("cp-halloween", "halloween-2020")]["status"] == "open"
     assert keys[("ward-street-briefing", "2020-W44")]["due"] == "2020-11-01"
-    # a daily item: one occurrence per day of the week, none doubled
-    daily = [i for i in items if i["id"] == "ward-social-media" and i["status"] != "overdue"]
-    assert [i["occurrence"] for i in daily] == [f"2020-10-{d}" for d in (28, 29, 30, 31)] + ["2020-11-01"]
+    # a conditional daily duty: today's occurrence only, never overdue
+    daily = [(i["occurrence"], i["status"]) for i in items if i["id"] == "ward-social-media"]
+    assert daily == [("2020-10-28", "optional")]
 
 
 def test_human_view_collapses_daily_items_and_groups_sections(cli: Cli) -> None:
@@ -50,9 +50,10 @@ def test_human_view_collapses_daily_items_and_groups_sections(cli: Cli) -> None:
     out = result.stdout.splitlines()
     assert out[0] == "Due this week: Mon 26 Oct 2020 to Sun 1 Nov 2020"
     assert out[1] == "East Area BCU · now Wed 28 Oct 2020 00:00 GMT"
-    assert out[3] == "OVERDUE (497)"
-    assert "  1 Apr   ward-social-media · 210 overdue, 1 Apr to 27 Oct" in out
-    assert "  29 Oct  ward-social-media · 4 to come, 29 Oct to 1 Nov" in out
+    assert out[3] == "OVERDUE (107)"
+    assert "  5 Apr   ward-street-briefing · 30 overdue, 5 Apr to 25 Oct" in out
+    assert "TODAY, IF THERE IS SOMETHING TO SAY (2)" in out
+    assert "  28 Oct  ward-social-media · 2020-10-28 · if applicable, never overdue" in out
     assert "  31 Oct  cp-halloween · halloween-2020" in out
     assert "ON REQUEST, no schedule (3)" in out
     assert all(len(line) <= 80 and line == line.rstrip() for line in out)
@@ -76,14 +77,16 @@ def test_overdue_only(cli: Cli) -> None:
         (("--until", "2020-11-05"), "Due until 2020-11-05: Wed 28 Oct 2020 to Thu 5 Nov 2020", "2020-11-05"),
     ],
 )
-def test_windows(cli: Cli, args: list[str], heading: str, last: str) -> None:
-    items = due_json(cli, *args, "--now", "2020-10-28T10:00", "--audience", "ward panel", "--channel", "social")
-    # the window's past days are already overdue; its later days are open or to come
-    later = [i["due"] for i in items if i["status"] != "overdue"]
-    assert later[0] == "2020-10-28" and later[-1] == last
-    overdue = [i["due"] for i in items if i["status"] == "overdue"]
-    assert overdue[0] == "2020-04-01" and overdue[-1] == "2020-10-27"
-    human = cli("due", *args, "--now", "2020-10-28T10:00", "-a", "ward panel", "-c", "social").stdout
+def test_windows(cli: Cli, args: tuple[str, ...], heading: str, last: str) -> None:
+    items = due_json(cli, *args, "--now", "2020-10-28T10:00")
+    # what falls due in the window is open or to come; nothing due after its last day but
+    # what opens in it; the past is overdue; today's conditional duties are listed for today
+    later = [i for i in items if i["status"] in ("open", "upcoming")]
+    assert all(i["opens"] <= last for i in later)
+    assert all(i["due"] >= "2020-10-28" for i in later)
+    assert {i["due"] for i in items if i["status"] == "optional"} == {"2020-10-28"}
+    assert max(i["due"] for i in items if i["status"] == "overdue") <= "2020-10-27"
+    human = cli("due", *args, "--now", "2020-10-28T10:00").stdout
     assert human.splitlines()[0] == heading
 
 
@@ -101,18 +104,48 @@ def test_now_with_a_time_and_an_offset(cli: Cli) -> None:
     # 23:30 UTC on 31 Oct 2020 is still 31 Oct in London (GMT); 23:30 in New York is 1 Nov in London
     utc = due_json(cli, "--today", "--now", "2020-10-31T23:30:00+00:00", "-a", "ward panel", "-c", "social")
     ny = due_json(cli, "--today", "--now", "2020-10-31T23:30:00-04:00", "-a", "ward panel", "-c", "social")
-    assert [i["due"] for i in utc if i["status"] == "open"] == ["2020-10-31"]
-    assert [i["due"] for i in ny if i["status"] == "open"] == ["2020-11-01"]
+    assert [i["due"] for i in utc if i["status"] == "optional"] == ["2020-10-31"]
+    assert [i["due"] for i in ny if i["status"] == "optional"] == ["2020-11-01"]
 
 
-def test_outside_the_period_warns_and_still_computes(cli: Cli) -> None:
-    result = cli("due", "--today", "--now", "2026-11-29", "-a", "SNB")
+def test_after_the_period_due_says_so_first_and_lists_nothing_overdue(cli: Cli) -> None:
+    result = cli("due", "--week", "--now", "2026-11-29")
     assert result.exit_code == 0
-    assert flat(result.stderr) == (
-        "commsplan: warning: 2026-11-29 is outside the plan's period (2020-04-01 to 2021-03-31); "
-        "the schedule is computed all the same\n"
+    assert result.stderr == ""
+    out = result.stdout.splitlines()
+    assert out[:4] == [
+        "Due this week: Mon 23 Nov 2026 to Sun 29 Nov 2026",
+        "This plan ran 1 Apr 2020 to 31 Mar 2021; nothing falls due after it. Replay it",
+        "  with --now 2020-11-29, or roll it forward with 'commsplan renew'.",
+        "East Area BCU · now Sun 29 Nov 2026 00:00 GMT",
+    ]
+    assert "Nothing overdue." in out
+    assert "Nothing else due this week." in out
+    assert "2026" not in "".join(out[4:]) and "2027" not in "".join(out[4:])
+    document = json.loads(cli("due", "--json", "--now", "2026-11-29").stdout)
+    assert document["period"] == {
+        "start": "2020-04-01",
+        "end": "2021-03-31",
+        "position": "after",
+        "notice": "This plan ran 1 Apr 2020 to 31 Mar 2021; nothing falls due after it. Replay it with "
+        "--now 2020-11-29, or roll it forward with 'commsplan renew'.",
+    }
+    assert [i["status"] for i in document["items"]] == []
+
+
+def test_before_the_period_due_says_when_it_starts(cli: Cli) -> None:
+    out = cli("due", "--week", "--now", "2020-03-02").stdout.splitlines()
+    assert flat("\n".join(out[1:3])) == (
+        "This plan runs 1 Apr 2020 to 31 Mar 2021; nothing falls due before it starts. "
+        "Look ahead with --now 2020-04-01."
     )
-    assert "  31 Dec  snb-quarterly-meeting · 2026-Q4" in result.stdout
+    assert "Nothing overdue." in out
+
+
+def test_within_the_period_there_is_no_notice(cli: Cli) -> None:
+    document = json.loads(cli("due", "--json", "--now", "2020-10-26").stdout)
+    assert document["period"]["position"] == "within" and document["period"]["notice"] is None
+    assert "This plan" not in cli("due", "--now", "2020-10-26").stdout
 
 
 def test_now_from_the_environment(cli: Cli) -> None:
@@ -122,8 +155,9 @@ def test_now_from_the_environment(cli: Cli) -> None:
 
 def test_due_json_is_valid_json_only(cli: Cli) -> None:
     result = cli("due", "--json", "--now", "2020-10-28")
-    json.loads(result.stdout)
-    assert result.stdout.lstrip().startswith("[")
+    document = json.loads(result.stdout)
+    assert sorted(document) == ["counts_from", "items", "now", "period", "undated", "window"]
+    assert document["window"] == {"start": "2020-10-26", "end": "2020-11-01", "label": "this week"}
 
 
 @pytest.mark.parametrize("tz", ["UTC", "Pacific/Kiritimati", "America/Los_Angeles"])
@@ -158,7 +192,7 @@ def test_autumn_nights_opens_in_the_week_of_19_october(cli: Cli) -> None:
         "          Crime prevention advice for the Met's Summer, Autumn and Winter Nights",
         "          operations",
     ]
-    assert lines.index("DUE THIS WEEK (8)") < at < lines.index("OPEN THIS WEEK, DUE LATER (3)")
+    assert lines.index("DUE THIS WEEK (1)") < at < lines.index("OPEN THIS WEEK, DUE LATER (3)")
 
 
 def test_winter_nights_falls_due_on_30_november_not_when_the_clocks_go_back(cli: Cli) -> None:
@@ -180,15 +214,18 @@ def test_a_campaign_with_no_date_this_year_is_said_once(cli: Cli) -> None:
     assert lines[at + 1] == "  cp-we-are-festival: We are Festival (Havering)"
     # filtered out with its audience
     assert "NO DATE" not in cli("due", "--now", "2020-10-26", "--audience", "SNB").stdout
-    # the next plan year lists no Met operation yet either
+    # after the plan's period nothing falls due, so no campaign is missing a date either
     nxt = cli("due", "--now", "2021-04-06", "--audience", "CP").stdout
-    assert "  cp-seasonal-advice: Summer Nights, Autumn Nights, Winter Nights" in nxt.splitlines()
+    assert "NO DATE" not in nxt and "This plan ran 1 Apr 2020 to 31 Mar 2021" in flat(nxt)
 
 
-def test_json_due_keeps_stdout_a_list_and_names_undated_campaigns_on_stderr(cli: Cli) -> None:
+def test_json_due_names_undated_campaigns_in_its_document(cli: Cli) -> None:
     result = cli("due", "--json", "--now", "2020-10-26", "--audience", "CP")
-    assert isinstance(json.loads(result.stdout), list)
-    assert flat(result.stderr) == (
-        "commsplan: warning: no date this plan year (2020-04-01 to 2021-03-31) for cp-we-are-festival; "
-        "add the dates to the plan\n"
-    )
+    assert result.stderr == ""
+    assert json.loads(result.stdout)["undated"] == [
+        {
+            "id": "cp-we-are-festival",
+            "dates": ["we-are-festival"],
+            "plan_year": {"start": "2020-04-01", "end": "2021-03-31"},
+        }
+    ]

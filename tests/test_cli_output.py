@@ -93,7 +93,7 @@ CLOSED_PIPE = [
     ["report", "--csv", "--now", "2020-10-26"],
     ["calendar", "--now", "2020-10-26"],
     ["incident", "list"],
-    ["done", "iag", "--occurrence", "2020-Q1", "--now", "2020-10-26"],
+    ["done", "iag", "--occurrence", "2020-Q2", "--now", "2020-10-26"],
 ]
 
 

@@ -15,7 +15,7 @@ def test_validate_bundled_plan_summarises_it(cli: Cli) -> None:
         "  EAST AREA External Communication Action Plan 2020-2021",
         "  8 roles, 10 audiences, 15 channels",
         "  27 activities from 10 source rows: 19 scheduled, 5 triggered, 3 on request",
-        "  19 frequencies interpreted rather than literal (--explain lists them)",
+        "  20 frequencies interpreted rather than literal (--explain lists them)",
     ]
     assert "named date 'we-are-festival' lists no dates" in flat(result.stderr)
 

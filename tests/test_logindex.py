@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from commsplan.log.book import Logbook
 from commsplan.log.filelog import FileLog
 from commsplan.log.index import LogIndex
 from commsplan.log.state import fold
@@ -23,6 +24,12 @@ KEYS = [("a", "2020-Q3"), ("a", "2020-Q4"), ("b", "2020-10-26")]
 def same_answers(log: FileLog) -> None:
     read = log.read()
     full = fold(read.records)
+    book = Logbook(log.path)
+    indexed, _ = book.history({"a", "b"})
+    whole, _ = book.history({"a", "b"}, full=True)
+    assert indexed.tracking_from == whole.tracking_from == full.tracking_from
+    for key in KEYS:
+        assert indexed.completions.get(key) == whole.completions.get(key), key
     index = LogIndex(log).open()
     try:
         # the same lines are damaged, for the same reason: one decoder for both
@@ -57,7 +64,10 @@ DAMAGE = [
 ]
 
 steps = st.lists(
-    st.tuples(st.sampled_from(["done", "skip", "retract", "damage"]), st.sampled_from(range(len(DAMAGE)))),
+    st.tuples(
+        st.sampled_from(["done", "skip", "retract", "track", "skip-range", "damage"]),
+        st.sampled_from(range(len(DAMAGE))),
+    ),
     max_size=15,
 )
 
@@ -78,6 +88,12 @@ def test_index_and_full_read_agree_after_every_append(
             if not ids:
                 continue
             log.append("retract", ts, {"target": ids[-1 - (k % len(ids))]}, "p")
+        elif kind == "track":
+            ids.append(log.append(kind, ts, {"from": f"2020-10-{10 + k % len(KEYS)}", "by": "x"}, "p").id)
+        elif kind == "skip-range":  # one record for the first k+1 occurrences of activity a (and b)
+            keys = [occurrence for activity, occurrence in KEYS[: k % len(KEYS) + 1] if activity == "a"]
+            data = {"activity": "a", "from": "2020-07-01", "until": "2020-12-31", "occurrences": keys, "by": "x"}
+            ids.append(log.append(kind, ts, {**data, "reason": "r"}, "p").id)
         else:
             activity, occurrence = KEYS[k % len(KEYS)]
             ids.append(log.append(kind, ts, {"activity": activity, "occurrence": occurrence, "by": "x"}, "p").id)
@@ -117,5 +133,5 @@ def test_commands_fall_back_to_a_full_read_when_the_index_cannot_be_kept(cli: Cl
     cli("due", "--now", "2020-10-26")  # builds the index
     cli.log.with_name(cli.log.name + ".index").unlink()
     cli.log.with_name(cli.log.name + ".index").mkdir()  # nothing can be written there now
-    items = json.loads(cli("due", "--json", "--overdue", "--now", "2020-10-26", "-a", "IAG").stdout)
+    items = json.loads(cli("due", "--json", "--overdue", "--now", "2020-10-26", "-a", "IAG").stdout)["items"]
     assert [i["occurrence"] for i in items] == ["2020-Q2"]

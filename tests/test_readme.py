@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from .helpers import MINIMAL, ROOT, Cli
+from .helpers import MINIMAL, PLAN, ROOT, Cli, changed_plan
 
 README = ROOT / "README.md"
 RECORD = re.compile(r"\br-[0-9a-f]{12}\b")
@@ -74,6 +75,11 @@ def test_the_readme_has_examples_to_check() -> None:
 def test_every_console_example_in_the_readme(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "my-plan.yaml").write_text(BROKEN, encoding="utf-8")
+    # as in a checkout: the bundled plan under plans/, and two versions of it for `diff`
+    (tmp_path / "plans").mkdir()
+    shutil.copy(PLAN, tmp_path / "plans" / PLAN.name)
+    (tmp_path / "old.yaml").write_text(PLAN.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "new.yaml").write_text(changed_plan(PLAN.read_text(encoding="utf-8")), encoding="utf-8")
     cli = Cli(Path("log.jsonl"), tmp_path / "cache")  # in the session's folder, as a user would name it
     env: dict[str, str] = {}
     failures = []

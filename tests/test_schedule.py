@@ -18,13 +18,15 @@ from commsplan.rules.schedule import Occurrence, Schedule, iso_week_key, resolve
 from .helpers import MINIMAL, PLAN
 
 LONDON = ZoneInfo("Europe/London")
-PLAN_OBJ = load_plan(PLAN).plan
+# The calendar of each activity, one occurrence per period: per-unit duties (one occurrence per
+# borough) are tested in test_units.py, so here the plan's units are set aside.
+PLAN_OBJ = load_plan(PLAN).plan.model_copy(update={"units": []})
 SCHEDULE = Schedule(PLAN_OBJ)
 SCHEDULED = [a for a in PLAN_OBJ.activities if Schedule.is_scheduled(a)]
 
 
 def occ(activity_id: str, start: dt.date, end: dt.date) -> list[Occurrence]:
-    return SCHEDULE.occurrences(PLAN_OBJ.activity(activity_id), start, end)
+    return SCHEDULE.calendar_occurrences(PLAN_OBJ.activity(activity_id), start, end)
 
 
 def with_frequency(yaml_frequency: str) -> tuple[Schedule, Activity]:
@@ -135,7 +137,7 @@ def test_half_terms_come_from_the_plan_list() -> None:
 
 def test_monthly_on_the_31st_slips_to_the_last_day_of_short_months() -> None:
     schedule, activity = with_frequency("      kind: monthly\n      due: 31\n      as_written: Monthly\n")
-    found = schedule.occurrences(activity, dt.date(2021, 1, 1), dt.date(2021, 12, 31))
+    found = schedule.calendar_occurrences(activity, dt.date(2021, 1, 1), dt.date(2021, 12, 31))
     assert [o.due.day for o in found] == [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
     assert len({o.key for o in found}) == 12
 
@@ -154,7 +156,7 @@ def test_raw_rrule_with_lead_days() -> None:
         '      kind: rrule\n      rrule: "FREQ=MONTHLY;BYDAY=1TU"\n      start: 2020-04-01\n      lead_days: 3\n'
         "      as_written: first Tuesday\n"
     )
-    found = schedule.occurrences(activity, dt.date(2020, 10, 1), dt.date(2020, 12, 31))
+    found = schedule.calendar_occurrences(activity, dt.date(2020, 10, 1), dt.date(2020, 12, 31))
     assert [(o.key, o.opens) for o in found] == [
         ("2020-10-06", dt.date(2020, 10, 3)),
         ("2020-11-03", dt.date(2020, 10, 31)),
@@ -185,7 +187,7 @@ def test_daily_item_with_a_time_is_once_a_day_across_clock_changes(year: int) ->
     schedule, activity = with_frequency('      kind: daily\n      time: "01:30"\n      as_written: Daily\n')
     changes = schedule.clock_changes(year)
     for change in changes.values():
-        found = schedule.occurrences(activity, change - dt.timedelta(days=1), change + dt.timedelta(days=1))
+        found = schedule.calendar_occurrences(activity, change - dt.timedelta(days=1), change + dt.timedelta(days=1))
         assert [o.due for o in found] == [change - dt.timedelta(days=1), change, change + dt.timedelta(days=1)]
         instants = [o.at for o in found]
         assert len(set(instants)) == 3
@@ -205,12 +207,12 @@ def test_occurrences_are_sorted_disjoint_and_exactly_those_meeting_the_window(
     activity: Activity, start: dt.date, length: int
 ) -> None:
     end = start + dt.timedelta(days=length)
-    found = SCHEDULE.occurrences(activity, start, end)
+    found = SCHEDULE.calendar_occurrences(activity, start, end)
     assert all(o.opens <= o.due for o in found)
     assert all(a.due < b.opens for a, b in itertools.pairwise(found))
     assert len({o.key for o in found}) == len(found)
     # a wider query, filtered to the window, gives the same answer
-    wide = SCHEDULE.occurrences(activity, start - dt.timedelta(days=400), end + dt.timedelta(days=400))
+    wide = SCHEDULE.calendar_occurrences(activity, start - dt.timedelta(days=400), end + dt.timedelta(days=400))
     assert [o for o in wide if o.opens <= end and o.due >= start] == found
 
 
@@ -222,7 +224,7 @@ def test_occurrences_are_sorted_disjoint_and_exactly_those_meeting_the_window(
 def test_calendar_recurrences_tile_time(kind: str, start: dt.date, length: int) -> None:
     activity = next(a for a in SCHEDULED if isinstance(a.frequency, Recurrence) and a.frequency.kind == kind)
     end = start + dt.timedelta(days=length)
-    found = SCHEDULE.occurrences(activity, start, end)
+    found = SCHEDULE.calendar_occurrences(activity, start, end)
     assert found[0].opens <= start and found[-1].due >= end
     assert all(b.opens == a.due + dt.timedelta(days=1) for a, b in itertools.pairwise(found))
 

@@ -17,10 +17,12 @@ from commsplan.cli.common import (
     NowOpt,
     OwnerOpt,
     PlanOpt,
+    UnitOpt,
     renderer,
     resolve_now,
     session,
     typer_app,
+    warn,
 )
 from commsplan.errors import CommsplanError, UsageError
 
@@ -50,6 +52,7 @@ def due(
     audience: AudienceOpt = None,
     owner: OwnerOpt = None,
     channel: ChannelOpt = None,
+    unit: UnitOpt = None,
     plan: PlanOpt = None,
     log: LogOpt = None,
     now: NowOpt = None,
@@ -67,11 +70,19 @@ def due(
     sess = session(plan, log, now)
     p = sess.plan
     window = choose_window(sess.now, today=today, week=week, month=month, days=days, until=until)
-    filters = Filters.resolve(p, audience, owner, channel)
+    filters = Filters.resolve(p, audience, owner, channel, unit)
     schedule = Schedule(p)
     history = sess.history()
     agenda = build_agenda(
-        p, schedule, history.completions, sess.now, window, filters, include_done=all_, overdue_only=overdue
+        p,
+        schedule,
+        history.completions,
+        sess.now,
+        window,
+        filters,
+        include_done=all_,
+        overdue_only=overdue,
+        tracking_from=history.tracking_from,
     )
     # Open incidents with notifications still to make head the list.
     incidents = pending_steps(p, history.incidents, sess.now, schedule.zone, filters.step_filter(p))
@@ -86,6 +97,7 @@ class Overdue(CommsplanError):
 def digest(
     days: Annotated[int, typer.Option("--days", min=1, max=366, help="How many days ahead, today included.")] = 7,
     owner: OwnerOpt = None,
+    unit: UnitOpt = None,
     fmt: Annotated[
         Literal["text", "markdown", "json"], typer.Option("--format", help="text (for mail), markdown or json.")
     ] = "text",
@@ -120,12 +132,14 @@ def digest(
     sess = session(plan, log, now)
     p = sess.plan
     owner_id = find(owner, p.roles, "role").id if owner else None
+    unit_id = find(unit, p.units, "unit").id if unit else None
     schedule = Schedule(p)
     history = sess.history()
     book = sess.logbook()
-    marker = DigestMarker(book.path, owner_id)
+    # each team's (and each unit's) digest remembers its own last run
+    marker = DigestMarker(book.path, "-".join(part for part in (owner_id, unit_id) if part) or None)
     start = resolve_now(since, sess.zone) if since else (marker.read(sess.zone) or sess.now - dt.timedelta(hours=24))
-    result = build_digest(p, schedule, history, sess.now, days, start, owner_id)
+    result = build_digest(p, schedule, history, sess.now, days, start, owner_id, unit_id)
     renderer(json, fmt).digest(p, result)
     # By default only a real run moves the marker: a replay (--now) or a preview (--since) does not.
     if (mark if mark is not None else since is None and now is None) and book.exists():
@@ -144,37 +158,44 @@ def calendar(
     audience: AudienceOpt = None,
     owner: OwnerOpt = None,
     channel: ChannelOpt = None,
+    unit: UnitOpt = None,
     plan: PlanOpt = None,
     now: NowOpt = None,
 ) -> None:
     """Export the plan's occurrences as an iCalendar file for Outlook, Google or Thunderbird.
 
     One all-day event per occurrence on its due day; re-importing updates, never duplicates.
+    Only the plan's period is exported; conditional ("if applicable") duties are left out.
     Default window: from today for a year. Example: commsplan calendar --until 2021-03-31 --out plan.ics
     """
     from commsplan.files import write_atomically
     from commsplan.render.ics import calendar_bytes
     from commsplan.rules.agenda import occurrences_between
+    from commsplan.rules.period import window_outside_period
     from commsplan.rules.schedule import Schedule
     from commsplan.rules.select import Filters
 
-    sess = session(plan, None, now, period_warning=False)
+    sess = session(plan, None, now)
     p = sess.plan
     start = from_.date() if from_ else sess.now.date()
     end = until.date() if until else start + dt.timedelta(days=365)
     if end < start:
         raise UsageError(f"--until {end.isoformat()} is before the start ({start.isoformat()})")
-    filters = Filters.resolve(p, audience, owner, channel)
+    filters = Filters.resolve(p, audience, owner, channel, unit)
     occurrences = occurrences_between(p, Schedule(p), start, end, filters)
-    data = calendar_bytes(p, occurrences, sess.now)
+    period = window_outside_period(p, start, end)
+    notice = period.notice if period is not None else None
+    data = calendar_bytes(p, occurrences, sess.now, notice)
     if out is None:
+        if notice:  # stdout is the calendar file itself; the calendar's description says it too
+            warn(notice)
         sys.stdout.buffer.write(data)
         return
     try:
         write_atomically(out, data)
     except OSError as exc:
         raise CommsplanError(f"cannot write {out}: {exc.strerror}") from None
-    renderer().calendar_written(len(occurrences), start, end, out)
+    renderer().calendar_written(len(occurrences), start, end, out, period)
 
 
 @app.command()
@@ -185,6 +206,7 @@ def report(
         Literal["audience", "owner", "channel"], typer.Option("--by", help="Group by audience, owner or channel.")
     ] = "audience",
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+    unit: UnitOpt = None,
     plan: PlanOpt = None,
     log: LogOpt = None,
     now: NowOpt = None,
@@ -192,16 +214,30 @@ def report(
 ) -> None:
     """How the plan was kept: due, done on time, done late, skipped, missed, per group; worst first.
 
+    Conditional duties ("if applicable") are shown apart, as done on N of M days.
+
     Default window: the plan period so far. Example: commsplan report --by owner
     """
     from commsplan.rules.report import build_report
     from commsplan.rules.schedule import Schedule
+    from commsplan.rules.select import unit_scope
 
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     p = sess.plan
     start = from_.date() if from_ else p.meta.period.start
     end = until.date() if until else min(sess.now.date(), p.meta.period.end)
     if end < start:
         raise UsageError(f"the report's window ends ({end.isoformat()}) before it starts ({start.isoformat()})")
-    rows = build_report(p, Schedule(p), sess.history().completions, sess.now, start, end, by)
-    renderer(json, "csv" if csv else "text").report(rows, start, end, by)
+    history = sess.history()
+    result = build_report(
+        p,
+        Schedule(p),
+        history.completions,
+        sess.now,
+        start,
+        end,
+        by,
+        tracking_from=history.tracking_from,
+        units=unit_scope(p, unit) if unit else None,
+    )
+    renderer(json, "csv" if csv else "text").report(result, by)

@@ -139,6 +139,12 @@ AudienceOpt = Annotated[
 OwnerOpt = Annotated[
     str | None, typer.Option("--owner", "-o", help="Sender's role: id, alias (DWO, SLT...) or part of it.")
 ]
+UnitOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--unit", "-u", help="Borough or ward: its duties (a ward's with its borough's) and the BCU-wide ones."
+    ),
+]
 ChannelOpt = Annotated[
     str | None, typer.Option("--channel", "-c", help="Channel: e-mail, telephone, meeting, social...")
 ]
@@ -236,16 +242,11 @@ def open_plan(plan: Path | None) -> LoadedPlan:
     return loaded
 
 
-def session(plan: Path | None, log: Path | None, now: str | None, *, period_warning: bool = True) -> Session:
+def session(plan: Path | None, log: Path | None, now: str | None) -> Session:
     loaded = open_plan(plan)
-    zone = ZoneInfo(loaded.plan.meta.timezone)
-    moment = resolve_now(now, zone)
-    period = loaded.plan.meta.period
-    if period_warning and not (period.start <= moment.date() <= period.end):
-        warn(
-            f"{moment.date().isoformat()} is outside the plan's period "
-            f"({period.start.isoformat()} to {period.end.isoformat()}); the schedule is computed all the same"
-        )
+    moment = resolve_now(now, ZoneInfo(loaded.plan.meta.timezone))
+    # A moment outside the plan's period is said in the output of the commands it concerns
+    # (rules.period), where a reader sees it, not in a stderr line that scrolls away.
     return Session(loaded, moment, log)
 
 

@@ -99,7 +99,7 @@ def open_(
 
     if not title.strip():
         raise LookupFailed("an incident needs a title")
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     chosen = find_trigger(sess.plan, level).id
     more = [t for t in dict.fromkeys(find_trigger(sess.plan, word).id for word in also or []) if t != chosen]
     incident_id = new_incident_id(sess.history().incidents, sess.now)
@@ -133,7 +133,7 @@ def also_(
     from commsplan.log.records import INCIDENT_TRIGGER
     from commsplan.rules.incidents import checklist, find_trigger, incident_triggers
 
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     found = _find(sess, incident)
     if not found.is_open:
         raise LookupFailed(f"incident {found.id} is closed")
@@ -163,7 +163,7 @@ def list_(
     """
     from commsplan.rules.incidents import checklist
 
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     chosen = [i for i in sorted(sess.history().incidents.values(), key=lambda i: i.opened) if all_ or i.is_open]
     rows = []
     for incident in chosen:
@@ -186,7 +186,7 @@ def show(
     """
     from commsplan.rules.incidents import checklist
 
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     found = _find(sess, incident)
     office, steps = checklist(sess.plan, found, sess.now, sess.zone)
     renderer(json).incident(sess.plan, found, steps, office, sess.now, events=True)
@@ -207,7 +207,7 @@ def note(
     """
     from commsplan.log.records import INCIDENT_NOTE
 
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     found = _find(sess, incident)
     if not text.strip():
         raise LookupFailed("the note is empty")
@@ -234,7 +234,7 @@ def notify(
     from commsplan.plan.lookup import find
     from commsplan.rules.incidents import checklist, find_step
 
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     found = _find(sess, incident)
     if not found.is_open:
         raise LookupFailed(f"incident {found.id} is closed")
@@ -273,7 +273,7 @@ def close(
     from commsplan.log.records import INCIDENT_CLOSE
     from commsplan.rules.incidents import checklist
 
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     found = _find(sess, incident)
     if not found.is_open:
         raise LookupFailed(f"incident {found.id} is already closed")

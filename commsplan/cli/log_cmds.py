@@ -15,6 +15,7 @@ from commsplan.cli.common import (
     LogOpt,
     NowOpt,
     PlanOpt,
+    UnitOpt,
     cache_dir,
     login_name,
     open_plan,
@@ -23,7 +24,7 @@ from commsplan.cli.common import (
     typer_app,
     warn,
 )
-from commsplan.errors import LogError, LookupFailed
+from commsplan.errors import LogError, LookupFailed, UsageError
 
 app = typer_app("The completion log: record, retract, read and verify.")
 
@@ -44,7 +45,10 @@ ActivityArg = Annotated[
 ]
 OccurrenceOpt = Annotated[
     str | None,
-    typer.Option("--occurrence", help="Which one: 2020-Q4, 2020-W44, 2020-10-26, halloween-2020..."),
+    typer.Option(
+        "--occurrence",
+        help="Which one: its key (2020-Q4, 2020-W44, halloween-2020...) or any day in its window (2020-10-12).",
+    ),
 ]
 
 
@@ -52,6 +56,7 @@ def _complete(
     kind: str,
     activity: str,
     occurrence: str | None,
+    unit: str | None,
     by: str | None,
     plan: Path | None,
     log: Path | None,
@@ -59,11 +64,11 @@ def _complete(
     json: bool,
     **extra: str | None,
 ) -> None:
-    from commsplan.plan.lookup import find_activity
+    from commsplan.plan.lookup import find, find_activity
     from commsplan.rules.occurrence import check_channel, choose_occurrence, completion_data, refuse_twice
     from commsplan.rules.schedule import Schedule
 
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     p = sess.plan
     chosen = p.activity(find_activity(activity, [a.id for a in p.activities]))
     if extra.get("channel") is not None:
@@ -72,8 +77,19 @@ def _complete(
         history = sess.history()
     except LogError as exc:
         raise LogError(f"completion NOT recorded: {exc.message}") from None
-    target = choose_occurrence(p, Schedule(p), chosen, history.completions, sess.now, occurrence)
-    refuse_twice(chosen, target, history.completions)
+    target = choose_occurrence(
+        p,
+        Schedule(p),
+        chosen,
+        history.completions,
+        sess.now,
+        occurrence,
+        verb=kind,
+        tracking_from=history.tracking_from,
+        unit=find(unit, p.units, "unit").id if unit else None,
+    )
+    if chosen.conditional is None:  # a conditional duty is done as often as there is news
+        refuse_twice(chosen, target, history.completions)
     record = sess.append(kind, completion_data(chosen, target, by or login_name(), **extra))
     renderer(json).recorded(record, target.late_days)
 
@@ -88,6 +104,7 @@ def done(
         str | None, typer.Option("--channel", "-c", help="The channel used (one of the plan's).")
     ] = None,
     evidence: Annotated[str | None, typer.Option("--evidence", help="A link, a post id, a minute reference.")] = None,
+    unit: UnitOpt = None,
     plan: PlanOpt = None,
     log: LogOpt = None,
     now: NowOpt = None,
@@ -95,12 +112,13 @@ def done(
 ) -> None:
     """Record that a communication happened.
 
-    Without --occurrence: the one open now, else the oldest overdue one.
+    Without --occurrence: the one open now, else the only overdue one; with several overdue it
+    lists them and records nothing. --occurrence takes a key (2020-Q3) or a day in its window.
     Example: commsplan done snb-quarterly-meeting --note "Minutes on the SNB site"
     """
     from commsplan.log.records import DONE
 
-    _complete(DONE, activity, occurrence, by, plan, log, now, json, channel=channel, note=note, evidence=evidence)
+    _complete(DONE, activity, occurrence, unit, by, plan, log, now, json, channel=channel, note=note, evidence=evidence)
 
 
 @app.command()
@@ -108,6 +126,19 @@ def skip(
     activity: ActivityArg,
     reason: Annotated[str, typer.Option("--reason", help="Why it will not happen.", show_default=False)],
     occurrence: OccurrenceOpt = None,
+    from_: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--from", formats=["%Y-%m-%d"], help="Skip every occurrence due from this day...", show_default=False
+        ),
+    ] = None,
+    until: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--until", formats=["%Y-%m-%d"], help="...to this day (inclusive), in one record.", show_default=False
+        ),
+    ] = None,
+    unit: UnitOpt = None,
     by: ByOpt = None,
     plan: PlanOpt = None,
     log: LogOpt = None,
@@ -116,13 +147,72 @@ def skip(
 ) -> None:
     """Record that an occurrence will not happen: it leaves the due list as skipped, not missed.
 
+    With --from and --until, every occurrence due in that range is skipped in one record
+    (all or nothing), and undone as one.
     Example: commsplan skip ward-panel-meeting --occurrence 2020-Q2 --reason "Cancelled: lockdown"
     """
-    from commsplan.log.records import SKIP
+    from commsplan.log.records import SKIP, SKIP_RANGE
 
     if not reason.strip():
         raise LookupFailed("--reason must say why")
-    _complete(SKIP, activity, occurrence, by, plan, log, now, json, reason=reason)
+    if from_ is None and until is None:
+        _complete(SKIP, activity, occurrence, unit, by, plan, log, now, json, reason=reason)
+        return
+    if from_ is None or until is None or occurrence is not None:
+        raise UsageError("a range skip takes both --from and --until, and no --occurrence")
+    from commsplan.plan.lookup import find, find_activity
+    from commsplan.rules.occurrence import occurrences_in_range, range_skip_data
+    from commsplan.rules.schedule import Schedule
+
+    sess = session(plan, log, now)
+    p = sess.plan
+    chosen = p.activity(find_activity(activity, [a.id for a in p.activities]))
+    try:
+        history = sess.history()
+    except LogError as exc:
+        raise LogError(f"skip NOT recorded: {exc.message}") from None
+    start, end = from_.date(), until.date()
+    unit_id = find(unit, p.units, "unit").id if unit else None
+    covered = occurrences_in_range(p, Schedule(p), chosen, history.completions, start, end, unit_id)
+    data = range_skip_data(chosen, covered, start, end, by or login_name(), reason)
+    record = sess.append(SKIP_RANGE, data)
+    renderer(json).range_skipped(record, covered)
+
+
+@app.command()
+def track(
+    from_: Annotated[
+        dt.datetime,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="First day tracked (YYYY-MM-DD).", show_default=False),
+    ],
+    by: ByOpt = None,
+    plan: PlanOpt = None,
+    log: LogOpt = None,
+    now: NowOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Start tracking the plan from a day: occurrences due before it are neither overdue nor missed.
+
+    For a team that adopts the plan mid-year. One record in the log; undo retracts it.
+    Example: commsplan track --from 2020-10-26
+    """
+    from commsplan.log.records import TRACK
+    from commsplan.rules.period import long_day
+
+    sess = session(plan, log, now)
+    period = sess.plan.meta.period
+    day = from_.date()
+    if not period.start <= day <= period.end:
+        raise LookupFailed(
+            f"{day.isoformat()} is outside the plan's period ({long_day(period.start)} to {long_day(period.end)}); "
+            "nothing was recorded"
+        )
+    try:
+        sess.history(quiet=True)
+    except LogError as exc:
+        raise LogError(f"tracking NOT recorded: {exc.message}") from None
+    record = sess.append(TRACK, {"from": day.isoformat(), "by": by or login_name()})
+    renderer(json).tracking_recorded(record, day)
 
 
 @app.command()
@@ -143,7 +233,7 @@ def undo(
     from commsplan.log.records import RETRACT
     from commsplan.log.state import retraction_target
 
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     book = sess.logbook()
     read = book.read()
     history = sess.history(quiet=True, full=True)
@@ -173,7 +263,7 @@ def log_(
     """
     from commsplan.log.state import select_records
 
-    sess = session(plan, log, None, period_warning=False)
+    sess = session(plan, log, None)
     book = sess.logbook()
     out = renderer(json)
     if verify:
@@ -204,7 +294,7 @@ def info(
 
     Example: commsplan info
     """
-    sess = session(plan, log, now, period_warning=False)
+    sess = session(plan, log, now)
     book = sess.logbook()
     read = book.read()
     storage = book.storage_warning()

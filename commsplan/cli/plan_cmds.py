@@ -1,7 +1,9 @@
-"""Commands about the plan itself: validate, who, list, show, schema, init."""
+"""Commands about the plan itself: validate, who, list, show, schema, init, renew, diff."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Annotated
@@ -132,3 +134,103 @@ def init(
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
     renderer().plan_written(path)
+
+
+def _period(value: str) -> tuple[dt.date, dt.date]:
+    start, sep, end = value.partition("..")
+    try:
+        if not sep:
+            raise ValueError
+        return dt.date.fromisoformat(start.strip()), dt.date.fromisoformat(end.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"'{value}' is not a period START..END (e.g. 2026-04-01..2027-03-31)", param_hint="'--period'"
+        ) from None
+
+
+def _renewed_name(path: Path, old_year: int, new_year: int) -> Path:
+    """east_area_2020.yaml -> east_area_2026.yaml; a name without the year gets it added."""
+    if str(old_year) in path.stem:
+        return path.with_name(path.stem.replace(str(old_year), str(new_year)) + path.suffix)
+    return path.with_name(f"{path.stem}-{new_year}{path.suffix}")
+
+
+@app.command()
+def renew(
+    plan_file: Annotated[
+        Path, typer.Argument(metavar="PLAN", help="The plan to roll forward.", dir_okay=False, show_default=False)
+    ],
+    period: Annotated[
+        str, typer.Option("--period", help="The new period, START..END (2026-04-01..2027-03-31).", show_default=False)
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="The new plan file (default: PLAN's name with the new year).", dir_okay=False),
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Roll a plan forward to a new period: same commitments, new dates; comments and layout kept.
+
+    Anchors move to the new period; dates listed year by year (school half-terms) are emptied
+    and marked for the owner to fill in. Never overwrites a file.
+    Example: commsplan renew plans/east_area_2020.yaml --period 2026-04-01..2027-03-31
+    """
+    from commsplan.plan.load import parse_plan
+    from commsplan.plan.renew import renew_text
+
+    start, end = _period(period)
+    loaded = open_plan(plan_file)
+    try:
+        raw = plan_file.read_bytes()
+    except OSError as exc:
+        raise CommsplanError(f"cannot read {plan_file}: {exc.strerror}") from None
+    renewal = renew_text(raw.decode("utf-8"), loaded.plan, start, end)
+    target = out or _renewed_name(plan_file, loaded.plan.meta.period.start.year, start.year)
+    data = renewal.text.encode("utf-8")
+    checked = parse_plan(data, target)  # what is written must be a valid plan
+    _write_new(target, data, "commsplan renew")
+    renderer(json).renewed(target, renewal, checked.warnings)
+
+
+def _write_new(path: Path, data: bytes, who: str) -> None:
+    """Write ``path`` whole, and only if it does not exist: a temp file linked into place."""
+    import tempfile
+
+    if path.exists():
+        raise CommsplanError(f"{path} already exists; {who} never overwrites a file (choose another with --out)")
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise CommsplanError(f"cannot create {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.link(tmp, path)  # fails if someone created it meanwhile: never replaces
+    except FileExistsError:
+        raise CommsplanError(f"{path} already exists; {who} never overwrites a file") from None
+    except OSError as exc:
+        raise CommsplanError(f"cannot create {path}: {exc.strerror}") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+@app.command(name="diff")
+def diff_(
+    old: Annotated[Path, typer.Argument(help="The earlier plan.", dir_okay=False, show_default=False)],
+    new: Annotated[Path, typer.Argument(help="The later plan.", dir_okay=False, show_default=False)],
+    json: JsonOpt = False,
+) -> None:
+    """What the commitments gained, lost or changed between two versions of a plan, by activity.
+
+    Audience, sender, channel, frequency, trigger, office hours and the period, in words.
+    Example: commsplan diff plans/east_area_2020.yaml plans/east_area_2026.yaml
+    """
+    from commsplan.rules.plandiff import diff_plans
+
+    before, after = open_plan(old), open_plan(new)
+    renderer(json).plan_diff(before, after, diff_plans(before.plan, after.plan))

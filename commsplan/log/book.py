@@ -17,7 +17,7 @@ from typing import Any
 
 from commsplan.log.filelog import FileLog, default_log_path, filesystem_warning
 from commsplan.log.index import LogIndex
-from commsplan.log.records import LogProblem, LogRead, LogRecord
+from commsplan.log.records import TRACK, LogProblem, LogRead, LogRecord
 from commsplan.log.state import Completion, History, fold
 
 __all__ = ["Logbook", "default_log_path"]
@@ -84,7 +84,8 @@ class Logbook:
         index = LogIndex(self._file)
         try:
             index.open()
-            history = fold(index.records_of_types("incident-"), known)  # its incidents, and what could not be used
+            # its incidents, when tracking began, and what could not be used
+            history = fold([*index.records_of_types("incident-"), *index.records_in_force(TRACK)], known)
             history.completions = _IndexCompletions(index)
             history.unknown_activities = index.unknown_activities(known)
             history.last_completion = index.last_completion()

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from commsplan.log.filelog import FileLog
-from commsplan.log.records import DONE, RETRACT, SKIP, Decoder, LogProblem, LogRecord, decode_line
+from commsplan.log.records import DONE, RETRACT, SKIP, SKIP_RANGE, Decoder, LogProblem, LogRecord, decode_line
 from commsplan.log.state import Completion
 
-SCHEMA_VERSION = "3"  # 3: lines decoded by log.records, as every other read
+SCHEMA_VERSION = "4"  # 3: lines decoded by log.records, as every other read; 4: range skips
 _COMMON = frozenset({DONE, SKIP, RETRACT})
 _COMPLETION_COLUMNS = "type, ts, by_, id, channel, note, due"
 
@@ -50,6 +50,21 @@ CREATE INDEX IF NOT EXISTS records_key ON records (activity, occurrence, line);
 CREATE INDEX IF NOT EXISTS records_id ON records (id);
 CREATE INDEX IF NOT EXISTS records_epoch ON records (epoch);
 CREATE TABLE IF NOT EXISTS problems (line INTEGER PRIMARY KEY, kind TEXT NOT NULL, message TEXT NOT NULL);
+-- the occurrences a range skip (one record) covers, one row each
+CREATE TABLE IF NOT EXISTS covered (
+    activity TEXT NOT NULL, occurrence TEXT NOT NULL, line INTEGER NOT NULL, PRIMARY KEY (activity, occurrence, line)
+);
+CREATE INDEX IF NOT EXISTS covered_line ON covered (line);
+"""
+
+# Completions in force, one row per occurrence: done and skip records, and each occurrence a
+# range skip covers. The latest line for an occurrence is what the log says of it.
+_LIVE = """
+WITH live(line, activity, occurrence) AS (
+    SELECT line, activity, occurrence FROM records WHERE type IN ('done', 'skip') AND retracted = 0
+    UNION ALL
+    SELECT c.line, c.activity, c.occurrence FROM covered c JOIN records r ON r.line = c.line WHERE r.retracted = 0
+)
 """
 
 
@@ -131,6 +146,7 @@ class LogIndex:
     def _reset(db: sqlite3.Connection) -> None:
         db.execute("DELETE FROM records")
         db.execute("DELETE FROM problems")
+        db.execute("DELETE FROM covered")
         db.execute("DELETE FROM meta")
         db.execute("INSERT INTO meta VALUES ('version', ?)", (SCHEMA_VERSION,))
 
@@ -156,6 +172,7 @@ class LogIndex:
         tail = body[body.rfind(b"\n", 0, len(body) - 1) + 1 : -1] if body else None
         rows = []
         retractions = []
+        covered: list[tuple[str, str, int]] = []
         for text, record in zip(texts, parsed, strict=True):
             if record is None:
                 continue
@@ -163,6 +180,9 @@ class LogIndex:
             kind = record.type
             if kind == RETRACT:
                 retractions.append(str(data_.get("target")))
+            elif kind == SKIP_RANGE and isinstance(data_.get("occurrences"), list) and "activity" in data_:
+                activity = str(data_["activity"])
+                covered.extend((activity, str(key), record.line) for key in data_["occurrences"])
             common = kind in _COMMON
             rows.append(
                 (record.line, record.id, kind, record.ts.isoformat(), record.ts.timestamp(),
@@ -177,6 +197,7 @@ class LogIndex:
             rows,
         )
         db.executemany("INSERT OR REPLACE INTO problems VALUES (?, ?, ?)", problems)
+        db.executemany("INSERT OR REPLACE INTO covered VALUES (?, ?, ?)", covered)
         db.executemany("UPDATE records SET retracted = 1 WHERE id = ?", [(t,) for t in retractions])
         new_offset = offset + complete
         db.execute("INSERT OR REPLACE INTO meta VALUES ('offset', ?)", (str(new_offset),))
@@ -208,8 +229,8 @@ class LogIndex:
     def completion(self, activity: str, occurrence: str) -> Completion | None:
         """The done or skip in force for one occurrence: the latest one not retracted."""
         row = self.db.execute(
-            f"SELECT {_COMPLETION_COLUMNS} FROM records WHERE activity = ? AND occurrence = ? "
-            "AND type IN ('done', 'skip') AND retracted = 0 ORDER BY line DESC LIMIT 1",
+            f"{_LIVE} SELECT {_COMPLETION_COLUMNS} FROM records WHERE line = "
+            "(SELECT MAX(line) FROM live WHERE activity = ? AND occurrence = ?)",
             (activity, occurrence),
         ).fetchone()
         return None if row is None else _completion(*row)
@@ -217,14 +238,13 @@ class LogIndex:
     def completions_between(self, start: dt.datetime, end: dt.datetime) -> Iterator[tuple[tuple[str, str], Completion]]:
         """Completions in force that were recorded in (start, end]."""
         rows = self.db.execute(
-            f"SELECT line, activity, occurrence, {_COMPLETION_COLUMNS} FROM records WHERE epoch > ? AND epoch <= ? "
-            "AND type IN ('done', 'skip') AND retracted = 0",
+            f"{_LIVE} SELECT live.line, live.activity, live.occurrence, {_COMPLETION_COLUMNS} FROM live "
+            "JOIN records USING (line) WHERE epoch > ? AND epoch <= ?",
             (start.timestamp(), end.timestamp()),
         ).fetchall()
         for line, activity, occurrence, *columns in rows:
             later = self.db.execute(
-                "SELECT 1 FROM records WHERE activity = ? AND occurrence = ? AND type IN ('done', 'skip') "
-                "AND retracted = 0 AND line > ? LIMIT 1",
+                f"{_LIVE} SELECT 1 FROM live WHERE activity = ? AND occurrence = ? AND line > ? LIMIT 1",
                 (activity, occurrence, line),
             ).fetchone()
             if later is None:
@@ -237,16 +257,25 @@ class LogIndex:
         found = (decode_line(body, line) for line, body in rows)
         return [record for record in found if record is not None]
 
+    def records_in_force(self, type_: str) -> list[LogRecord]:
+        """The records of one rare type (kept whole) that no retraction cancels, in log order."""
+        rows = self.db.execute(
+            "SELECT line, body FROM records WHERE type = ? AND retracted = 0 ORDER BY line", (type_,)
+        ).fetchall()
+        found = (decode_line(body, line) for line, body in rows)
+        return [record for record in found if record is not None]
+
     def unknown_activities(self, known: set[str]) -> dict[str, int]:
         rows = self.db.execute(
-            "SELECT activity, COUNT(*) FROM records WHERE activity IS NOT NULL AND type IN ('done', 'skip') "
+            "SELECT activity, COUNT(*) FROM records WHERE activity IS NOT NULL AND type IN ('done', 'skip', 'skip-range') "
             "GROUP BY activity"
         ).fetchall()
         return {a: n for a, n in rows if a not in known}
 
     def last_completion(self) -> str | None:
         row = self.db.execute(
-            "SELECT id FROM records WHERE type IN ('done', 'skip') AND retracted = 0 ORDER BY line DESC LIMIT 1"
+            "SELECT id FROM records WHERE type IN ('done', 'skip', 'skip-range') AND retracted = 0 "
+            "ORDER BY line DESC LIMIT 1"
         ).fetchone()
         return None if row is None else str(row[0])
 

@@ -30,7 +30,9 @@ INCIDENT_NOTE = "incident-note"
 INCIDENT_NOTIFY = "incident-notify"
 INCIDENT_CLOSE = "incident-close"
 INCIDENT_TRIGGER = "incident-trigger"  # an open incident also involves another trigger (a media enquiry)
-COMPLETIONS = frozenset({DONE, SKIP})
+TRACK = "track"  # occurrences due before data["from"] are not tracked (a plan adopted mid-year)
+SKIP_RANGE = "skip-range"  # data["occurrences"]: every key skipped at once, undone as one
+COMPLETIONS = frozenset({DONE, SKIP, SKIP_RANGE})
 
 # Keys of the envelope; everything else on a line is the record's data.
 ENVELOPE = frozenset({"v", "id", "ts", "type", "plan", "prev"})

@@ -17,6 +17,8 @@ from commsplan.log.records import (
     INCIDENT_TRIGGER,
     RETRACT,
     SKIP,
+    SKIP_RANGE,
+    TRACK,
 )
 
 
@@ -117,6 +119,8 @@ class History:
     ignored: list[str] = field(default_factory=list)  # why some records could not be used
     last_completion: str | None = None  # record id of the newest done/skip still in force
     count: int = 0
+    tracking_from: dt.date | None = None  # `track --from`: occurrences due before it do not count
+    tracking_record: str | None = None
 
 
 def fold(records: Iterable[Record], known_activities: set[str] | None = None) -> History:
@@ -147,6 +151,27 @@ def fold(records: Iterable[Record], known_activities: set[str] | None = None) ->
                     due=dt.date.fromisoformat(str(data["due"])) if data.get("due") else None,
                 )
                 live_completions.append(record)
+            elif record.type == SKIP_RANGE:
+                activity = str(data["activity"])
+                keys = data["occurrences"]
+                if not isinstance(keys, list):
+                    raise TypeError("'occurrences'")
+                if known_activities is not None and activity not in known_activities:
+                    history.unknown_activities[activity] = history.unknown_activities.get(activity, 0) + 1
+                skipped = Completion(
+                    status="skipped",
+                    at=record.ts,
+                    by=str(data.get("by", "")),
+                    record_id=record.id,
+                    note=_opt(data.get("reason")),
+                )
+                for key in keys:
+                    completions[(activity, str(key))] = skipped
+                live_completions.append(record)
+            elif record.type == TRACK:
+                # the latest in force wins: a team that re-adopts the plan moves the day
+                history.tracking_from = dt.date.fromisoformat(str(data["from"]))
+                history.tracking_record = record.id
             elif record.type == INCIDENT_OPEN:
                 incident = Incident(
                     id=str(data["incident"]),
@@ -215,8 +240,10 @@ def retraction_target(records: Sequence[R], history: History, record_id: str | N
     target = next((r for r in records if r.id == target_id), None)
     if target is None:
         raise LookupFailed(f"no record '{target_id}' in {where}")
-    if target.type not in (DONE, SKIP):
-        raise LookupFailed(f"record {target_id} is a '{target.type}' record; undo retracts done and skip records")
+    if target.type not in (DONE, SKIP, SKIP_RANGE, TRACK):
+        raise LookupFailed(
+            f"record {target_id} is a '{target.type}' record; undo retracts done, skip and track records"
+        )
     if target_id in history.retracted:
         raise LookupFailed(f"record {target_id} is already retracted")
     return target

@@ -63,7 +63,8 @@ def load_plan(path: Path, cache_dir: Path | None = None) -> LoadedPlan:
     if cache_dir is None:
         return parse_plan(raw, path)
     digest = hashlib.sha256(raw).hexdigest()
-    cache_file = cache_dir / f"plan-{digest[:40]}-{__version__}-py{sys.version_info[0]}{sys.version_info[1]}.pickle"
+    version = f"{__version__}-{_model_digest()}-py{sys.version_info[0]}{sys.version_info[1]}"
+    cache_file = cache_dir / f"plan-{digest[:40]}-{version}.pickle"
     cached = _read_cache(cache_file)
     if cached is not None:
         plan, warnings = cached
@@ -71,6 +72,22 @@ def load_plan(path: Path, cache_dir: Path | None = None) -> LoadedPlan:
     loaded = parse_plan(raw, path)
     _write_cache(cache_file, (loaded.plan, loaded.warnings))
     return loaded
+
+
+_MODEL_DIGEST: list[str] = []
+
+
+def _model_digest() -> str:
+    """A fingerprint of the plan model's source: a pickle made by another model (a field added
+    without a version bump) would unpickle into objects that lack the field."""
+    if not _MODEL_DIGEST:
+        from commsplan.plan import model
+
+        try:
+            _MODEL_DIGEST.append(hashlib.sha256(Path(model.__file__ or "").read_bytes()).hexdigest()[:12])
+        except OSError:
+            _MODEL_DIGEST.append("unknown")
+    return _MODEL_DIGEST[0]
 
 
 def _read_cache(cache_file: Path) -> tuple[Plan, tuple[str, ...]] | None:
@@ -275,7 +292,8 @@ def _reference_problems(plan: Plan, doc: Document) -> Iterator[tuple[Position, s
     def at(*loc: str | int) -> Position:
         return doc.positions.get(tuple(loc), Position(1, 1))
 
-    collections = ("roles", "audiences", "channels", "named_dates", "seasons", "triggers", "rules", "activities")
+    collections: tuple[str, ...] = ("roles", "audiences", "channels", "named_dates", "seasons", "triggers")
+    collections += ("rules", "units", "activities")
     ids: dict[str, set[str]] = {}
     for name in collections:
         first: dict[str, int] = {}
@@ -290,7 +308,7 @@ def _reference_problems(plan: Plan, doc: Document) -> Iterator[tuple[Position, s
         ids[name] = set(first)
 
     # names and aliases must point at one thing within each collection
-    for name in ("roles", "audiences", "channels", "named_dates", "seasons", "triggers"):
+    for name in ("roles", "audiences", "channels", "named_dates", "seasons", "triggers", "units"):
         owner: dict[str, tuple[str, str, Loc]] = {}
         for i, item in enumerate(getattr(plan, name)):
             words: list[tuple[str, Loc]] = [(item.id, (name, i, "id")), (item.name, (name, i, "name"))]
@@ -348,6 +366,18 @@ def _reference_problems(plan: Plan, doc: Document) -> Iterator[tuple[Position, s
                 yield at("seasons", s, bound), f"'{value}' is neither a MM-DD date nor a named date{hint}"
             elif named[value].dates is not None:
                 yield at("seasons", s, bound), f"season bound '{value}' must be a fixed or computed named date"
+    boroughs = {u.id for u in plan.units if u.kind == "borough"}
+    for u, unit in enumerate(plan.units):
+        if unit.kind == "ward" and unit.within is None:
+            yield (
+                at("units", u, "id"),
+                f"ward '{unit.id}' needs 'within: BOROUGH' (one of {', '.join(sorted(boroughs))})",
+            )
+        elif unit.kind == "ward" and unit.within not in boroughs:
+            hint = _did_you_mean(str(unit.within), sorted(boroughs))
+            yield at("units", u, "within"), f"'{unit.within}' is not a borough of this plan{hint}"
+        elif unit.kind == "borough" and unit.within is not None:
+            yield at("units", u, "within"), "a borough is not within another unit; only wards take 'within'"
     for r, rule in enumerate(plan.rules):
         for j, trigger in enumerate(rule.applies_to):
             yield from ref(trigger, "triggers", "rules", r, "applies_to", j)
@@ -387,7 +417,20 @@ def _frequency_problems(
 def _warnings(plan: Plan) -> Iterator[str]:
     named = {d.id: d for d in plan.named_dates}
     for activity in plan.activities:
+        if activity.per_unit is not None and not plan.units_of(activity.per_unit):
+            kind = activity.per_unit
+            yield (
+                f"activity '{activity.id}' repeats per {kind}, but the plan lists no {kind}s; add them under "
+                f"'units:' (kind: {kind}{', within: BOROUGH' if kind == 'ward' else ''}). Until then it is one "
+                "BCU-wide duty"
+            )
         if isinstance(activity.frequency, NamedDates):
+            period = plan.meta.period
             for name in activity.frequency.dates:
-                if named[name].dates == []:
-                    yield f"activity '{activity.id}': named date '{name}' lists no dates, so it is never scheduled"
+                listed = named[name].dates
+                if listed is not None and not any(period.start <= r.start <= period.end for r in listed):
+                    yield (
+                        f"activity '{activity.id}': named date '{name}' lists no dates in the plan's period "
+                        f"({period.start.isoformat()} to {period.end.isoformat()}); fill in this year's dates, or "
+                        "it is never scheduled"
+                    )

@@ -303,6 +303,28 @@ FREQUENCY_KINDS = (
 )
 
 
+UnitKind = Literal["borough", "ward"]
+
+
+class Unit(Strict):
+    """A borough, or a ward within one: a duty that repeats per unit is done for each on its own."""
+
+    id: Id
+    name: Text
+    kind: UnitKind
+    within: Id | None = None  # a ward's borough
+    aliases: list[Text] = []
+    note: str | None = None
+
+
+class Conditional(Strict):
+    """Occurrences wanted only when there is something to say ("Daily updates if applicable"):
+    shown for the day, done as often as there is news, never overdue and never missed."""
+
+    as_written: Text
+    note: str | None = None
+
+
 class Activity(Strict):
     """One communication: who sends what to whom, how, when and why."""
 
@@ -315,7 +337,14 @@ class Activity(Strict):
     how_as_written: Text
     frequency: Frequency
     why: Text
+    conditional: Conditional | None = None
+    per_unit: UnitKind | None = None  # one occurrence for each borough (or ward) the plan lists
     notes: list[Text] = []
+
+    @property
+    def optional(self) -> bool:
+        """Wanted when there is something to say: never overdue, never missed."""
+        return self.conditional is not None
 
     @property
     def scheduled(self) -> bool:
@@ -362,6 +391,7 @@ class Plan(Strict):
     seasons: list[Season] = []
     triggers: list[Trigger] = []
     rules: list[Rule] = []
+    units: list[Unit] = []
     activities: list[Activity]
     source: Source | None = None
     notes: list[Text] = []
@@ -387,6 +417,13 @@ class Plan(Strict):
 
     def channel(self, channel_id: str) -> Channel:
         return next(c for c in self.channels if c.id == channel_id)
+
+    def units_of(self, kind: str | None) -> list[Unit]:
+        """The boroughs or the wards the plan lists (none for a BCU-wide duty)."""
+        return [u for u in self.units if u.kind == kind] if kind else []
+
+    def unit(self, unit_id: str) -> Unit:
+        return next(u for u in self.units if u.id == unit_id)
 
     def source_row(self, row_id: str) -> SourceRow | None:
         if self.source is None:

@@ -14,10 +14,14 @@ if TYPE_CHECKING:
     from commsplan.log.state import Incident
     from commsplan.plan.load import LoadedPlan
     from commsplan.plan.model import Activity, Plan
+    from commsplan.plan.renew import Renewal
     from commsplan.rules.agenda import Agenda
     from commsplan.rules.digest import Digest
     from commsplan.rules.incidents import Step
-    from commsplan.rules.report import GroupBy, GroupStats
+    from commsplan.rules.period import PeriodStatus
+    from commsplan.rules.plandiff import PlanDiff
+    from commsplan.rules.report import GroupBy, Report
+    from commsplan.rules.schedule import Occurrence
     from commsplan.rules.select import Filters
 
 
@@ -42,6 +46,12 @@ class Renderer:
     def plan_written(self, path: Path) -> None:
         raise NotImplementedError
 
+    def renewed(self, path: Path, renewal: Renewal, warnings: Sequence[str]) -> None:
+        raise NotImplementedError
+
+    def plan_diff(self, old: LoadedPlan, new: LoadedPlan, diff: PlanDiff) -> None:
+        raise NotImplementedError
+
     def due(
         self,
         loaded: LoadedPlan,
@@ -56,6 +66,12 @@ class Renderer:
         raise NotImplementedError
 
     def recorded(self, record: LogRecord, late_days: int) -> None:
+        raise NotImplementedError
+
+    def range_skipped(self, record: LogRecord, occurrences: Sequence[Occurrence]) -> None:
+        raise NotImplementedError
+
+    def tracking_recorded(self, record: LogRecord, day: dt.date) -> None:
         raise NotImplementedError
 
     def retracted(self, record: LogRecord, target: LogRecord) -> None:
@@ -96,8 +112,10 @@ class Renderer:
     def incident_closed(self, incident: Incident, never_done: Sequence[str], record: LogRecord) -> None:
         raise NotImplementedError
 
-    def calendar_written(self, count: int, start: dt.date, end: dt.date, path: Path) -> None:
+    def calendar_written(
+        self, count: int, start: dt.date, end: dt.date, path: Path, period: PeriodStatus | None = None
+    ) -> None:
         raise NotImplementedError
 
-    def report(self, rows: Sequence[GroupStats], start: dt.date, end: dt.date, by: GroupBy) -> None:
+    def report(self, report: Report, by: GroupBy) -> None:
         raise NotImplementedError

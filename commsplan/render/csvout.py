@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import sys
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from commsplan.render.jsonout import REPORT_COLUMNS, report_row
 from commsplan.render.text import TextRenderer
 
 if TYPE_CHECKING:
-    from commsplan.rules.report import GroupBy, GroupStats
+    from commsplan.rules.report import GroupBy, Report
 
 
 class CsvRenderer(TextRenderer):
     """The report as CSV; other views as text."""
 
-    def report(self, rows: Sequence[GroupStats], start: dt.date, end: dt.date, by: GroupBy) -> None:
+    def report(self, report: Report, by: GroupBy) -> None:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(REPORT_COLUMNS)
-        writer.writerows([["" if v is None else v for v in report_row(g)] for g in rows])
+        writer.writerows([["" if v is None else v for v in report_row(g)] for g in report.groups])

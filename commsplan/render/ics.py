@@ -20,7 +20,9 @@ def uid(occ: Occurrence) -> str:
     return f"{occ.activity}.{occ.key}@commsplan"
 
 
-def calendar_bytes(plan: Plan, occurrences: Iterable[Occurrence], stamp: dt.datetime) -> bytes:
+def calendar_bytes(
+    plan: Plan, occurrences: Iterable[Occurrence], stamp: dt.datetime, notice: str | None = None
+) -> bytes:
     import icalendar
 
     cal = icalendar.Calendar()
@@ -29,6 +31,8 @@ def calendar_bytes(plan: Plan, occurrences: Iterable[Occurrence], stamp: dt.date
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", f"{plan.meta.unit}: communication plan")
     cal.add("x-wr-timezone", plan.meta.timezone)
+    if notice:
+        cal.add("x-wr-caldesc", notice)
     activities = {a.id: a for a in plan.activities}
     for occ in occurrences:
         activity = activities[occ.activity]

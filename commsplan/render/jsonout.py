@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from commsplan.render.base import Renderer
+from commsplan.rules.period import period_rule
 
 if TYPE_CHECKING:
     from commsplan.log.book import Logbook
@@ -18,10 +19,14 @@ if TYPE_CHECKING:
     from commsplan.log.state import Incident
     from commsplan.plan.load import LoadedPlan
     from commsplan.plan.model import Activity, Plan
-    from commsplan.rules.agenda import Agenda, Item
+    from commsplan.plan.renew import Renewal
+    from commsplan.rules.agenda import Agenda, Item, Undated
     from commsplan.rules.digest import Digest
     from commsplan.rules.incidents import Step
-    from commsplan.rules.report import GroupBy, GroupStats
+    from commsplan.rules.period import PeriodStatus
+    from commsplan.rules.plandiff import Change, PlanDiff
+    from commsplan.rules.report import GroupBy, GroupStats, Report
+    from commsplan.rules.schedule import Occurrence
     from commsplan.rules.select import Filters
 
 
@@ -69,6 +74,8 @@ def activity_dict(plan: Plan, activity: Activity) -> dict[str, Any]:
         "why": activity.why,
         "notes": list(activity.notes),
         "source_row": activity.row,
+        "conditional": activity.conditional.model_dump(mode="json") if activity.conditional else None,
+        "per_unit": activity.per_unit,
     }
 
 
@@ -88,6 +95,8 @@ def item_dict(plan: Plan, item: Item) -> dict[str, Any]:
     }
     if occ.at is not None:
         data["due_at"] = occ.at.isoformat()
+    if occ.unit is not None:
+        data["unit"] = occ.unit
     if item.status == "overdue":
         data["days_late"] = item.late_days
     if item.completion is not None:
@@ -173,6 +182,18 @@ def incident_dict(plan: Plan, incident: Incident, steps: list[Step], office: boo
     }
 
 
+def undated_list(undated: Sequence[Undated]) -> list[dict[str, Any]]:
+    """Dated campaigns with no date this plan year: nobody will be reminded of them."""
+    return [
+        {
+            "id": u.activity.id,
+            "dates": list(u.names),
+            "plan_year": {"start": u.year_start.isoformat(), "end": u.year_end.isoformat()},
+        }
+        for u in undated
+    ]
+
+
 def record_dict(record: LogRecord) -> dict[str, Any]:
     return {"record": record.id, "line": record.line, "ts": record.ts.isoformat(), "type": record.type, **record.data}
 
@@ -229,6 +250,11 @@ class JsonRenderer(Renderer):
                     for r in (plan_readings(p) if explain else [])
                 ],
                 "warnings": list(loaded.warnings),
+                "period": {
+                    "start": p.meta.period.start.isoformat(),
+                    "end": p.meta.period.end.isoformat(),
+                    "rule": period_rule(p),
+                },
             }
         )
 
@@ -253,6 +279,25 @@ class JsonRenderer(Renderer):
     def plan_written(self, path: Path) -> None:
         emit({"written": str(path)})
 
+    def renewed(self, path: Path, renewal: Renewal, warnings: Sequence[str]) -> None:
+        emit({"written": str(path), "changes": renewal.changes, "to_fill": renewal.to_fill, "warnings": list(warnings)})
+
+    def plan_diff(self, old: LoadedPlan, new: LoadedPlan, diff: PlanDiff) -> None:
+        def change(c: Change | None) -> dict[str, str] | None:
+            return None if c is None else {"what": c.what, "old": c.old, "new": c.new}
+
+        emit(
+            {
+                "old": str(old.path),
+                "new": str(new.path),
+                "period": change(diff.period),
+                "office_hours": change(diff.office_hours),
+                "gained": [{"id": i, "commitment": text} for i, text in diff.gained],
+                "lost": [{"id": i, "commitment": text} for i, text in diff.lost],
+                "changed": [{"id": a.activity, "changes": [change(c) for c in a.changes]} for a in diff.changed],
+            }
+        )
+
     def due(
         self,
         loaded: LoadedPlan,
@@ -263,25 +308,17 @@ class JsonRenderer(Renderer):
     ) -> None:
         plan = loaded.plan
         steps = [step_item_dict(plan, incident, step) for incident, pending in incidents for step in pending]
-        emit(steps + [item_dict(plan, item) for item in agenda.items])
-        if agenda.undated:
-            # stdout is the list other tools read; the campaigns nobody will be reminded of
-            # are said once, on stderr, as text views say them once in their body
-            from commsplan.render.console import Lines, stderr
-            from commsplan.render.safetext import visible
-
-            first = agenda.undated[0]
-            ids = ", ".join(u.activity.id for u in agenda.undated)
-            out = Lines(stderr())
-            out.wrapped(
-                visible(
-                    f"commsplan: warning: no date this plan year ({first.year_start} to {first.year_end}) "
-                    f"for {ids}; add the dates to the plan"
-                ),
-                2,
-                first=[],
-            )
-            out.emit()
+        window = agenda.window
+        emit(
+            {
+                "now": agenda.now.isoformat(),
+                "window": {"start": window.start.isoformat(), "end": window.end.isoformat(), "label": window.label},
+                "period": agenda.period.as_dict() if agenda.period else None,
+                "counts_from": agenda.counts_from.isoformat() if agenda.counts_from else None,
+                "items": steps + [item_dict(plan, item) for item in agenda.items],
+                "undated": undated_list(agenda.undated),
+            }
+        )
 
     def digest(self, plan: Plan, digest: Digest) -> None:
         emit(
@@ -304,14 +341,10 @@ class JsonRenderer(Renderer):
                 "today": [item_dict(plan, i) for i in digest.today],
                 "coming": [item_dict(plan, i) for i in digest.coming],
                 "campaigns": [item_dict(plan, i) for i in digest.campaigns],
-                "undated": [
-                    {
-                        "id": u.activity.id,
-                        "dates": list(u.names),
-                        "plan_year": {"start": u.year_start.isoformat(), "end": u.year_end.isoformat()},
-                    }
-                    for u in digest.undated
-                ],
+                "preparing": [item_dict(plan, i) for i in digest.preparing],
+                "optional": [item_dict(plan, i) for i in digest.optional],
+                "period": digest.period.as_dict() if digest.period else None,
+                "undated": undated_list(digest.undated),
                 "done_since": {
                     "since": digest.since.isoformat(),
                     "done": digest.done_since,
@@ -322,6 +355,12 @@ class JsonRenderer(Renderer):
         )
 
     def recorded(self, record: LogRecord, late_days: int) -> None:
+        emit(record_dict(record))
+
+    def range_skipped(self, record: LogRecord, occurrences: Sequence[Occurrence]) -> None:
+        emit(record_dict(record))
+
+    def tracking_recorded(self, record: LogRecord, day: dt.date) -> None:
         emit(record_dict(record))
 
     def retracted(self, record: LogRecord, target: LogRecord) -> None:
@@ -369,15 +408,31 @@ class JsonRenderer(Renderer):
     def incident_closed(self, incident: Incident, never_done: Sequence[str], record: LogRecord) -> None:
         emit({**record_dict(record), "never_done": list(never_done)})
 
-    def calendar_written(self, count: int, start: dt.date, end: dt.date, path: Path) -> None:
-        emit({"events": count, "from": start.isoformat(), "until": end.isoformat(), "path": str(path)})
-
-    def report(self, rows: Sequence[GroupStats], start: dt.date, end: dt.date, by: GroupBy) -> None:
+    def calendar_written(
+        self, count: int, start: dt.date, end: dt.date, path: Path, period: PeriodStatus | None = None
+    ) -> None:
         emit(
             {
+                "events": count,
                 "from": start.isoformat(),
                 "until": end.isoformat(),
+                "path": str(path),
+                "period": period.as_dict() if period else None,
+            }
+        )
+
+    def report(self, report: Report, by: GroupBy) -> None:
+        emit(
+            {
+                "from": report.start.isoformat(),
+                "until": report.end.isoformat(),
                 "by": by,
-                "groups": [dict(zip(REPORT_COLUMNS, report_row(g), strict=True)) for g in rows],
+                "tracked_from": report.tracked_from.isoformat() if report.tracked_from else None,
+                "period": report.period.as_dict(),
+                "groups": [dict(zip(REPORT_COLUMNS, report_row(g), strict=True)) for g in report.groups],
+                "conditional": [
+                    {"id": o.activity, "what": o.what, "unit": o.unit, "done": o.done, "of": o.of}
+                    for o in report.occasional
+                ],
             }
         )

@@ -20,6 +20,7 @@ from rich.text import Text
 from commsplan.render.base import Renderer
 from commsplan.render.console import Lines, Segs, print_trimmed, say, stdout
 from commsplan.render.safetext import visible as safe
+from commsplan.rules.period import period_rule
 
 if TYPE_CHECKING:
     from commsplan.log.book import Logbook
@@ -27,10 +28,14 @@ if TYPE_CHECKING:
     from commsplan.log.state import Incident
     from commsplan.plan.load import LoadedPlan
     from commsplan.plan.model import Activity, Plan
+    from commsplan.plan.renew import Renewal
     from commsplan.rules.agenda import Agenda, Item, Undated
     from commsplan.rules.digest import Digest
     from commsplan.rules.incidents import Step
-    from commsplan.rules.report import GroupBy, GroupStats
+    from commsplan.rules.period import PeriodStatus
+    from commsplan.rules.plandiff import PlanDiff
+    from commsplan.rules.report import GroupBy, Report
+    from commsplan.rules.schedule import Occurrence
     from commsplan.rules.select import Filters
 
 INDENT = "  "
@@ -127,6 +132,12 @@ def activity_card(plan: Plan, activity: Activity, *, full: bool = False) -> Grou
     _field(grid, "When", when)
     if freq.interpretation:
         _field(grid, "Reading", freq.interpretation)
+    if activity.conditional is not None:
+        _field(grid, "If", f'"{activity.conditional.as_written}": when there is something to say; never missed')
+    if activity.per_unit is not None:
+        units = plan.units_of(activity.per_unit)
+        names = ", ".join(u.name for u in units) or f"the plan lists no {activity.per_unit}s yet"
+        _field(grid, "Each", f"{activity.per_unit}, on its own: {names}")
     _field(grid, "Why", activity.why)
     if full:
         from commsplan.rules.readings import activity_dates
@@ -159,10 +170,31 @@ def activity_card(plan: Plan, activity: Activity, *, full: bool = False) -> Grou
 def runs(items: Iterable[Item]) -> list[list[Item]]:
     """Items grouped per activity and status, each group oldest first: a daily item becomes one
     entry with its count, not seven."""
-    groups: dict[tuple[str, str], list[Item]] = {}
+    groups: dict[tuple[str, str, str], list[Item]] = {}
     for item in items:
-        groups.setdefault((item.activity.id, item.status), []).append(item)
+        occ = item.occurrence
+        # a per-unit duty's open occurrence is one line for all its units ("2 of 3 boroughs done")
+        base = occ.key.rsplit("@", 1)[0] if occ.unit is not None and item.status != "overdue" else ""
+        groups.setdefault((item.activity.id, item.status, base), []).append(item)
     return [sorted(g, key=lambda i: i.occurrence.due) for g in groups.values()]
+
+
+def _period_words(activity: Activity, key: str) -> str:
+    """An occurrence's key as a person says it: 'fortnight of 5 Oct' for 2020-10-05."""
+    kind = activity.frequency.kind
+    if kind in ("fortnightly", "daily") and len(key) == 10:
+        start = dt.date.fromisoformat(key)
+        return f"fortnight of {short_day(start)}" if kind == "fortnightly" else short_day(start)
+    return key
+
+
+def _units_done(plan: Plan, activity: Activity, pending: list[Item]) -> str:
+    """'2 of 3 boroughs done; Redbridge pending' for a per-unit duty's occurrence."""
+    units = plan.units_of(activity.per_unit)
+    waiting = [plan.unit(i.occurrence.unit).name for i in pending if i.occurrence.unit is not None]
+    done = len(units) - len(waiting)
+    word = "overdue" if pending[0].status == "overdue" else "pending"
+    return f"{done} of {len(units)} {activity.per_unit}s done; {', '.join(waiting)} {word}"
 
 
 class TextRenderer(Renderer):
@@ -202,9 +234,14 @@ class TextRenderer(Renderer):
                 for note in reading.notes:
                     out.wrapped(safe(note), 6, first=[("    - ", "")])
             out.add()
+            out.add("The plan's period:", "bold")
+            out.wrapped(safe(period_rule(p)), 4, first=[(INDENT, "")])
+            out.add()
             out.add("Interpretations of the source's wording and notes on it:", "bold")
             for a in p.activities:
                 notes = [*([a.frequency.interpretation] if a.frequency.interpretation else []), *a.notes]
+                if a.conditional is not None:
+                    notes.append(f'Conditional ("{a.conditional.as_written}"): {a.conditional.note or ""}'.strip())
                 if not notes:
                     continue
                 out.add()
@@ -255,6 +292,47 @@ class TextRenderer(Renderer):
 
         stdout().file.write(dumps(schema) + "\n")
 
+    def renewed(self, path: Path, renewal: Renewal, warnings: Sequence[str]) -> None:
+        out = Lines(stdout())
+        out.wrapped(f"Wrote {safe(str(path))}.", 2, "bold", first=[])
+        for change in renewal.changes:
+            out.wrapped(safe(change), 4, first=[(INDENT, "")])
+        if renewal.to_fill:
+            out.wrapped(
+                f"To fill in (dates listed year by year, marked RENEW in the file): {', '.join(renewal.to_fill)}.",
+                2,
+                first=[],
+            )
+        count = len(warnings)
+        out.wrapped(f"It is a valid plan, with {count} warning{'s' if count != 1 else ''}:", 2, first=[])
+        for warning in warnings:
+            out.wrapped(safe(warning), 4, first=[("- ", "")])
+        out.wrapped(f"Check it with: commsplan validate --plan {safe(str(path))}", 2, "dim", first=[])
+        out.emit()
+
+    def plan_diff(self, old: LoadedPlan, new: LoadedPlan, diff: PlanDiff) -> None:
+        out = Lines(stdout())
+        out.wrapped(f"From {safe(str(old.path))} to {safe(str(new.path))}", 2, "bold", first=[])
+        for change in (diff.period, diff.office_hours):
+            if change is not None:
+                out.wrapped(safe(f"{change.what.capitalize()}: {change.old} -> {change.new}"), 2, first=[])
+        if not (diff.gained or diff.lost or diff.changed):
+            out.add("No commitment gained, lost or changed.", "green")
+        for title, rows in (("GAINED", diff.gained), ("LOST", diff.lost)):
+            if rows:
+                out.add()
+                out.add(f"{title} ({len(rows)})", "bold")
+                for activity_id, text in rows:
+                    out.segs_wrapped([(INDENT, ""), (activity_id, "cyan"), (f": {safe(text)}", "")], 4)
+        if diff.changed:
+            out.add()
+            out.add(f"CHANGED ({len(diff.changed)})", "bold")
+            for item in diff.changed:
+                out.add_segs([(INDENT, ""), (item.activity, "cyan")])
+                for c in item.changes:
+                    out.wrapped(safe(f"{c.what}: {c.old} -> {c.new}"), 6, first=[("    ", "")])
+        out.emit()
+
     def plan_written(self, path: Path) -> None:
         say(f"Wrote a starter plan to {safe(str(path))}. Edit it, then: commsplan validate --plan {safe(str(path))}")
 
@@ -272,12 +350,18 @@ class TextRenderer(Renderer):
         window = agenda.window
         out = Lines(stdout())
         span = day(window.start) if window.start == window.end else f"{day(window.start)} to {day(window.end)}"
+        counts_from = agenda.counts_from or plan.meta.period.start
+        tracking = counts_from > plan.meta.period.start
         if overdue_only:
-            heading = f"Overdue since the plan began ({day(plan.meta.period.start)})"
+            began = f"tracking began ({day(counts_from)})" if tracking else f"the plan began ({day(counts_from)})"
+            heading = f"Overdue since {began}"
         else:
             heading = f"Due {window.label}: {span}"
         out.add(heading, "bold")
+        self._period_notice(out, agenda.period)
         out.wrapped(f"{safe(plan.meta.unit)} · now {moment(agenda.now)}", 2, "dim", first=[])
+        if tracking and not overdue_only:
+            out.wrapped(f"Tracked from {day(counts_from)}: nothing due before then counts.", 2, "dim", first=[])
         out.add()
         year = agenda.now.year
         if incidents:
@@ -289,6 +373,10 @@ class TextRenderer(Renderer):
         else:
             out.add("Nothing overdue.", "green")
         if not overdue_only:
+            if agenda.optional:
+                out.add()
+                out.add(f"TODAY, IF THERE IS SOMETHING TO SAY ({len(agenda.optional)})", "bold")
+                self._groups(out, plan, runs(agenda.optional), year)
             due_now = [i for i in agenda.due if i.occurrence.due <= window.end]
             later = [i for i in agenda.due if i.occurrence.due > window.end]
             out.add()
@@ -324,6 +412,11 @@ class TextRenderer(Renderer):
                 )
         out.emit()
 
+    def _period_notice(self, out: Lines, period: PeriodStatus | None) -> None:
+        """Before or after the plan's period, say so where the reader looks: at the top."""
+        if period is not None and period.notice:
+            out.wrapped(safe(period.notice), 2, "bold yellow", first=[])
+
     def _groups(self, out: Lines, plan: Plan, groups: list[list[Item]], this_year: int) -> None:
         """Each group: one activity's occurrences with one status, oldest first."""
         ordered = sorted(groups, key=lambda g: (g[0].occurrence.due, g[0].activity.id))
@@ -348,7 +441,14 @@ class TextRenderer(Renderer):
         head: Segs = [(activity.id, "bold cyan")]
         occ = first.occurrence
         when = short_day(occ.due, year=occ.due.year != this_year)
-        if len(group) == 1:
+        bases = {i.occurrence.key.rsplit("@", 1)[0] for i in group}
+        if occ.unit is not None and len(bases) == 1 and status in ("open", "upcoming", "overdue"):
+            head.append((f" · {_period_words(activity, bases.pop())}: {_units_done(plan, activity, group)}", ""))
+            if status == "overdue":
+                head.append((f" · {_days(first.late_days)} late", "red"))
+            elif status == "upcoming":
+                head.append((f" · opens {short_day(occ.opens)}", "dim"))
+        elif len(group) == 1:
             if occ.at is not None:
                 when += occ.at.strftime(" %H:%M")
             head.append((f" · {occ.key}", ""))
@@ -356,6 +456,8 @@ class TextRenderer(Renderer):
                 head.append((f" · {_days(first.late_days)} late", "red"))
             elif status == "upcoming":
                 head.append((f" · opens {short_day(occ.opens)}", "dim"))
+            elif status == "optional":
+                head.append((" · if applicable, never overdue", "dim"))
             elif first.completion is not None:
                 done = first.completion
                 late = f", {_days(first.late_days)} late" if status == "done" and first.late_days else ""
@@ -365,7 +467,16 @@ class TextRenderer(Renderer):
             span = (
                 f"{short_day(occ.due, year=occ.due.year != this_year)} to {short_day(end, year=end.year != this_year)}"
             )
-            label = {"overdue": "overdue", "open": "open", "upcoming": "to come", "done": "done", "skipped": "skipped"}
+            if occ.unit is not None:
+                span += f" ({len({i.occurrence.unit for i in group})} {activity.per_unit}s)"
+            label = {
+                "overdue": "overdue",
+                "open": "open",
+                "upcoming": "to come",
+                "done": "done",
+                "skipped": "skipped",
+                "optional": "if applicable",
+            }
             head.append((f" · {len(group)} {label[status]}, {span}", "red" if status == "overdue" else ""))
         audience = display_name(plan.audience(activity.audience).name)
         sender = display_name(plan.role(activity.owner.role).name)
@@ -425,25 +536,46 @@ class TextRenderer(Renderer):
             "dim",
             first=[],
         )
+        self._period_notice(out, digest.period)
         if digest.incidents:
             out.add()
             self._incident_steps(out, plan, digest.incidents, digest.now)
         sections = [
-            (f"OVERDUE ({digest.overdue_count})", digest.overdue, "bold red"),
-            (f"DUE TODAY ({len(digest.today)})", runs(digest.today), "bold"),
+            (f"OVERDUE ({digest.overdue_count})", digest.overdue, "bold red", True),
+            (f"DUE TODAY ({len(digest.today)})", runs(digest.today), "bold", True),
+            (
+                f"TODAY, IF THERE IS SOMETHING TO SAY ({len(digest.optional)})",
+                runs(digest.optional),
+                "bold",
+                False,  # conditional duties: no heading on a day without any
+            ),
             (
                 f"COMING UP TO {short_day(digest.window.end).upper()} ({len(digest.coming)})",
                 runs(digest.coming),
                 "bold",
+                True,
             ),
         ]
-        for title, groups, style in sections:
+        for title, groups, style, always in sections:
+            if not groups and not always:
+                continue
             out.add()
             out.add(f"{h}{title}", style)
             if groups:
                 self._groups(out, plan, groups, digest.now.year)
             else:
                 out.add("  nothing", "dim")
+        if digest.preparing:
+            out.add()
+            out.add(f"{h}BEING PREPARED ({len(digest.preparing)})", "bold")
+            for item in digest.preparing:
+                occ = item.occurrence
+                out.wrapped(
+                    f"{item.activity.id} · {occ.key}: opened {short_day(occ.opens)}, "
+                    f"due {short_day(occ.due)} ({safe(item.activity.what.text)})",
+                    4,
+                    first=[("- " if markdown else "  ", "")],
+                )
         if digest.campaigns:
             out.add()
             out.add(f"{h}CAMPAIGNS STARTING SOON ({len(digest.campaigns)})", "bold")
@@ -477,8 +609,45 @@ class TextRenderer(Renderer):
         line.append((f", by {safe(str(data['by']))}. Record {record.id}.", ""))
         say(line)
 
+    def range_skipped(self, record: LogRecord, occurrences: Sequence[Occurrence]) -> None:
+        data = record.data
+        first, last = occurrences[0], occurrences[-1]
+        count = len(occurrences)
+        say(
+            [
+                ("Skipped: ", ""),
+                (str(data["activity"]), "bold cyan"),
+                (
+                    f" {count} occurrence{'s' if count != 1 else ''}, {safe(first.key)} to {safe(last.key)} "
+                    f"(due {day(first.due)} to {day(last.due)}), by {safe(str(data['by']))}, in one record. "
+                    f"Record {record.id}; 'commsplan undo --id {record.id}' retracts them all.",
+                    "",
+                ),
+            ]
+        )
+
+    def tracking_recorded(self, record: LogRecord, day_: dt.date) -> None:
+        say(
+            f"Tracking from {day(day_)}: occurrences due before then are neither overdue nor missed. "
+            f"Record {record.id}; 'commsplan undo --id {record.id}' retracts it."
+        )
+
     def retracted(self, record: LogRecord, target: LogRecord) -> None:
         data = target.data
+        if target.type == "skip-range":
+            count = len(data.get("occurrences") or [])
+            say(
+                f"Retracted the range skip of {safe(str(data.get('activity')))} ({count} occurrences, "
+                f"{safe(str(data.get('from')))} to {safe(str(data.get('until')))}; record {target.id}, "
+                f"line {target.line}). Record {record.id}."
+            )
+            return
+        if target.type == "track":
+            say(
+                f"Retracted tracking from {safe(str(data.get('from')))} (record {target.id}, line {target.line}). "
+                f"Record {record.id}."
+            )
+            return
         say(
             f"Retracted {target.type} of {safe(str(data.get('activity')))} {safe(str(data.get('occurrence')))} "
             f"(record {target.id}, line {target.line}). Record {record.id}."
@@ -492,7 +661,9 @@ class TextRenderer(Renderer):
         for r in records:
             data = r.data
             what = " ".join(
-                str(data[k]) for k in ("activity", "occurrence", "incident", "step", "target") if data.get(k)
+                str(data[k])
+                for k in ("activity", "occurrence", "incident", "step", "target", "from", "until")
+                if data.get(k)
             )
             line: Segs = [
                 (f"{r.ts.strftime('%Y-%m-%d %H:%M')}  ", ""),
@@ -635,12 +806,25 @@ class TextRenderer(Renderer):
 
     # --- calendars and reports ------------------------------------------------------------------
 
-    def calendar_written(self, count: int, start: dt.date, end: dt.date, path: Path) -> None:
+    def calendar_written(
+        self, count: int, start: dt.date, end: dt.date, path: Path, period: PeriodStatus | None = None
+    ) -> None:
+        if period is not None and period.notice:
+            say([(safe(period.notice), "bold yellow")])
         say(f"Wrote {count} events ({start.isoformat()} to {end.isoformat()}) to {safe(str(path))}.")
 
-    def report(self, rows: Sequence[GroupStats], start: dt.date, end: dt.date, by: GroupBy) -> None:
+    def report(self, report: Report, by: GroupBy) -> None:
         console = stdout()
+        rows = report.groups
+        start, end = report.start, report.end
         say([(f"How the plan was kept, {start:%-d %b %Y} to {end:%-d %b %Y}, by {by}", "bold")], console)
+        if report.period.notice:
+            say([(safe(report.period.notice), "bold yellow")], console)
+        if report.tracked_from is not None:
+            say(
+                [(f"Counted from {day(report.tracked_from)}, when tracking began; nothing before it counts.", "dim")],
+                console,
+            )
         table = Table(box=None, pad_edge=False, header_style="bold")
         table.add_column(by.capitalize(), no_wrap=True, max_width=22, overflow="ellipsis")
         for name in ("Due", "On time", "Late", "Skipped", "Missed"):
@@ -663,6 +847,14 @@ class TextRenderer(Renderer):
                 bar,
             )
         print_trimmed(console, table)
+        if report.occasional:
+            out = Lines(console)
+            out.add()
+            out.add("When there is something to say (never counted as missed):", "bold")
+            width = max(len(o.activity) for o in report.occasional) + 2
+            for o in report.occasional:
+                out.add(f"{INDENT}{o.activity:<{width}}done on {o.done} of {o.of} {o.unit}")
+            out.emit()
 
 
 class MarkdownRenderer(TextRenderer):

@@ -11,10 +11,12 @@ from typing import Literal, NamedTuple
 from commsplan.errors import UsageError
 from commsplan.log.state import Completion, State
 from commsplan.plan.model import Activity, Plan
+from commsplan.rules.period import PeriodStatus, period_status
 from commsplan.rules.schedule import Occurrence, Schedule, week_start
 from commsplan.rules.select import Filters
 
-Status = Literal["overdue", "open", "upcoming", "done", "skipped"]
+# "optional": an occurrence of a conditional duty, wanted when there is something to say.
+Status = Literal["overdue", "open", "upcoming", "done", "skipped", "optional"]
 
 
 @dataclass(frozen=True)
@@ -86,14 +88,16 @@ def choose_window(
 def occurrences_between(
     plan: Plan, schedule: Schedule, start: dt.date, end: dt.date, filters: Filters | None = None
 ) -> list[Occurrence]:
-    """Every occurrence due from ``start`` to ``end`` (inclusive), by due day then activity."""
+    """Every occurrence due from ``start`` to ``end`` (inclusive), by due day then activity.
+
+    Conditional duties are left out: a day with nothing to say has nothing to put in a diary."""
     filters = filters or Filters()
     found = [
         occ
         for activity in plan.activities
-        if activity.scheduled and filters.accepts(activity)
+        if activity.scheduled and activity.conditional is None and filters.accepts(activity)
         for occ in schedule.occurrences(activity, start, end)
-        if start <= occ.due <= end
+        if start <= occ.due <= end and filters.accepts_occurrence(occ)
     ]
     found.sort(key=lambda o: (o.due, o.activity))
     return found
@@ -112,9 +116,14 @@ class Undated:
 def undated_campaigns(
     plan: Plan, schedule: Schedule, now: dt.datetime, filters: Filters | None = None
 ) -> list[Undated]:
-    """Campaigns whose dates the plan lists year by year but not for the plan year holding now."""
+    """Campaigns whose dates the plan lists year by year but not for the plan year holding now.
+    Outside the plan's period nothing falls due, so nothing is missing a date either."""
     filters = filters or Filters()
+    period = plan.meta.period
     start, end = schedule.plan_year(now.date())
+    start, end = max(start, period.start), min(end, period.end)
+    if start > end:
+        return []
     found = []
     for activity in plan.activities:
         if activity.scheduled and filters.accepts(activity):
@@ -139,9 +148,12 @@ class Agenda:
     now: dt.datetime
     window: Window
     overdue_runs: list[list[Item]]  # per activity, oldest first: what a reader groups by anyway
-    due: list[Item]  # sorted by due day
+    due: list[Item]  # sorted by due day; conditional duties (status "optional") apart in .optional
     on_request: list[Activity] = field(default_factory=list)
     triggered: list[Activity] = field(default_factory=list)
+    optional: list[Item] = field(default_factory=list)  # today's conditional duties, and those done today
+    period: PeriodStatus | None = None
+    counts_from: dt.date | None = None  # overdue counts from this day (the period's start, or tracking's)
     undated: list[Undated] = field(default_factory=list)  # dated campaigns with no date this plan year
 
     @cached_property
@@ -157,7 +169,14 @@ class Agenda:
 
     @property
     def items(self) -> list[Item]:
-        return [*self.overdue, *self.due]
+        return [*self.overdue, *self.due, *self.optional]
+
+
+def counting_from(plan: Plan, tracking_from: dt.date | None) -> dt.date:
+    """The first day whose occurrences count: the plan's start, or the day a team began
+    tracking (``commsplan track --from``) when that is later."""
+    start = plan.meta.period.start
+    return max(start, tracking_from) if tracking_from is not None else start
 
 
 def build_agenda(
@@ -170,14 +189,18 @@ def build_agenda(
     *,
     include_done: bool = False,
     overdue_only: bool = False,
+    tracking_from: dt.date | None = None,
 ) -> Agenda:
-    """The overdue occurrences since the plan began, then those of the window, each with a status."""
+    """The overdue occurrences since the plan (or its tracking) began, then those of the window,
+    each with a status. Conditional duties are never overdue: only today's is listed."""
     filters = filters or Filters()
     zone = schedule.zone
     today = now.date()
-    period_start = plan.meta.period.start
+    counts_from = counting_from(plan, tracking_from)
+    period_end = plan.meta.period.end
     overdue_runs: list[list[Item]] = []
     due: list[Item] = []
+    optional: list[Item] = []
     on_request: list[Activity] = []
     triggered: list[Activity] = []
     for activity in plan.activities:
@@ -187,32 +210,57 @@ def build_agenda(
             (triggered if activity.frequency.kind == "triggered" else on_request).append(activity)
             continue
         aid = activity.id
+        # --unit keeps one unit's occurrences of a per-unit duty (and every BCU-wide one)
+        narrow = filters.accepts_occurrence if filters.units is not None and activity.per_unit else None
+        if activity.conditional is not None:
+            if not overdue_only and window.start <= today <= window.end:
+                for occ in schedule.occurrences(activity, today, today):
+                    if narrow is not None and not narrow(occ):
+                        continue
+                    done = state.get((aid, occ.key))
+                    if done is None:
+                        optional.append(Item(occ, activity, "optional"))
+                    elif include_done:
+                        optional.append(Item(occ, activity, "done" if done.status == "done" else "skipped", 0, done))
+            continue
         # The hot loop of a large plan: all-day windows are compared by date, without time zones.
-        if period_start <= today:
+        # Once the plan has ended nothing is overdue: what was left undone is `report`'s to tell.
+        if counts_from <= today <= period_end:
             run = [
                 Item(occ, activity, "overdue", (today - occ.due).days)
-                for occ in schedule.occurrences(activity, period_start, today)
-                if occ.due >= period_start and state.get((aid, occ.key)) is None and occ.is_closed(now)
+                for occ in schedule.occurrences(activity, counts_from, today)
+                if occ.due >= counts_from and state.get((aid, occ.key)) is None and occ.is_closed(now)
             ]
+            if narrow is not None:
+                run = [item for item in run if narrow(item.occurrence)]
             if run:
                 overdue_runs.append(run)
         if overdue_only:
             continue
         for occ in schedule.occurrences(activity, window.start, window.end):
+            if narrow is not None and not narrow(occ):
+                continue
             closed = occ.is_closed(now)
             done = state.get((aid, occ.key))
-            if closed and occ.due >= period_start and done is None:
-                continue  # listed with the overdue ones above
+            if closed and done is None:
+                continue  # overdue, listed above; or due before tracking began: not counted
             if done is not None:
                 if include_done:
                     late = max(0, (done.at.astimezone(zone).date() - occ.due).days)
                     due.append(Item(occ, activity, done.status if done.status == "skipped" else "done", late, done))
                 continue
-            if closed:
-                # closed before the plan period began: not counted as overdue, still shown
-                due.append(Item(occ, activity, "overdue", (today - occ.due).days))
-            else:
-                due.append(Item(occ, activity, "open" if occ.opens <= today else "upcoming"))
+            due.append(Item(occ, activity, "open" if occ.opens <= today else "upcoming"))
     due.sort(key=lambda item: (item.occurrence.due, item.occurrence.opens, item.activity.id))
     undated = [] if overdue_only else undated_campaigns(plan, schedule, now, filters)
-    return Agenda(now, window, overdue_runs, due, on_request, triggered, undated)
+    return Agenda(
+        now,
+        window,
+        overdue_runs,
+        due,
+        on_request,
+        triggered,
+        optional,
+        period_status(plan, today),
+        counts_from,
+        undated,
+    )

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from commsplan.log.state import History, Incident
 from commsplan.plan.model import Plan
 from commsplan.rules.agenda import Agenda, Item, Undated, Window, build_agenda
 from commsplan.rules.incidents import Step, pending_steps
+from commsplan.rules.period import PeriodStatus, long_day
 from commsplan.rules.schedule import Schedule
-from commsplan.rules.select import Filters
+from commsplan.rules.select import Filters, unit_scope
 
 CAMPAIGN_LOOKAHEAD = dt.timedelta(days=14)
 
@@ -31,6 +32,10 @@ class Digest:
     done_since: int
     late_since: int
     skipped_since: int
+    period: PeriodStatus | None = None
+    optional: list[Item] = field(default_factory=list)  # today's conditional duties: never overdue
+    preparing: list[Item] = field(default_factory=list)  # campaigns open now, due after the window
+    unit: str | None = None  # --unit: the borough or ward this digest is for
 
     @property
     def pending_notifications(self) -> int:
@@ -39,12 +44,17 @@ class Digest:
     def subject(self) -> str:
         """The first line: short enough for a mail subject."""
         parts = []
+        if self.period is not None and self.period.position == "after":
+            parts.append(f"the plan ended {long_day(self.period.end)}, nothing falls due")
+        elif self.period is not None and self.period.position == "before":
+            parts.append(f"the plan starts {long_day(self.period.start)}, nothing falls due yet")
         if self.incidents:
             count = len(self.incidents)
             parts.append(f"{count} incident{'s' if count != 1 else ''} ({self.pending_notifications} to notify)")
-        parts.append(f"{self.overdue_count} overdue")
-        parts.append(f"{len(self.today)} due today")
-        who = f" {self.owner}" if self.owner else ""
+        if self.period is None or not self.period.outside:
+            parts.append(f"{self.overdue_count} overdue")
+            parts.append(f"{len(self.today)} due today")
+        who = "".join(f" {part}" for part in (self.owner, self.unit) if part)
         return f"commsplan{who} {self.now:%a %-d %b}: " + ", ".join(parts)
 
 
@@ -56,14 +66,25 @@ def build_digest(
     days: int,
     since: dt.datetime,
     owner: str | None = None,
+    unit: str | None = None,
 ) -> Digest:
     state = history.completions
-    filters = Filters(owner=owner)
+    filters = Filters(owner=owner, units=unit_scope(plan, unit) if unit else None)
     window = Window.days(now, days)
-    agenda: Agenda = build_agenda(plan, schedule, state, now, window, filters)
+    agenda: Agenda = build_agenda(plan, schedule, state, now, window, filters, tracking_from=history.tracking_from)
     today = now.date()
     due_today = [i for i in agenda.due if i.occurrence.due == today]
     coming = [i for i in agenda.due if i.occurrence.due != today and i.occurrence.due <= window.end]
+    # A campaign whose lead time has begun but that falls due after the window is being
+    # prepared: it stays in every digest from the day it opens until it is due or done.
+    preparing = [
+        i
+        for i in agenda.due
+        if i.status == "open"
+        and i.occurrence.due > window.end
+        and i.occurrence.opens <= today
+        and getattr(i.activity.frequency, "lead_days", 0) > 0
+    ]
     soon = Window(today + dt.timedelta(days=1), window.end + CAMPAIGN_LOOKAHEAD, "soon")
     campaigns = [
         i
@@ -100,4 +121,8 @@ def build_digest(
         done_since=done,
         late_since=late,
         skipped_since=skipped,
+        period=agenda.period,
+        optional=agenda.optional,
+        preparing=preparing,
+        unit=unit,
     )

@@ -8,6 +8,7 @@ from typing import Literal
 
 from commsplan.log.state import State
 from commsplan.plan.model import Plan
+from commsplan.rules.period import PeriodStatus, period_status
 from commsplan.rules.schedule import Schedule
 
 GroupBy = Literal["audience", "owner", "channel"]
@@ -35,13 +36,69 @@ class GroupStats:
         return (self.on_time + self.late) / counted if counted else None
 
 
+@dataclass
+class Occasional:
+    """A conditional duty: on how many of its days (weeks...) something was said."""
+
+    activity: str
+    what: str
+    unit: str  # "days", "weeks"...
+    done: int = 0
+    of: int = 0
+
+
+UNITS = {
+    "daily": "days",
+    "weekly": "weeks",
+    "fortnightly": "fortnights",
+    "monthly": "months",
+    "quarterly": "quarters",
+    "annual": "years",
+}
+
+
+@dataclass
+class Report:
+    groups: list[GroupStats]  # worst completion rate first
+    occasional: list[Occasional]  # conditional duties: counted as done on N of M days, never missed
+    start: dt.date  # the first day counted: --from, the plan's start, or when tracking began
+    end: dt.date
+    tracked_from: dt.date | None  # set when tracking began after the plan's start
+    period: PeriodStatus
+
+
 def build_report(
-    plan: Plan, schedule: Schedule, state: State, now: dt.datetime, start: dt.date, end: dt.date, by: GroupBy
-) -> list[GroupStats]:
-    """Per group, worst completion rate first."""
+    plan: Plan,
+    schedule: Schedule,
+    state: State,
+    now: dt.datetime,
+    start: dt.date,
+    end: dt.date,
+    by: GroupBy,
+    tracking_from: dt.date | None = None,
+    units: frozenset[str] | None = None,
+) -> Report:
+    """Per group, worst completion rate first; conditional duties apart, as done on N of M days.
+    Occurrences due before tracking began (``track --from``) are left out."""
+    tracked_from = tracking_from if tracking_from is not None and tracking_from > plan.meta.period.start else None
+    if tracked_from is not None:
+        start = max(start, tracked_from)
     groups: dict[str, GroupStats] = {}
+    occasional: list[Occasional] = []
     for activity in plan.activities:
         if not activity.scheduled:
+            continue
+        if activity.conditional is not None:
+            kind = activity.frequency.kind
+            counted = Occasional(activity.id, activity.what.text, UNITS.get(kind, "times"))
+            for occ in schedule.occurrences(activity, start, end):
+                if units is not None and occ.unit is not None and occ.unit not in units:
+                    continue
+                if start <= occ.due <= end and occ.opens <= now.date():
+                    counted.of += 1
+                    done = state.get((activity.id, occ.key))
+                    counted.done += done is not None and done.status == "done"
+            occasional.append(counted)
             continue
         if by == "audience":
             keys = [(activity.audience, plan.audience(activity.audience).name)]
@@ -53,6 +110,8 @@ def build_report(
         stats = [groups.setdefault(k, GroupStats(k, name)) for k, name in keys]
         for occ in schedule.occurrences(activity, start, end):
             if occ.due < start or occ.due > end:
+                continue
+            if units is not None and occ.unit is not None and occ.unit not in units:
                 continue
             done = state.get((activity.id, occ.key))
             closed = occ.is_closed(now)
@@ -68,4 +127,5 @@ def build_report(
                     s.late += 1
                 else:
                     s.on_time += 1
-    return sorted(groups.values(), key=lambda g: (g.rate is None, g.rate or 0.0, -g.missed, g.name))
+    ordered = sorted(groups.values(), key=lambda g: (g.rate is None, g.rate or 0.0, -g.missed, g.name))
+    return Report(ordered, occasional, start, end, tracked_from, period_status(plan, now.date()))

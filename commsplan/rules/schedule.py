@@ -47,6 +47,7 @@ class Occurrence(NamedTuple):
     opens: dt.date
     due: dt.date
     at: dt.datetime | None = None  # the due moment, when the schedule has a time of day
+    unit: str | None = None  # the borough or ward of a per-unit duty (its key ends "@unit")
 
     def is_closed(self, now: dt.datetime) -> bool:
         """Is its window over at ``now`` (in the plan's zone)? An all-day occurrence closes when
@@ -99,11 +100,48 @@ class Schedule:
         self.zone = ZoneInfo(plan.meta.timezone)
         self._named = {d.id: d for d in plan.named_dates}
         self._seasons = {s.id: s for s in plan.seasons}
+        self._units: dict[str, list[str]] = {}
+        for unit in plan.units:
+            self._units.setdefault(unit.kind, []).append(unit.id)
 
     # --- public ---------------------------------------------------------------------------
 
     def occurrences(self, activity: Activity, start: dt.date, end: dt.date) -> list[Occurrence]:
-        """Occurrences whose window [opens, due] meets [start, end] (inclusive), in order."""
+        """Occurrences whose window [opens, due] meets [start, end] (inclusive), in order.
+
+        Only occurrences due inside the plan's period exist: nothing falls due before the
+        plan starts or after it ends. A window that would open before the period's first day
+        (the week or fortnight the period starts in, a campaign's lead time) is clipped to open
+        on that day; its key and due day stay as the calendar makes them.
+        """
+        period = self.plan.meta.period
+        found = self._calendar(activity, max(start, period.start), min(end, period.end))
+        # Occurrences come in due order: only the ends of the list can fall outside the period.
+        while found and found[-1].due > period.end:
+            found.pop()
+        first = 0
+        while first < len(found) and found[first].due < period.start:
+            first += 1
+        if first:
+            del found[:first]
+        if found and found[0].opens < period.start:
+            found[0] = found[0]._replace(opens=period.start)
+        return self._per_unit(activity, found)
+
+    def _per_unit(self, activity: Activity, found: list[Occurrence]) -> list[Occurrence]:
+        """A duty per borough (or ward) has one occurrence for each, done on its own:
+        ``2020-10-05@havering``. With no units of that kind listed it stays one BCU-wide duty."""
+        units = self._units.get(activity.per_unit) if activity.per_unit else None
+        if not units:
+            return found
+        return [o._replace(key=f"{o.key}@{unit}", unit=unit) for o in found for unit in units]
+
+    def calendar_occurrences(self, activity: Activity, start: dt.date, end: dt.date) -> list[Occurrence]:
+        """Occurrences as the calendar makes them, ignoring the plan's period: only to explain
+        why a key a person typed is not one of the plan's (``occurrences`` is the schedule)."""
+        return self._per_unit(activity, self._calendar(activity, start, end))
+
+    def _calendar(self, activity: Activity, start: dt.date, end: dt.date) -> list[Occurrence]:
         if end < start:
             return []
         freq = activity.frequency

@@ -8,10 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from commsplan.errors import LookupFailed
 from commsplan.plan.lookup import find
 from commsplan.plan.model import Activity, Plan
 from commsplan.rules.incidents import Step
+
+if TYPE_CHECKING:
+    from commsplan.rules.schedule import Occurrence
+
+
+def unit_scope(plan: Plan, typed: str) -> frozenset[str]:
+    """The units a person at ``typed`` answers for: a ward and its borough, or a borough and
+    its wards."""
+    if not plan.units:
+        raise LookupFailed("this plan lists no boroughs or wards (units:), so --unit has nothing to choose")
+    unit = find(typed, plan.units, "unit")
+    if unit.kind == "ward":
+        return frozenset({unit.id, *([unit.within] if unit.within else [])})
+    return frozenset({unit.id, *(u.id for u in plan.units if u.within == unit.id)})
 
 
 @dataclass(frozen=True)
@@ -19,15 +35,24 @@ class Filters:
     audience: str | None = None  # audience id
     owner: str | None = None  # role id: the sender (in or out of office hours) or one sending with them
     channel: str | None = None  # channel id
+    units: frozenset[str] | None = None  # --unit: that unit, its borough or its wards
 
     @staticmethod
-    def resolve(plan: Plan, audience: str | None, owner: str | None, channel: str | None) -> Filters:
+    def resolve(
+        plan: Plan, audience: str | None, owner: str | None, channel: str | None, unit: str | None = None
+    ) -> Filters:
         """Filters from what a person typed (ids, aliases, parts of names)."""
         return Filters(
             audience=find(audience, plan.audiences, "audience").id if audience else None,
             owner=find(owner, plan.roles, "role").id if owner else None,
             channel=find(channel, plan.channels, "channel").id if channel else None,
+            units=unit_scope(plan, unit) if unit else None,
         )
+
+    def accepts_occurrence(self, occurrence: Occurrence) -> bool:
+        """--unit keeps a per-unit duty's occurrences for that unit (a ward: and its borough's;
+        a borough: and its wards'); a BCU-wide duty's occurrence is everyone's."""
+        return self.units is None or occurrence.unit is None or occurrence.unit in self.units
 
     def accepts(self, activity: Activity) -> bool:
         if self.audience is not None and activity.audience != self.audience:
