@@ -105,3 +105,17 @@ def test_explain_json_lists_the_readings(cli: Cli) -> None:
     assert subjects[:6] == ["period", "quarters", "office hours", "season summer-nights", "season autumn-nights",
                             "season winter-nights"]  # fmt: skip
     assert json.loads(cli("validate", "--json").stdout)["readings"] == []
+
+
+def test_explain_names_units_per_unit_duties_and_conditional_duties(cli: Cli) -> None:
+    out = flat(cli("validate", "--explain").stdout)
+    assert 'unit havering "Havering" -> Havering, a borough' in out
+    assert (
+        "per borough la-problem-solving-group -> one occurrence for each borough, done on its own: "
+        "Barking & Dagenham, Havering, Redbridge" in out
+    )
+    assert "per ward ward-panel-meeting -> one occurrence for each ward, but the plan lists none" in out
+    assert (
+        'conditional cp-daily-updates "if applicable" -> wanted when there is something to say: listed for '
+        "today, never overdue or missed" in out
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from commsplan.plan.model import WEEKDAYS, Activity, DateRange, NamedDate, Plan, Season, Triggered
+from commsplan.plan.model import WEEKDAYS, Activity, DateRange, NamedDate, Plan, Season, Triggered, Unit
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -74,6 +74,29 @@ def plan_readings(plan: Plan) -> list[Reading]:
             )
         )
     found += [_sender(plan, a) for a in plan.activities if a.owner.out_of_hours or a.owner.reading]
+    found += [_unit(plan, u) for u in plan.units]
+    for activity in plan.activities:
+        if activity.per_unit is not None:
+            listed = [u.name for u in plan.units if u.kind == activity.per_unit]
+            found.append(
+                Reading(
+                    f"per {activity.per_unit} {activity.id}",
+                    f"one occurrence for each {activity.per_unit}, done on its own: " + ", ".join(listed)
+                    if listed
+                    else f"one occurrence for each {activity.per_unit}, but the plan lists none: one BCU-wide duty",
+                    None,
+                    [],
+                )
+            )
+        if activity.conditional is not None:
+            found.append(
+                Reading(
+                    f"conditional {activity.id}",
+                    "wanted when there is something to say: listed for today, never overdue or missed",
+                    activity.conditional.as_written,
+                    [activity.conditional.note] if activity.conditional.note else [],
+                )
+            )
     for rule in plan.rules:
         when = [
             f"when an incident involves {' or '.join(rule.when)}" if rule.when else "",
@@ -82,6 +105,12 @@ def plan_readings(plan: Plan) -> list[Reading]:
         notes = [" ".join(w for w in when if w)] if rule.refer_to and rule.when else []
         found.append(Reading(f"rule {rule.id}", rule.text, rule.as_written, notes))
     return found
+
+
+def _unit(plan: Plan, unit: Unit) -> Reading:
+    within = next((u.name for u in plan.units if u.id == unit.within), None)
+    what = f"{unit.name}, a {unit.kind}" + (f" within {within}" if within else "")
+    return Reading(f"unit {unit.id}", what, unit.name, [unit.note] if unit.note else [])
 
 
 def _office_hours(plan: Plan) -> str:
