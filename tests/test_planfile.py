@@ -244,3 +244,15 @@ def test_an_unwritable_cache_folder_is_not_an_error(tmp_path: Path) -> None:
 def test_control_characters_in_plan_text_are_refused() -> None:
     text = MINIMAL.replace("    why: Trust", '    why: "Trust\\e[2J"')
     assert one_problem(text) == "plan.yaml:33:10: control character U+001B in text is not allowed"
+
+
+def test_source_wording_collision_between_two_audiences() -> None:
+    # the source's wording is looked up like an alias, so it must name one thing too
+    text = MINIMAL.replace(
+        "    aliases: [WP]\n",
+        '    aliases: [WP]\n  - id: board\n    name: Board\n    as_written: ["Ward panel"]\n',
+    )
+    assert one_problem(text) == (
+        "plan.yaml:20:18: 'Ward panel' of audience 'board' collides with audience 'panel' "
+        "('Ward Panel' at 16:11); names and aliases must be unique"
+    )

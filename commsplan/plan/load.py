@@ -289,12 +289,14 @@ def _reference_problems(plan: Plan, doc: Document) -> Iterator[tuple[Position, s
                 first[item.id] = i
         ids[name] = set(first)
 
-    # names and aliases must point at one thing within each collection
+    # names, aliases and the source's wordings must point at one thing within each collection
     for name in ("roles", "audiences", "channels", "named_dates", "seasons", "triggers"):
         owner: dict[str, tuple[str, str, Loc]] = {}
         for i, item in enumerate(getattr(plan, name)):
             words: list[tuple[str, Loc]] = [(item.id, (name, i, "id")), (item.name, (name, i, "name"))]
             words += [(alias, (name, i, "aliases", j)) for j, alias in enumerate(item.aliases)]
+            # the source's wording is looked up like an alias, so it must be as unambiguous
+            words += [(w, (name, i, "as_written", j)) for j, w in enumerate(getattr(item, "as_written", []))]
             for word, loc in words:
                 key = normalise(word)
                 kind = name[:-1].replace("_", " ")
