@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -23,6 +23,10 @@ from commsplan.cli.common import (
     typer_app,
 )
 from commsplan.errors import CommsplanError, UsageError
+
+if TYPE_CHECKING:
+    from commsplan.plan.model import Plan
+    from commsplan.rules.digest import Digest
 
 app = typer_app("What falls due, and how the plan was kept.")
 
@@ -87,8 +91,36 @@ def digest(
     days: Annotated[int, typer.Option("--days", min=1, max=366, help="How many days ahead, today included.")] = 7,
     owner: OwnerOpt = None,
     fmt: Annotated[
-        Literal["text", "markdown", "json"], typer.Option("--format", help="text (for mail), markdown or json.")
+        Literal["text", "markdown", "json", "email"],
+        typer.Option(
+            "--format", help="text (for cron's mail), markdown, json, or email (a whole message for sendmail -t)."
+        ),
     ] = "text",
+    send: Annotated[
+        bool,
+        typer.Option(
+            "--send",
+            help="Send the e-mail through SMTP (server: COMMSPLAN_SMTP; login: ~/.netrc or "
+            "COMMSPLAN_SMTP_USER/COMMSPLAN_SMTP_PASSWORD). Prints nothing when sent.",
+        ),
+    ] = False,
+    mail_from: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            envvar="COMMSPLAN_MAIL_FROM",
+            help="The e-mail's sender. Default: commsplan <you@this host>.",
+            show_default=False,
+        ),
+    ] = None,
+    mail_to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--to",
+            help="The e-mail's recipient (repeat for more). Default: the --owner role's email in the plan.",
+            show_default=False,
+        ),
+    ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when anything is overdue (monitoring).")] = False,
     since: Annotated[
         str | None,
@@ -117,21 +149,50 @@ def digest(
     from commsplan.rules.digest import build_digest
     from commsplan.rules.schedule import Schedule
 
-    sess = session(plan, log, now)
+    as_mail = send or fmt == "email"
+    if send and (json or fmt not in ("text", "email")):
+        raise UsageError("--send sends the e-mail; it goes with no other --format and no --json")
+    if not as_mail and (mail_from or mail_to):
+        raise UsageError("--from and --to go with --format email or --send")
+    notes: list[str] | None = [] if as_mail else None
+    sess = session(plan, log, now, notes=notes)
     p = sess.plan
-    owner_id = find(owner, p.roles, "role").id if owner else None
+    role = find(owner, p.roles, "role") if owner else None
+    owner_id = role.id if role else None
     schedule = Schedule(p)
     history = sess.history()
     book = sess.logbook()
     marker = DigestMarker(book.path, owner_id)
     start = resolve_now(since, sess.zone) if since else (marker.read(sess.zone) or sess.now - dt.timedelta(hours=24))
     result = build_digest(p, schedule, history, sess.now, days, start, owner_id)
-    renderer(json, fmt).digest(p, result)
+    if as_mail:
+        _mail_digest(p, result, notes or [], mail_from, mail_to or ([role.email] if role and role.email else []), send)
+    else:
+        renderer(json, fmt).digest(p, result)
     # By default only a real run moves the marker: a replay (--now) or a preview (--since) does not.
     if (mark if mark is not None else since is None and now is None) and book.exists():
         marker.write(sess.now)
     if strict and result.overdue_count:
         raise Overdue(f"{result.overdue_count} overdue (--strict)")
+
+
+def _mail_digest(plan: Plan, result: Digest, notes: list[str], sender: str | None, to: list[str], send: bool) -> None:
+    """Write the digest's e-mail to stdout (for `sendmail -t`), or send it through SMTP."""
+    import socket
+
+    from commsplan.cli.common import login_name
+    from commsplan.render.email import default_sender, digest_message
+
+    if not to:
+        raise UsageError("an e-mail needs a recipient: --to ADDRESS, or --owner a role with an email in the plan")
+    message = digest_message(plan, result, notes, sender or default_sender(login_name(), socket.getfqdn()), to)
+    if send:
+        from commsplan.mail import send as send_message
+
+        send_message(message)
+        return
+    sys.stdout.flush()
+    sys.stdout.buffer.write(bytes(message))
 
 
 @app.command()

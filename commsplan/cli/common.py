@@ -180,6 +180,13 @@ class Session:
     loaded: LoadedPlan
     now: dt.datetime
     log_path: Path | None
+    notes: list[str] | None = None  # when set, warnings are kept here (for a mail's body), not printed
+
+    def warn(self, message: str) -> None:
+        if self.notes is None:
+            warn(message)
+        else:
+            self.notes.append(message)
 
     @property
     def plan(self) -> Plan:
@@ -206,7 +213,7 @@ class Session:
         history, warnings = self.logbook().history({a.id for a in self.plan.activities}, full=full)
         if not quiet:
             for message in warnings:
-                warn(message)
+                self.warn(message)
         return history
 
 
@@ -236,17 +243,27 @@ def open_plan(plan: Path | None) -> LoadedPlan:
     return loaded
 
 
-def session(plan: Path | None, log: Path | None, now: str | None, *, period_warning: bool = True) -> Session:
+def session(
+    plan: Path | None,
+    log: Path | None,
+    now: str | None,
+    *,
+    period_warning: bool = True,
+    notes: list[str] | None = None,
+) -> Session:
+    """The plan, the clock and the log for a command; ``notes`` collects its warnings instead
+    of printing them (a mailed digest puts them in its body)."""
     loaded = open_plan(plan)
     zone = ZoneInfo(loaded.plan.meta.timezone)
     moment = resolve_now(now, zone)
     period = loaded.plan.meta.period
+    sess = Session(loaded, moment, log, notes)
     if period_warning and not (period.start <= moment.date() <= period.end):
-        warn(
+        sess.warn(
             f"{moment.date().isoformat()} is outside the plan's period "
             f"({period.start.isoformat()} to {period.end.isoformat()}); the schedule is computed all the same"
         )
-    return Session(loaded, moment, log)
+    return sess
 
 
 def renderer(json: bool = False, fmt: str = "text") -> Renderer:

@@ -90,8 +90,12 @@ class Named(Strict):
     note: str | None = None
 
 
+# An address as a person writes it in a plan: checked loosely (the mail server is the judge).
+EmailAddress = Annotated[str, Field(pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$", max_length=254)]
+
+
 class Role(Named):
-    pass
+    email: EmailAddress | None = None  # where `digest --owner ROLE --format email` goes by default
 
 
 class Audience(Named):
