@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import yaml
 from typer.testing import CliRunner, Result
 
 from commsplan.cli import app
@@ -96,3 +97,14 @@ activities:
       as_written: Quarterly
     why: Trust
 """
+
+
+class EditorLoader(yaml.SafeLoader):
+    """YAML as yaml-language-server reads it (YAML 1.2's core schema): 2020-04-01 is a string,
+    not a date; numbers are numbers."""
+
+
+EditorLoader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}

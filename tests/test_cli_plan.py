@@ -12,7 +12,7 @@ import yaml
 
 from commsplan.plan.model import plan_schema
 
-from .helpers import PLAN, ROOT, Cli, flat
+from .helpers import PLAN, ROOT, Cli, EditorLoader, flat
 
 
 def test_calendar_matches_due_for_a_year(cli: Cli, tmp_path: Path) -> None:
@@ -73,21 +73,11 @@ def test_bundled_plan_validates_against_the_printed_schema(cli: Cli) -> None:
     printed = json.loads(cli("schema").stdout)
     assert printed == plan_schema()
     # what an editor sees: YAML with dates and times as text
-    data = yaml.load(PLAN.read_text(encoding="utf-8"), Loader=_EditorLoader)
+    data = yaml.load(PLAN.read_text(encoding="utf-8"), Loader=EditorLoader)
     jsonschema.validate(data, printed)
     assert PLAN.read_text().startswith("# yaml-language-server: $schema=../commsplan/plan.schema.json")
     committed = json.loads((ROOT / "commsplan" / "plan.schema.json").read_text())
     assert committed == printed, "run: commsplan schema > commsplan/plan.schema.json"
-
-
-class _EditorLoader(yaml.SafeLoader):
-    """YAML as yaml-language-server reads it: 2020-04-01 is a string, not a date."""
-
-
-_EditorLoader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 def test_init_writes_a_plan_that_validates_and_never_overwrites(cli: Cli, tmp_path: Path) -> None:
