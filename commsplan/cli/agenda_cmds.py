@@ -246,6 +246,14 @@ def report(
         Literal["audience", "owner", "channel"], typer.Option("--by", help="Group by audience, owner or channel.")
     ] = "audience",
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+    html: Annotated[
+        bool,
+        typer.Option(
+            "--html",
+            help="Print one self-contained HTML page (every grouping, a heat map of audiences by month, "
+            "missed, skipped, incidents, the log's head); --by does not apply.",
+        ),
+    ] = False,
     plan: PlanOpt = None,
     log: LogOpt = None,
     now: NowOpt = None,
@@ -253,7 +261,8 @@ def report(
 ) -> None:
     """How the plan was kept: due, done on time, done late, skipped, missed, per group; worst first.
 
-    Default window: the plan period so far. Example: commsplan report --by owner
+    Default window: the plan period so far. Example: commsplan report --by owner;
+    commsplan report --html --from 2020-09-01 --until 2020-11-30 > autumn.html
     """
     from commsplan.rules.report import build_report
     from commsplan.rules.schedule import Schedule
@@ -264,5 +273,17 @@ def report(
     end = until.date() if until else min(sess.now.date(), p.meta.period.end)
     if end < start:
         raise UsageError(f"the report's window ends ({end.isoformat()}) before it starts ({start.isoformat()})")
+    if sum((csv, html, json)) > 1:
+        raise UsageError("choose one of --csv, --html and --json")
+    if html:
+        from commsplan.render.html import report_html
+        from commsplan.rules.report import build_overview
+
+        book = sess.logbook()
+        history = sess.history()
+        overview = build_overview(p, Schedule(p), history, sess.now, start, end)
+        count = len(book.read().records) if book.exists() else 0
+        sys.stdout.write(report_html(p, overview, count, book.head_hash(), sess.loaded.digest))
+        return
     rows = build_report(p, Schedule(p), sess.history().completions, sess.now, start, end, by)
     renderer(json, "csv" if csv else "text").report(rows, start, end, by)

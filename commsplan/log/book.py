@@ -44,6 +44,10 @@ class Logbook:
         """Like read, and also reports the first line where the hash chain breaks."""
         return self._file.verify()
 
+    def head_hash(self) -> str:
+        """sha256 of the log's last line ("" when empty): quoted by reports, checkable later."""
+        return self._file.last_line_hash()
+
     def append(self, type: str, ts: dt.datetime, data: Mapping[str, Any], plan: str) -> LogRecord:
         """Add one record durably, or raise LogError saying it was NOT recorded."""
         return self._file.append(type, ts, data, plan)

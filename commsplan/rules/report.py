@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from commsplan.log.state import State
-from commsplan.plan.model import Plan
-from commsplan.rules.schedule import Schedule
+from commsplan.log.state import Completion, History, Incident, State
+from commsplan.plan.model import Activity, Plan
+from commsplan.rules.schedule import Occurrence, Schedule
 
 GroupBy = Literal["audience", "owner", "channel"]
 
@@ -35,37 +36,124 @@ class GroupStats:
         return (self.on_time + self.late) / counted if counted else None
 
 
-def build_report(
-    plan: Plan, schedule: Schedule, state: State, now: dt.datetime, start: dt.date, end: dt.date, by: GroupBy
-) -> list[GroupStats]:
-    """Per group, worst completion rate first."""
-    groups: dict[str, GroupStats] = {}
+Outcome = Literal["on_time", "late", "skipped", "missed", "pending"]
+
+
+@dataclass(frozen=True)
+class Fate:
+    """What became of one occurrence that fell due in a report's window."""
+
+    activity: Activity
+    occurrence: Occurrence
+    outcome: Outcome
+    completion: Completion | None
+
+
+def fates(plan: Plan, schedule: Schedule, state: State, now: dt.datetime, start: dt.date, end: dt.date) -> list[Fate]:
+    """Every scheduled occurrence due from ``start`` to ``end``, and what became of it: the one
+    place on time, late, skipped, missed and pending are decided."""
+    found: list[Fate] = []
     for activity in plan.activities:
         if not activity.scheduled:
             continue
-        if by == "audience":
-            keys = [(activity.audience, plan.audience(activity.audience).name)]
-        elif by == "owner":
-            keys = [(activity.owner.role, plan.role(activity.owner.role).name)]
-        else:
-            ids = dict.fromkeys(u.channel for u in activity.channels)
-            keys = [(c, plan.channel(c).name) for c in ids]
-        stats = [groups.setdefault(k, GroupStats(k, name)) for k, name in keys]
         for occ in schedule.occurrences(activity, start, end):
             if occ.due < start or occ.due > end:
                 continue
             done = state.get((activity.id, occ.key))
-            closed = occ.is_closed(now)
-            for s in stats:
-                if done is None:
-                    if closed:
-                        s.missed += 1
-                    else:
-                        s.pending += 1
-                elif done.status == "skipped":
-                    s.skipped += 1
-                elif done.at.astimezone(schedule.zone).date() > occ.due:
-                    s.late += 1
-                else:
-                    s.on_time += 1
-    return sorted(groups.values(), key=lambda g: (g.rate is None, g.rate or 0.0, -g.missed, g.name))
+            outcome: Outcome
+            if done is None:
+                outcome = "missed" if occ.is_closed(now) else "pending"
+            elif done.status == "skipped":
+                outcome = "skipped"
+            elif done.at.astimezone(schedule.zone).date() > occ.due:
+                outcome = "late"
+            else:
+                outcome = "on_time"
+            found.append(Fate(activity, occ, outcome, done))
+    return found
+
+
+def _group_keys(plan: Plan, activity: Activity, by: GroupBy) -> list[tuple[str, str]]:
+    if by == "audience":
+        return [(activity.audience, plan.audience(activity.audience).name)]
+    if by == "owner":
+        return [(activity.owner.role, plan.role(activity.owner.role).name)]
+    ids = dict.fromkeys(u.channel for u in activity.channels)
+    return [(c, plan.channel(c).name) for c in ids]
+
+
+def _worst_first(groups: Iterable[GroupStats]) -> list[GroupStats]:
+    return sorted(groups, key=lambda g: (g.rate is None, g.rate or 0.0, -g.missed, g.name))
+
+
+def group_fates(plan: Plan, found: Iterable[Fate], by: GroupBy) -> list[GroupStats]:
+    """Counts per audience, owner or channel, worst completion rate first. Every scheduled
+    activity's group is there, even one with nothing due in the window."""
+    groups: dict[str, GroupStats] = {}
+    for activity in plan.activities:
+        if activity.scheduled:
+            for key, name in _group_keys(plan, activity, by):
+                groups.setdefault(key, GroupStats(key, name))
+    for fate in found:
+        for key, _name in _group_keys(plan, fate.activity, by):
+            stats = groups[key]
+            setattr(stats, fate.outcome, getattr(stats, fate.outcome) + 1)
+    return _worst_first(groups.values())
+
+
+def build_report(
+    plan: Plan, schedule: Schedule, state: State, now: dt.datetime, start: dt.date, end: dt.date, by: GroupBy
+) -> list[GroupStats]:
+    """Per group, worst completion rate first."""
+    return group_fates(plan, fates(plan, schedule, state, now, start, end), by)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """How the plan was kept, at a glance: what `report --html` shows."""
+
+    start: dt.date
+    end: dt.date
+    now: dt.datetime
+    months: list[dt.date]  # the first day of each month in the window
+    heat: list[tuple[GroupStats, list[GroupStats]]]  # per audience (worst first): the window, then each month
+    by_owner: list[GroupStats]
+    by_channel: list[GroupStats]
+    missed: list[Fate]  # oldest first
+    skipped: list[Fate]
+    incidents: list[Incident]  # opened in the window, oldest first
+
+
+def build_overview(
+    plan: Plan,
+    schedule: Schedule,
+    history: History,
+    now: dt.datetime,
+    start: dt.date,
+    end: dt.date,
+) -> Overview:
+    found = fates(plan, schedule, history.completions, now, start, end)
+    months: list[dt.date] = []
+    month = start.replace(day=1)
+    while month <= end:
+        months.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    by_month: dict[dt.date, list[Fate]] = {m: [] for m in months}
+    for fate in found:
+        by_month[fate.occurrence.due.replace(day=1)].append(fate)
+    per_month = {m: {g.key: g for g in group_fates(plan, fs, "audience")} for m, fs in by_month.items()}
+    heat = [(row, [per_month[m][row.key] for m in months]) for row in group_fates(plan, found, "audience")]
+    zone = schedule.zone
+    incidents = [i for i in history.incidents.values() if start <= i.opened.astimezone(zone).date() <= end]
+    return Overview(
+        start=start,
+        end=end,
+        now=now,
+        months=months,
+        heat=heat,
+        by_owner=group_fates(plan, found, "owner"),
+        by_channel=group_fates(plan, found, "channel"),
+        missed=sorted((f for f in found if f.outcome == "missed"), key=lambda f: (f.occurrence.due, f.activity.id)),
+        skipped=sorted((f for f in found if f.outcome == "skipped"), key=lambda f: (f.occurrence.due, f.activity.id)),
+        incidents=sorted(incidents, key=lambda i: i.opened),
+    )
