@@ -28,8 +28,19 @@ INCIDENT = sorted(INCIDENT_GROUP.commands)
 # Which shared options each command takes: exactly those it uses (GUIDE, interface contract).
 READS_PLAN = {"validate", "who", "list", "show", "due", "digest", "calendar", "report", "done", "skip", "undo"}
 READS_PLAN |= {"log", "info", *(f"incident {c}" for c in INCIDENT)}
-USES_LOG = {"due", "digest", "report", "done", "skip", "undo", "log", "info", *(f"incident {c}" for c in INCIDENT)}
-USES_NOW = USES_LOG - {"log"} | {"calendar"}
+USES_LOG = {
+    "due",
+    "digest",
+    "calendar",
+    "report",
+    "done",
+    "skip",
+    "undo",
+    "log",
+    "info",
+    *(f"incident {c}" for c in INCIDENT),
+}
+USES_NOW = USES_LOG - {"log"}
 
 
 def test_version_same_from_module_and_script() -> None:

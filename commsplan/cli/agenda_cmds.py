@@ -202,16 +202,22 @@ def calendar(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write to this file (default: stdout).", dir_okay=False)
     ] = None,
+    open_only: Annotated[
+        bool, typer.Option("--open-only", help="Leave out occurrences the log has as done or skipped.")
+    ] = False,
     audience: AudienceOpt = None,
     owner: OwnerOpt = None,
     channel: ChannelOpt = None,
     plan: PlanOpt = None,
+    log: LogOpt = None,
     now: NowOpt = None,
 ) -> None:
     """Export the plan's occurrences as an iCalendar file for Outlook, Google or Thunderbird.
 
-    One all-day event per occurrence on its due day; re-importing updates, never duplicates.
-    Default window: from today for a year. Example: commsplan calendar --until 2021-03-31 --out plan.ics
+    An all-day event per occurrence on its due day; a campaign spans its lead time; a daily
+    duty is one recurring event; what the log has as done is marked. Re-importing updates,
+    never duplicates. Default window: from today for a year.
+    Example: commsplan calendar --until 2021-03-31 --out plan.ics
     """
     from commsplan.files import write_atomically
     from commsplan.render.ics import calendar_bytes
@@ -219,7 +225,7 @@ def calendar(
     from commsplan.rules.schedule import Schedule
     from commsplan.rules.select import Filters
 
-    sess = session(plan, None, now, period_warning=False)
+    sess = session(plan, log, now, period_warning=False)
     p = sess.plan
     start = from_.date() if from_ else sess.now.date()
     end = until.date() if until else start + dt.timedelta(days=365)
@@ -227,7 +233,10 @@ def calendar(
         raise UsageError(f"--until {end.isoformat()} is before the start ({start.isoformat()})")
     filters = Filters.resolve(p, audience, owner, channel)
     occurrences = occurrences_between(p, Schedule(p), start, end, filters)
-    data = calendar_bytes(p, occurrences, sess.now)
+    completions = sess.history().completions
+    if open_only:
+        occurrences = [o for o in occurrences if completions.get((o.activity, o.key)) is None]
+    data, events = calendar_bytes(p, occurrences, sess.now, completions.get)
     if out is None:
         sys.stdout.buffer.write(data)
         return
@@ -235,7 +244,7 @@ def calendar(
         write_atomically(out, data)
     except OSError as exc:
         raise CommsplanError(f"cannot write {out}: {exc.strerror}") from None
-    renderer().calendar_written(len(occurrences), start, end, out)
+    renderer().calendar_written(events, start, end, out)
 
 
 @app.command()
