@@ -210,7 +210,15 @@ class Session:
 
     def history(self, *, full: bool = False, quiet: bool = False) -> History:
         """What the log says (warnings about it on stderr unless ``quiet``)."""
-        history, warnings = self.logbook().history({a.id for a in self.plan.activities}, full=full)
+        from commsplan.render.console import IndexProgress
+
+        progress = IndexProgress()
+        try:
+            history, warnings = self.logbook().history(
+                {a.id for a in self.plan.activities}, full=full, progress=progress
+            )
+        finally:
+            progress.close()
         if not quiet:
             for message in warnings:
                 self.warn(message)
