@@ -210,3 +210,23 @@ def test_credentials_never_sit_in_the_server_address(cli: Cli) -> None:
     result = cli("digest", "--now", NOW, "--send", "--to", "team@example.org", env=env)
     assert result.exit_code == 1
     assert "put no credentials in the server's address" in result.stderr
+
+
+def test_plan_text_is_escaped_in_html_and_utf8_survives(cli: Cli, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.yaml"
+    text = PLAN.read_text(encoding="utf-8")
+    what = "      text: Co-ordinated media engagement on localised issues and crime prevention, ratified with SLT\n"
+    assert what in text
+    plan.write_text(text.replace(what, "      text: Café <b>briefing</b> & “press” notes\n"), encoding="utf-8")
+    result = cli(
+        "digest", "--plan", str(plan), "--owner", "SLT", "--now", NOW, "--format", "email",
+        "--from", "Équipe Comms <comms@example.org>", "--to", "slt@example.org",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout_bytes.isascii()  # 7-bit on the wire: encoded words and quoted-printable
+    message = parse(result.stdout_bytes)
+    assert message["From"] == "Équipe Comms <comms@example.org>"
+    body = parts(message)
+    assert "Café <b>briefing</b> & “press” notes" in body["text/plain"]
+    assert "Café &lt;b&gt;briefing&lt;/b&gt; &amp; “press” notes" in body["text/html"]
+    assert "<b>briefing" not in body["text/html"]

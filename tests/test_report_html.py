@@ -83,6 +83,8 @@ def test_html_goes_alone(cli: Cli) -> None:
     result = cli("report", "--html", "--csv", *WINDOW)
     assert result.exit_code == 2
     assert result.stderr == "commsplan: error: choose one of --csv, --html and --json\n"
+    by = cli("report", "--html", "--by", "owner", *WINDOW)
+    assert (by.exit_code, by.stderr) == (2, "commsplan: error: --html shows every grouping; it takes no --by\n")
 
 
 # --- in a real browser ---------------------------------------------------------------------------

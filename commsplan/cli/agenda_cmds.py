@@ -252,15 +252,16 @@ def report(
     from_: FromOpt = None,
     until: UntilOpt = None,
     by: Annotated[
-        Literal["audience", "owner", "channel"], typer.Option("--by", help="Group by audience, owner or channel.")
-    ] = "audience",
+        Literal["audience", "owner", "channel"] | None,
+        typer.Option("--by", help="Group by audience (the default), owner or channel.", show_default=False),
+    ] = None,
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
     html: Annotated[
         bool,
         typer.Option(
             "--html",
             help="Print one self-contained HTML page (every grouping, a heat map of audiences by month, "
-            "missed, skipped, incidents, the log's head); --by does not apply.",
+            "missed, skipped, incidents, the log's head).",
         ),
     ] = False,
     plan: PlanOpt = None,
@@ -285,6 +286,8 @@ def report(
     if sum((csv, html, json)) > 1:
         raise UsageError("choose one of --csv, --html and --json")
     if html:
+        if by is not None:
+            raise UsageError("--html shows every grouping; it takes no --by")
         from commsplan.render.html import report_html
         from commsplan.rules.report import build_overview
 
@@ -294,5 +297,5 @@ def report(
         count = len(book.read().records) if book.exists() else 0
         sys.stdout.write(report_html(p, overview, count, book.head_hash(), sess.loaded.digest))
         return
-    rows = build_report(p, Schedule(p), sess.history().completions, sess.now, start, end, by)
-    renderer(json, "csv" if csv else "text").report(rows, start, end, by)
+    rows = build_report(p, Schedule(p), sess.history().completions, sess.now, start, end, by or "audience")
+    renderer(json, "csv" if csv else "text").report(rows, start, end, by or "audience")
