@@ -108,6 +108,7 @@ def digest(
         str | None,
         typer.Option(
             "--from",
+            metavar="ADDRESS",
             envvar="COMMSPLAN_MAIL_FROM",
             help="The e-mail's sender. Default: commsplan <you@this host>.",
             show_default=False,
@@ -117,6 +118,7 @@ def digest(
         list[str] | None,
         typer.Option(
             "--to",
+            metavar="ADDRESS",
             help="The e-mail's recipient (repeat for more). Default: the --owner role's email in the plan.",
             show_default=False,
         ),
@@ -142,7 +144,8 @@ def digest(
 ) -> None:
     """The daily digest for cron: incidents, overdue, today, the coming days, campaigns, done.
 
-    The first line is a mail subject. Example: commsplan digest --owner "Comms Team" --days 7
+    The first line is a mail subject. Example: commsplan digest --owner "Comms Team" --days 7;
+    commsplan digest --owner SLT --format email --to slt@example.org | sendmail -t
     """
     from commsplan.log.marker import DigestMarker
     from commsplan.plan.lookup import find
