@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import yaml
 from typer.testing import CliRunner, Result
 
 from commsplan.cli import app
@@ -114,3 +115,38 @@ def changed_plan(text: str) -> str:
         "      triggers: [critical-incident]",
         1,
     )
+
+
+class EditorLoader(yaml.SafeLoader):
+    """YAML as yaml-language-server reads it (YAML 1.2's core schema): 2020-04-01 is a string,
+    not a date; numbers are numbers."""
+
+
+EditorLoader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def calendar_occurrences(cal: Any) -> set[tuple[str, str, str]]:
+    """(activity, occurrence key, due day) of every occurrence an iCalendar export holds, a
+    daily series (RRULE less its EXDATEs) expanded day by day; overrides of a day are skipped."""
+    from dateutil.rrule import rrulestr
+
+    found: set[tuple[str, str, str]] = set()
+    for event in cal.walk("VEVENT"):
+        if "RECURRENCE-ID" in event:
+            continue
+        activity = str(event["X-COMMSPLAN-ACTIVITY"])
+        if "RRULE" not in event:
+            due = event.decoded("DTEND") - dt.timedelta(days=1)
+            found.add((activity, str(event["X-COMMSPLAN-OCCURRENCE"]), due.isoformat()))
+            continue
+        start = dt.datetime.combine(event.decoded("DTSTART"), dt.time())
+        rule = rrulestr(event["RRULE"].to_ical().decode(), dtstart=start)
+        exdates = event.get("EXDATE", [])
+        skipped = {d.dt for ex in (exdates if isinstance(exdates, list) else [exdates]) for d in ex.dts}
+        for moment in rule:
+            if moment.date() not in skipped:
+                found.add((activity, moment.date().isoformat(), moment.date().isoformat()))
+    return found

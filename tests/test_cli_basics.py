@@ -28,9 +28,9 @@ INCIDENT = sorted(INCIDENT_GROUP.commands)
 # Which shared options each command takes: exactly those it uses (GUIDE, interface contract).
 READS_PLAN = {"validate", "who", "list", "show", "due", "digest", "calendar", "report", "done", "skip", "undo", "track"}
 READS_PLAN |= {"log", "info", *(f"incident {c}" for c in INCIDENT)}
-USES_LOG = {"due", "digest", "report", "done", "skip", "undo", "track", "log", "info"}
+USES_LOG = {"due", "digest", "calendar", "report", "done", "skip", "undo", "track", "log", "info"}
 USES_LOG |= {f"incident {c}" for c in INCIDENT}
-USES_NOW = USES_LOG - {"log"} | {"calendar"}
+USES_NOW = USES_LOG - {"log"}
 
 
 def test_version_same_from_module_and_script() -> None:

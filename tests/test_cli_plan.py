@@ -12,7 +12,7 @@ import yaml
 
 from commsplan.plan.model import plan_schema
 
-from .helpers import PLAN, ROOT, Cli, flat
+from .helpers import PLAN, ROOT, Cli, EditorLoader, calendar_occurrences, flat
 
 
 def test_calendar_matches_due_for_a_year(cli: Cli, tmp_path: Path) -> None:
@@ -22,10 +22,7 @@ def test_calendar_matches_due_for_a_year(cli: Cli, tmp_path: Path) -> None:
     assert result.stdout.startswith("Wrote ")
     cal = icalendar.Calendar.from_ical(out.read_bytes())
     events = list(cal.walk("VEVENT"))
-    from_ics = sorted(
-        (str(e["X-COMMSPLAN-ACTIVITY"]), str(e["X-COMMSPLAN-OCCURRENCE"]), e.decoded("DTSTART").isoformat())
-        for e in events
-    )
+    from_ics = sorted(calendar_occurrences(cal))
     due = json.loads(cli("due", "--json", "--all", "--now", "2020-04-01", "--until", "2021-03-31").stdout)["items"]
     from_due = sorted(
         (i["id"], i["occurrence"], i["due"])
@@ -35,9 +32,7 @@ def test_calendar_matches_due_for_a_year(cli: Cli, tmp_path: Path) -> None:
     assert from_ics == from_due
     assert len(from_ics) == 196  # conditional daily duties are not diary events; PSGs are per borough
     first = next(e for e in events if str(e["X-COMMSPLAN-ACTIVITY"]) == "snb-quarterly-meeting")
-    assert (
-        str(first["SUMMARY"]) == "Safer Neighbourhood Boards: Ward priorities and regular updates of crime statistics"
-    )
+    assert str(first["SUMMARY"]) == "Ward priorities and regular updates of crime statistics · SNB"
     assert first.decoded("DTSTART") == dt.date(2020, 6, 30)
     assert first.decoded("DTEND") == dt.date(2020, 7, 1)
     assert "From: Safer Neighbourhood Ward Inspectors / Sergeants" in str(first["DESCRIPTION"])
@@ -73,21 +68,11 @@ def test_bundled_plan_validates_against_the_printed_schema(cli: Cli) -> None:
     printed = json.loads(cli("schema").stdout)
     assert printed == plan_schema()
     # what an editor sees: YAML with dates and times as text
-    data = yaml.load(PLAN.read_text(encoding="utf-8"), Loader=_EditorLoader)
+    data = yaml.load(PLAN.read_text(encoding="utf-8"), Loader=EditorLoader)
     jsonschema.validate(data, printed)
     assert PLAN.read_text().startswith("# yaml-language-server: $schema=../commsplan/plan.schema.json")
     committed = json.loads((ROOT / "commsplan" / "plan.schema.json").read_text())
     assert committed == printed, "run: commsplan schema > commsplan/plan.schema.json"
-
-
-class _EditorLoader(yaml.SafeLoader):
-    """YAML as yaml-language-server reads it: 2020-04-01 is a string, not a date."""
-
-
-_EditorLoader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
 
 
 def test_init_writes_a_plan_that_validates_and_never_overwrites(cli: Cli, tmp_path: Path) -> None:

@@ -261,3 +261,15 @@ def test_an_out_of_hours_sender_must_be_a_role_of_the_plan() -> None:
         "owner: {role: sergeant, out_of_hours: duty, as_written: Sergeant}",
     )
     assert one_problem(text) == "plan.yaml:25:43: unknown role 'duty'"
+
+
+def test_source_wording_collision_between_two_audiences() -> None:
+    # the source's wording is looked up like an alias, so it must name one thing too
+    text = MINIMAL.replace(
+        "    aliases: [WP]\n",
+        '    aliases: [WP]\n  - id: board\n    name: Board\n    as_written: ["Ward panel"]\n',
+    )
+    assert one_problem(text) == (
+        "plan.yaml:20:18: 'Ward panel' of audience 'board' collides with audience 'panel' "
+        "('Ward Panel' at 16:11); names and aliases must be unique"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -25,6 +25,10 @@ from commsplan.cli.common import (
     warn,
 )
 from commsplan.errors import CommsplanError, UsageError
+
+if TYPE_CHECKING:
+    from commsplan.plan.model import Plan
+    from commsplan.rules.digest import Digest
 
 app = typer_app("What falls due, and how the plan was kept.")
 
@@ -99,8 +103,38 @@ def digest(
     owner: OwnerOpt = None,
     unit: UnitOpt = None,
     fmt: Annotated[
-        Literal["text", "markdown", "json"], typer.Option("--format", help="text (for mail), markdown or json.")
+        Literal["text", "markdown", "json", "email"],
+        typer.Option(
+            "--format", help="text (for cron's mail), markdown, json, or email (a whole message for sendmail -t)."
+        ),
     ] = "text",
+    send: Annotated[
+        bool,
+        typer.Option(
+            "--send",
+            help="Send the e-mail through SMTP (server: COMMSPLAN_SMTP; login: ~/.netrc or "
+            "COMMSPLAN_SMTP_USER/COMMSPLAN_SMTP_PASSWORD). Prints nothing when sent.",
+        ),
+    ] = False,
+    mail_from: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="ADDRESS",
+            envvar="COMMSPLAN_MAIL_FROM",
+            help="The e-mail's sender. Default: commsplan <you@this host>.",
+            show_default=False,
+        ),
+    ] = None,
+    mail_to: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--to",
+            metavar="ADDRESS",
+            help="The e-mail's recipient (repeat for more). Default: the --owner role's email in the plan.",
+            show_default=False,
+        ),
+    ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when anything is overdue (monitoring).")] = False,
     since: Annotated[
         str | None,
@@ -122,16 +156,24 @@ def digest(
 ) -> None:
     """The daily digest for cron: incidents, overdue, today, the coming days, campaigns, done.
 
-    The first line is a mail subject. Example: commsplan digest --owner "Comms Team" --days 7
+    The first line is a mail subject. Example: commsplan digest --owner "Comms Team" --days 7;
+    commsplan digest --owner SLT --format email --to slt@example.org | sendmail -t
     """
     from commsplan.log.marker import DigestMarker
     from commsplan.plan.lookup import find
     from commsplan.rules.digest import build_digest
     from commsplan.rules.schedule import Schedule
 
-    sess = session(plan, log, now)
+    as_mail = send or fmt == "email"
+    if send and (json or fmt not in ("text", "email")):
+        raise UsageError("--send sends the e-mail; it goes with no other --format and no --json")
+    if not as_mail and (mail_from or mail_to):
+        raise UsageError("--from and --to go with --format email or --send")
+    notes: list[str] | None = [] if as_mail else None
+    sess = session(plan, log, now, notes=notes)
     p = sess.plan
-    owner_id = find(owner, p.roles, "role").id if owner else None
+    role = find(owner, p.roles, "role") if owner else None
+    owner_id = role.id if role else None
     unit_id = find(unit, p.units, "unit").id if unit else None
     schedule = Schedule(p)
     history = sess.history()
@@ -140,12 +182,34 @@ def digest(
     marker = DigestMarker(book.path, "-".join(part for part in (owner_id, unit_id) if part) or None)
     start = resolve_now(since, sess.zone) if since else (marker.read(sess.zone) or sess.now - dt.timedelta(hours=24))
     result = build_digest(p, schedule, history, sess.now, days, start, owner_id, unit_id)
-    renderer(json, fmt).digest(p, result)
+    if as_mail:
+        _mail_digest(p, result, notes or [], mail_from, mail_to or ([role.email] if role and role.email else []), send)
+    else:
+        renderer(json, fmt).digest(p, result)
     # By default only a real run moves the marker: a replay (--now) or a preview (--since) does not.
     if (mark if mark is not None else since is None and now is None) and book.exists():
         marker.write(sess.now)
     if strict and result.overdue_count:
         raise Overdue(f"{result.overdue_count} overdue (--strict)")
+
+
+def _mail_digest(plan: Plan, result: Digest, notes: list[str], sender: str | None, to: list[str], send: bool) -> None:
+    """Write the digest's e-mail to stdout (for `sendmail -t`), or send it through SMTP."""
+    import socket
+
+    from commsplan.cli.common import login_name
+    from commsplan.render.email import default_sender, digest_message
+
+    if not to:
+        raise UsageError("an e-mail needs a recipient: --to ADDRESS, or --owner a role with an email in the plan")
+    message = digest_message(plan, result, notes, sender or default_sender(login_name(), socket.getfqdn()), to)
+    if send:
+        from commsplan.mail import send as send_message
+
+        send_message(message)
+        return
+    sys.stdout.flush()
+    sys.stdout.buffer.write(bytes(message))
 
 
 @app.command()
@@ -155,18 +219,24 @@ def calendar(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write to this file (default: stdout).", dir_okay=False)
     ] = None,
+    open_only: Annotated[
+        bool, typer.Option("--open-only", help="Leave out occurrences the log has as done or skipped.")
+    ] = False,
     audience: AudienceOpt = None,
     owner: OwnerOpt = None,
     channel: ChannelOpt = None,
     unit: UnitOpt = None,
     plan: PlanOpt = None,
+    log: LogOpt = None,
     now: NowOpt = None,
 ) -> None:
     """Export the plan's occurrences as an iCalendar file for Outlook, Google or Thunderbird.
 
-    One all-day event per occurrence on its due day; re-importing updates, never duplicates.
-    Only the plan's period is exported; conditional ("if applicable") duties are left out.
-    Default window: from today for a year. Example: commsplan calendar --until 2021-03-31 --out plan.ics
+    An all-day event per occurrence on its due day; a campaign spans its lead time; a daily
+    duty is one recurring event; what the log has as done is marked. Only the plan's period is
+    exported; conditional ("if applicable") duties are left out. Re-importing updates, never
+    duplicates. Default window: from today for a year.
+    Example: commsplan calendar --until 2021-03-31 --out plan.ics
     """
     from commsplan.files import write_atomically
     from commsplan.render.ics import calendar_bytes
@@ -175,7 +245,7 @@ def calendar(
     from commsplan.rules.schedule import Schedule
     from commsplan.rules.select import Filters
 
-    sess = session(plan, None, now)
+    sess = session(plan, log, now)
     p = sess.plan
     start = from_.date() if from_ else sess.now.date()
     end = until.date() if until else start + dt.timedelta(days=365)
@@ -185,7 +255,10 @@ def calendar(
     occurrences = occurrences_between(p, Schedule(p), start, end, filters)
     period = window_outside_period(p, start, end)
     notice = period.notice if period is not None else None
-    data = calendar_bytes(p, occurrences, sess.now, notice)
+    completions = sess.history().completions
+    if open_only:
+        occurrences = [o for o in occurrences if completions.get((o.activity, o.key)) is None]
+    data, events = calendar_bytes(p, occurrences, sess.now, completions.get, notice)
     if out is None:
         if notice:  # stdout is the calendar file itself; the calendar's description says it too
             warn(notice)
@@ -195,7 +268,7 @@ def calendar(
         write_atomically(out, data)
     except OSError as exc:
         raise CommsplanError(f"cannot write {out}: {exc.strerror}") from None
-    renderer().calendar_written(len(occurrences), start, end, out, period)
+    renderer().calendar_written(events, start, end, out, period)
 
 
 @app.command()
@@ -203,10 +276,19 @@ def report(
     from_: FromOpt = None,
     until: UntilOpt = None,
     by: Annotated[
-        Literal["audience", "owner", "channel"], typer.Option("--by", help="Group by audience, owner or channel.")
-    ] = "audience",
+        Literal["audience", "owner", "channel"] | None,
+        typer.Option("--by", help="Group by audience (the default), owner or channel.", show_default=False),
+    ] = None,
     csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
     unit: UnitOpt = None,
+    html: Annotated[
+        bool,
+        typer.Option(
+            "--html",
+            help="Print one self-contained HTML page (every grouping, a heat map of audiences by month, "
+            "missed, skipped, incidents, the log's head).",
+        ),
+    ] = False,
     plan: PlanOpt = None,
     log: LogOpt = None,
     now: NowOpt = None,
@@ -216,7 +298,8 @@ def report(
 
     Conditional duties ("if applicable") are shown apart, as done on N of M days.
 
-    Default window: the plan period so far. Example: commsplan report --by owner
+    Default window: the plan period so far. Example: commsplan report --by owner;
+    commsplan report --html --from 2020-09-01 --until 2020-11-30 > autumn.html
     """
     from commsplan.rules.report import build_report
     from commsplan.rules.schedule import Schedule
@@ -228,7 +311,21 @@ def report(
     end = until.date() if until else min(sess.now.date(), p.meta.period.end)
     if end < start:
         raise UsageError(f"the report's window ends ({end.isoformat()}) before it starts ({start.isoformat()})")
+    if sum((csv, html, json)) > 1:
+        raise UsageError("choose one of --csv, --html and --json")
     history = sess.history()
+    units = unit_scope(p, unit) if unit else None
+    if html:
+        if by is not None:
+            raise UsageError("--html shows every grouping; it takes no --by")
+        from commsplan.render.html import report_html
+        from commsplan.rules.report import build_overview
+
+        book = sess.logbook()
+        overview = build_overview(p, Schedule(p), history, sess.now, start, end, units)
+        count = len(book.read().records) if book.exists() else 0
+        sys.stdout.write(report_html(p, overview, count, book.head_hash(), sess.loaded.digest))
+        return
     result = build_report(
         p,
         Schedule(p),
@@ -236,8 +333,8 @@ def report(
         sess.now,
         start,
         end,
-        by,
+        by or "audience",
         tracking_from=history.tracking_from,
-        units=unit_scope(p, unit) if unit else None,
+        units=units,
     )
-    renderer(json, "csv" if csv else "text").report(result, by)
+    renderer(json, "csv" if csv else "text").report(result, by or "audience")

@@ -186,6 +186,13 @@ class Session:
     loaded: LoadedPlan
     now: dt.datetime
     log_path: Path | None
+    notes: list[str] | None = None  # when set, warnings are kept here (for a mail's body), not printed
+
+    def warn(self, message: str) -> None:
+        if self.notes is None:
+            warn(message)
+        else:
+            self.notes.append(message)
 
     @property
     def plan(self) -> Plan:
@@ -209,10 +216,18 @@ class Session:
 
     def history(self, *, full: bool = False, quiet: bool = False) -> History:
         """What the log says (warnings about it on stderr unless ``quiet``)."""
-        history, warnings = self.logbook().history({a.id for a in self.plan.activities}, full=full)
+        from commsplan.render.console import IndexProgress
+
+        progress = IndexProgress()
+        try:
+            history, warnings = self.logbook().history(
+                {a.id for a in self.plan.activities}, full=full, progress=progress
+            )
+        finally:
+            progress.close()
         if not quiet:
             for message in warnings:
-                warn(message)
+                self.warn(message)
         return history
 
 
@@ -242,12 +257,14 @@ def open_plan(plan: Path | None) -> LoadedPlan:
     return loaded
 
 
-def session(plan: Path | None, log: Path | None, now: str | None) -> Session:
+def session(plan: Path | None, log: Path | None, now: str | None, *, notes: list[str] | None = None) -> Session:
+    """The plan, the clock and the log for a command; ``notes`` collects its warnings instead
+    of printing them (a mailed digest puts them in its body)."""
     loaded = open_plan(plan)
     moment = resolve_now(now, ZoneInfo(loaded.plan.meta.timezone))
     # A moment outside the plan's period is said in the output of the commands it concerns
     # (rules.period), where a reader sees it, not in a stderr line that scrolls away.
-    return Session(loaded, moment, log)
+    return Session(loaded, moment, log, notes)
 
 
 def renderer(json: bool = False, fmt: str = "text") -> Renderer:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from commsplan.log.filelog import FileLog, default_log_path, filesystem_warning
-from commsplan.log.index import LogIndex
+from commsplan.log.index import LogIndex, Progress
 from commsplan.log.records import TRACK, LogProblem, LogRead, LogRecord
 from commsplan.log.state import Completion, History, fold
 
@@ -44,6 +44,10 @@ class Logbook:
         """Like read, and also reports the first line where the hash chain breaks."""
         return self._file.verify()
 
+    def head_hash(self) -> str:
+        """sha256 of the log's last line ("" when empty): quoted by reports, checkable later."""
+        return self._file.last_line_hash()
+
     def append(self, type: str, ts: dt.datetime, data: Mapping[str, Any], plan: str) -> LogRecord:
         """Add one record durably, or raise LogError saying it was NOT recorded."""
         return self._file.append(type, ts, data, plan)
@@ -52,13 +56,15 @@ class Logbook:
         """Why this log's storage may let two writers damage it (a network filesystem), if so."""
         return filesystem_warning(self.path)
 
-    def history(self, known_activities: set[str], *, full: bool = False) -> tuple[History, list[str]]:
+    def history(
+        self, known_activities: set[str], *, full: bool = False, progress: Progress | None = None
+    ) -> tuple[History, list[str]]:
         """What the log says, and what a person should be told about it (damage, strays).
 
         Through the SQLite index (only what was appended since the last command is read), or,
         with ``full`` or when the index cannot be used, by folding every record.
         """
-        indexed = None if full else self._indexed(known_activities)
+        indexed = None if full else self._indexed(known_activities, progress)
         if indexed is not None:
             history, problems = indexed
         else:
@@ -74,14 +80,14 @@ class Logbook:
             )
         return history, warnings
 
-    def _indexed(self, known: set[str]) -> tuple[History, list[LogProblem]] | None:
+    def _indexed(self, known: set[str], progress: Progress | None = None) -> tuple[History, list[LogProblem]] | None:
         try:
             info = os.stat(self.path, follow_symlinks=False)
         except OSError:
             return None  # no log yet (an empty history), or one the full read explains
         if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
             return None
-        index = LogIndex(self._file)
+        index = LogIndex(self._file, progress=progress)
         try:
             index.open()
             # its incidents, when tracking began, and what could not be used

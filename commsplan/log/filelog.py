@@ -118,6 +118,21 @@ class FileLog:
         """Like read, and also reports the first line where the hash chain breaks."""
         return self._scan(chain=True)
 
+    def last_line_hash(self) -> str:
+        """sha256 of the last complete line, as the next record's ``prev`` will quote it ("" for
+        an empty or missing log): the log's head, for a report to cite."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        except FileNotFoundError:
+            return ""
+        except OSError as exc:
+            raise LogError(f"cannot read the log {self.path}: {_reason(exc)}") from None
+        try:
+            end = _last_newline(fd, os.fstat(fd).st_size)  # a torn tail after it is not a line yet
+            return "" if end < 0 else _last_line_hash(fd, end + 1)
+        finally:
+            os.close(fd)
+
     # --- reading -------------------------------------------------------------------------------
 
     def _scan(self, *, chain: bool) -> LogRead:

@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,12 +68,17 @@ WITH live(line, activity, occurrence) AS (
 """
 
 
+Progress = Callable[[int, int], None]  # (bytes indexed so far, bytes to index)
+SLICE = 1 << 22  # bytes of whole lines decoded and stored at a time, between progress reports
+
+
 class LogIndex:
-    def __init__(self, log: FileLog, path: Path | None = None) -> None:
+    def __init__(self, log: FileLog, path: Path | None = None, progress: Progress | None = None) -> None:
         self.log = log
         self.path = path or log.path.with_name(log.path.name + ".index")
         self._db: sqlite3.Connection | None = None
         self.torn_tail: LogProblem | None = None
+        self.progress = progress  # told how far indexing has gone (a progress bar on a terminal)
 
     # --- keeping up with the log ---------------------------------------------------------------
 
@@ -167,35 +172,42 @@ class LogIndex:
         # The same decoder as every other read of the log: a line the full read skips, the
         # index skips too, with the same message.
         decoder = Decoder(chain=False, lines_before=lines)
-        texts, parsed = decoder.feed(body) if body else ([], [])
-        number = decoder.number
         tail = body[body.rfind(b"\n", 0, len(body) - 1) + 1 : -1] if body else None
-        rows = []
         retractions = []
         covered: list[tuple[str, str, int]] = []
-        for text, record in zip(texts, parsed, strict=True):
-            if record is None:
-                continue
-            data_ = record.data
-            kind = record.type
-            if kind == RETRACT:
-                retractions.append(str(data_.get("target")))
-            elif kind == SKIP_RANGE and isinstance(data_.get("occurrences"), list) and "activity" in data_:
-                activity = str(data_["activity"])
-                covered.extend((activity, str(key), record.line) for key in data_["occurrences"])
-            common = kind in _COMMON
-            rows.append(
-                (record.line, record.id, kind, record.ts.isoformat(), record.ts.timestamp(),
-                 _text(data_.get("activity")), _text(data_.get("occurrence")), _text(data_.get("target")),
-                 _text(data_.get("by")), _text(data_.get("due")), _text(data_.get("channel")),
-                 _text(data_.get("note") or data_.get("reason")), None if common else text)
-            )  # fmt: skip
+        start = 0
+        while start < len(body):
+            # a slice of whole lines at a time, so a long first build can say how far it has got
+            end = body.find(b"\n", min(start + SLICE, len(body)) - 1) + 1
+            texts, parsed = decoder.feed(body[start:end])
+            rows = []
+            for text, record in zip(texts, parsed, strict=True):
+                if record is None:
+                    continue
+                data_ = record.data
+                kind = record.type
+                if kind == RETRACT:
+                    retractions.append(str(data_.get("target")))
+                elif kind == SKIP_RANGE and isinstance(data_.get("occurrences"), list) and "activity" in data_:
+                    activity = str(data_["activity"])
+                    covered.extend((activity, str(key), record.line) for key in data_["occurrences"])
+                common = kind in _COMMON
+                rows.append(
+                    (record.line, record.id, kind, record.ts.isoformat(), record.ts.timestamp(),
+                     _text(data_.get("activity")), _text(data_.get("occurrence")), _text(data_.get("target")),
+                     _text(data_.get("by")), _text(data_.get("due")), _text(data_.get("channel")),
+                     _text(data_.get("note") or data_.get("reason")), None if common else text)
+                )  # fmt: skip
+            db.executemany(
+                "INSERT OR REPLACE INTO records (line, id, type, ts, epoch, activity, occurrence, target, by_, due, "
+                "channel, note, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            start = end
+            if self.progress is not None:
+                self.progress(start, len(body))
+        number = decoder.number
         problems = [(p.line, p.kind, p.message) for p in decoder.problems]
-        db.executemany(
-            "INSERT OR REPLACE INTO records (line, id, type, ts, epoch, activity, occurrence, target, by_, due, "
-            "channel, note, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
         db.executemany("INSERT OR REPLACE INTO problems VALUES (?, ?, ?)", problems)
         db.executemany("INSERT OR REPLACE INTO covered VALUES (?, ?, ?)", covered)
         db.executemany("UPDATE records SET retracted = 1 WHERE id = ?", [(t,) for t in retractions])

@@ -286,6 +286,10 @@ def _validation_problems(exc: ValidationError, doc: Document) -> Iterator[tuple[
 # --- cross-references -------------------------------------------------------------------------
 
 
+# The collections whose items a person names on the command line (--audience, --owner, --channel).
+LOOKED_UP = ("roles", "audiences", "channels")
+
+
 def _reference_problems(plan: Plan, doc: Document) -> Iterator[tuple[Position, str]]:
     from commsplan.plan.yamlread import Position
 
@@ -307,12 +311,17 @@ def _reference_problems(plan: Plan, doc: Document) -> Iterator[tuple[Position, s
                 first[item.id] = i
         ids[name] = set(first)
 
-    # names and aliases must point at one thing within each collection
+    # names, aliases and the source's wordings must point at one thing within each collection
     for name in ("roles", "audiences", "channels", "named_dates", "seasons", "triggers", "units"):
         owner: dict[str, tuple[str, str, Loc]] = {}
         for i, item in enumerate(getattr(plan, name)):
             words: list[tuple[str, Loc]] = [(item.id, (name, i, "id")), (item.name, (name, i, "name"))]
             words += [(alias, (name, i, "aliases", j)) for j, alias in enumerate(item.aliases)]
+            # the source's wordings of roles, audiences and channels are looked up like aliases
+            # (plan.lookup), so they must be as unambiguous; a season's or trigger's as_written is
+            # one quoted cell, which several of them may share
+            if name in LOOKED_UP:
+                words += [(w, (name, i, "as_written", j)) for j, w in enumerate(item.as_written)]
             for word, loc in words:
                 key = normalise(word)
                 kind = name[:-1].replace("_", " ")

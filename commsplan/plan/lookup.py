@@ -28,26 +28,40 @@ def normalise(word: str) -> str:
     return _SQUASH.sub("", word.casefold())
 
 
-def _words(item: Nameable) -> list[str]:
-    words = [item.id, item.name, *item.aliases]
-    words += getattr(item, "members", [])
-    return words
+def _names(item: Nameable) -> list[str]:
+    """What an item is called: its name, aliases and the source's wording of it."""
+    return [item.name, *item.aliases, *getattr(item, "as_written", [])]
+
+
+def _members(item: Nameable) -> list[str]:
+    """What an item holds (an audience's members): they help a partial match, never an exact one."""
+    return list(getattr(item, "members", []))
 
 
 def find(query: str, items: Sequence[T], kind: str) -> T:
-    """The one item that ``query`` names.
+    """The one item that ``query`` names (case, spaces and punctuation aside).
 
-    An exact id, name or alias wins (case, spaces and punctuation aside); otherwise the query
-    must be part of exactly one item's id, name, aliases or members. Ambiguous or unknown:
-    LookupFailed with the candidates or a did-you-mean.
+    In turn: an exact id; an exact name, alias or wording of the source (``as_written``); the
+    start of exactly one item's id, name, alias or wording; a part of exactly one item's id,
+    names or members. So ``Local Businesses`` is the audience of that name even though another
+    audience lists local businesses among its members, and ``Residents``, part of two
+    audiences' names, is a question back: LookupFailed with the candidates, or a did-you-mean.
     """
     wanted = normalise(query)
     if not wanted:
         raise LookupFailed(f"empty {kind} name")
-    exact = [item for item in items if any(normalise(w) == wanted for w in _words(item))]
+    by_id = [item for item in items if normalise(item.id) == wanted]
+    if len(by_id) == 1:
+        return by_id[0]
+    exact = [item for item in items if any(normalise(w) == wanted for w in _names(item))]
     if len(exact) == 1:
         return exact[0]
-    partial = exact or [item for item in items if any(wanted in normalise(w) for w in _words(item))]
+    starts = [item for item in items if any(normalise(w).startswith(wanted) for w in [item.id, *_names(item)])]
+    if len(starts) == 1:
+        return starts[0]
+    partial = exact or [
+        item for item in items if any(wanted in normalise(w) for w in [item.id, *_names(item), *_members(item)])
+    ]
     if len(partial) == 1:
         return partial[0]
     if partial:

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
 Text = Annotated[str, Field(min_length=1)]
@@ -19,6 +19,14 @@ MonthDay = Annotated[str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[0
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 When = Literal["any", "office_hours", "out_of_hours"]
+# A time of day as pydantic reads it ("08:00", "08:00:30", "18:00Z", "09:00+01:00"). The schema
+# gives a pattern, not `format: time`: that format is RFC 3339's, which wants seconds and an
+# offset, so editors would flag the "08:00" that `validate` accepts.
+TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?$"
+Time = Annotated[
+    dt.time,
+    WithJsonSchema({"type": "string", "pattern": TIME_PATTERN, "description": "HH:MM or HH:MM:SS (24-hour clock)"}),
+]
 
 
 class Strict(BaseModel):
@@ -51,8 +59,8 @@ class OfficeHours(Strict):
     """When e-mail reaches partners; outside these hours the plan says telephone."""
 
     days: list[Weekday]
-    start: dt.time
-    end: dt.time
+    start: Time
+    end: Time
     bank_holidays: Literal["england", "none"] = "england"
     as_written: Text
     note: str | None = None
@@ -90,8 +98,12 @@ class Named(Strict):
     note: str | None = None
 
 
+# An address as a person writes it in a plan: checked loosely (the mail server is the judge).
+EmailAddress = Annotated[str, Field(pattern=r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$", max_length=254)]
+
+
 class Role(Named):
-    pass
+    email: EmailAddress | None = None  # where `digest --owner ROLE --format email` goes by default
 
 
 class Audience(Named):
@@ -228,7 +240,7 @@ class Recurrence(_Frequency):
     kind: Literal["daily", "weekly", "fortnightly", "monthly", "quarterly", "annual"]
     due: Weekday | int | None = None
     anchor: dt.date | None = None
-    time: dt.time | None = None
+    time: Time | None = None
 
     @model_validator(mode="after")
     def _fits_kind(self) -> Recurrence:
@@ -252,7 +264,7 @@ class RRule(_Frequency):
     rrule: Text
     start: dt.date
     lead_days: int = Field(default=0, ge=0, le=366)
-    time: dt.time | None = None
+    time: Time | None = None
 
 
 class NamedDates(_Frequency):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import codecs
 import sys
 import unicodedata
-from typing import TextIO
+from typing import Any, TextIO
 
 from rich.console import Console, RenderableType
 from rich.segment import Segment, Segments
@@ -196,3 +196,43 @@ def configure_streams() -> None:
     """Once per process, before any output."""
     degrade_unencodable(sys.stdout)
     degrade_unencodable(sys.stderr)
+
+
+class IndexProgress:
+    """A progress bar on stderr while the log's index is built, as long as that is a big job
+    (a million records take seconds the first time). Only on a terminal: never in a pipe, a
+    file or cron's mail, where it would be noise."""
+
+    MIN_BYTES = 32 << 20  # below this (some 100,000 records) indexing is over in a blink
+
+    def __init__(self) -> None:
+        self.enabled: bool | None = None  # asked only when there is a big job (a Console costs)
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < self.MIN_BYTES:
+            return
+        if self.enabled is None:
+            self.enabled = stderr().is_terminal
+        if not self.enabled:
+            return
+        if self._bar is None:
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(
+                TextColumn("Indexing the log"),
+                BarColumn(),
+                DownloadColumn(),
+                TimeRemainingColumn(),
+                console=stderr(),
+                transient=True,  # gone when done: the command's own output follows
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("index", total=total)
+        self._bar.update(self._task, completed=done)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from commsplan.log.state import State
-from commsplan.plan.model import Plan
+from commsplan.log.state import Completion, History, Incident, State
+from commsplan.plan.model import Activity, Plan
 from commsplan.rules.period import PeriodStatus, period_status
-from commsplan.rules.schedule import Schedule
+from commsplan.rules.schedule import Occurrence, Schedule
 
 GroupBy = Literal["audience", "owner", "channel"]
 
@@ -67,6 +68,115 @@ class Report:
     period: PeriodStatus
 
 
+Outcome = Literal["on_time", "late", "skipped", "missed", "pending"]
+
+
+@dataclass(frozen=True)
+class Fate:
+    """What became of one occurrence that fell due in a report's window."""
+
+    activity: Activity
+    occurrence: Occurrence
+    outcome: Outcome
+    completion: Completion | None
+
+
+def fates(
+    plan: Plan,
+    schedule: Schedule,
+    state: State,
+    now: dt.datetime,
+    start: dt.date,
+    end: dt.date,
+    units: frozenset[str] | None = None,
+) -> list[Fate]:
+    """Every scheduled occurrence due from ``start`` to ``end`` (of ``units``, where the duty is
+    per unit), and what became of it: the one place on time, late, skipped, missed and pending
+    are decided. Conditional duties are never missed: they are counted apart (``occasional``)."""
+    found: list[Fate] = []
+    for activity in plan.activities:
+        if not activity.scheduled or activity.conditional is not None:
+            continue
+        for occ in schedule.occurrences(activity, start, end):
+            if occ.due < start or occ.due > end:
+                continue
+            if units is not None and occ.unit is not None and occ.unit not in units:
+                continue
+            done = state.get((activity.id, occ.key))
+            outcome: Outcome
+            if done is None:
+                outcome = "missed" if occ.is_closed(now) else "pending"
+            elif done.status == "skipped":
+                outcome = "skipped"
+            elif done.at.astimezone(schedule.zone).date() > occ.due:
+                outcome = "late"
+            else:
+                outcome = "on_time"
+            found.append(Fate(activity, occ, outcome, done))
+    return found
+
+
+def _group_keys(plan: Plan, activity: Activity, by: GroupBy) -> list[tuple[str, str]]:
+    if by == "audience":
+        return [(activity.audience, plan.audience(activity.audience).name)]
+    if by == "owner":
+        return [(activity.owner.role, plan.role(activity.owner.role).name)]
+    ids = dict.fromkeys(u.channel for u in activity.channels)
+    return [(c, plan.channel(c).name) for c in ids]
+
+
+def _worst_first(groups: Iterable[GroupStats]) -> list[GroupStats]:
+    return sorted(groups, key=lambda g: (g.rate is None, g.rate or 0.0, -g.missed, g.name))
+
+
+def group_fates(plan: Plan, found: Iterable[Fate], by: GroupBy) -> list[GroupStats]:
+    """Counts per audience, owner or channel, worst completion rate first. Every scheduled
+    activity's group is there, even one with nothing due in the window."""
+    groups: dict[str, GroupStats] = {}
+    for activity in plan.activities:
+        if activity.scheduled and activity.conditional is None:
+            for key, name in _group_keys(plan, activity, by):
+                groups.setdefault(key, GroupStats(key, name))
+    for fate in found:
+        for key, _name in _group_keys(plan, fate.activity, by):
+            stats = groups[key]
+            setattr(stats, fate.outcome, getattr(stats, fate.outcome) + 1)
+    return _worst_first(groups.values())
+
+
+def occasional(
+    plan: Plan,
+    schedule: Schedule,
+    state: State,
+    now: dt.datetime,
+    start: dt.date,
+    end: dt.date,
+    units: frozenset[str] | None = None,
+) -> list[Occasional]:
+    """Conditional duties: on how many of their days (weeks...) so far something was said."""
+    found: list[Occasional] = []
+    for activity in plan.activities:
+        if not activity.scheduled or activity.conditional is None:
+            continue
+        counted = Occasional(activity.id, activity.what.text, UNITS.get(activity.frequency.kind, "times"))
+        for occ in schedule.occurrences(activity, start, end):
+            if units is not None and occ.unit is not None and occ.unit not in units:
+                continue
+            if start <= occ.due <= end and occ.opens <= now.date():
+                counted.of += 1
+                done = state.get((activity.id, occ.key))
+                counted.done += done is not None and done.status == "done"
+        found.append(counted)
+    return found
+
+
+def counting_from(plan: Plan, start: dt.date, tracking_from: dt.date | None) -> tuple[dt.date, dt.date | None]:
+    """The first day a report counts, and when tracking began if that was after the plan's
+    start: occurrences due before a team adopted the plan (``track --from``) are left out."""
+    tracked = tracking_from if tracking_from is not None and tracking_from > plan.meta.period.start else None
+    return (max(start, tracked) if tracked is not None else start), tracked
+
+
 def build_report(
     plan: Plan,
     schedule: Schedule,
@@ -78,54 +188,61 @@ def build_report(
     tracking_from: dt.date | None = None,
     units: frozenset[str] | None = None,
 ) -> Report:
-    """Per group, worst completion rate first; conditional duties apart, as done on N of M days.
-    Occurrences due before tracking began (``track --from``) are left out."""
-    tracked_from = tracking_from if tracking_from is not None and tracking_from > plan.meta.period.start else None
-    if tracked_from is not None:
-        start = max(start, tracked_from)
-    groups: dict[str, GroupStats] = {}
-    occasional: list[Occasional] = []
-    for activity in plan.activities:
-        if not activity.scheduled:
-            continue
-        if activity.conditional is not None:
-            kind = activity.frequency.kind
-            counted = Occasional(activity.id, activity.what.text, UNITS.get(kind, "times"))
-            for occ in schedule.occurrences(activity, start, end):
-                if units is not None and occ.unit is not None and occ.unit not in units:
-                    continue
-                if start <= occ.due <= end and occ.opens <= now.date():
-                    counted.of += 1
-                    done = state.get((activity.id, occ.key))
-                    counted.done += done is not None and done.status == "done"
-            occasional.append(counted)
-            continue
-        if by == "audience":
-            keys = [(activity.audience, plan.audience(activity.audience).name)]
-        elif by == "owner":
-            keys = [(activity.owner.role, plan.role(activity.owner.role).name)]
-        else:
-            ids = dict.fromkeys(u.channel for u in activity.channels)
-            keys = [(c, plan.channel(c).name) for c in ids]
-        stats = [groups.setdefault(k, GroupStats(k, name)) for k, name in keys]
-        for occ in schedule.occurrences(activity, start, end):
-            if occ.due < start or occ.due > end:
-                continue
-            if units is not None and occ.unit is not None and occ.unit not in units:
-                continue
-            done = state.get((activity.id, occ.key))
-            closed = occ.is_closed(now)
-            for s in stats:
-                if done is None:
-                    if closed:
-                        s.missed += 1
-                    else:
-                        s.pending += 1
-                elif done.status == "skipped":
-                    s.skipped += 1
-                elif done.at.astimezone(schedule.zone).date() > occ.due:
-                    s.late += 1
-                else:
-                    s.on_time += 1
-    ordered = sorted(groups.values(), key=lambda g: (g.rate is None, g.rate or 0.0, -g.missed, g.name))
-    return Report(ordered, occasional, start, end, tracked_from, period_status(plan, now.date()))
+    """Per group, worst completion rate first; conditional duties apart, as done on N of M days."""
+    start, tracked_from = counting_from(plan, start, tracking_from)
+    groups = group_fates(plan, fates(plan, schedule, state, now, start, end, units), by)
+    kept = occasional(plan, schedule, state, now, start, end, units)
+    return Report(groups, kept, start, end, tracked_from, period_status(plan, now.date()))
+
+
+@dataclass(frozen=True)
+class Overview:
+    """How the plan was kept, at a glance: what `report --html` shows."""
+
+    start: dt.date
+    end: dt.date
+    now: dt.datetime
+    months: list[dt.date]  # the first day of each month in the window
+    heat: list[tuple[GroupStats, list[GroupStats]]]  # per audience (worst first): the window, then each month
+    by_owner: list[GroupStats]
+    by_channel: list[GroupStats]
+    missed: list[Fate]  # oldest first
+    skipped: list[Fate]
+    incidents: list[Incident]  # opened in the window, oldest first
+
+
+def build_overview(
+    plan: Plan,
+    schedule: Schedule,
+    history: History,
+    now: dt.datetime,
+    start: dt.date,
+    end: dt.date,
+    units: frozenset[str] | None = None,
+) -> Overview:
+    start, _ = counting_from(plan, start, history.tracking_from)
+    found = fates(plan, schedule, history.completions, now, start, end, units)
+    months: list[dt.date] = []
+    month = start.replace(day=1)
+    while month <= end:
+        months.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    by_month: dict[dt.date, list[Fate]] = {m: [] for m in months}
+    for fate in found:
+        by_month[fate.occurrence.due.replace(day=1)].append(fate)
+    per_month = {m: {g.key: g for g in group_fates(plan, fs, "audience")} for m, fs in by_month.items()}
+    heat = [(row, [per_month[m][row.key] for m in months]) for row in group_fates(plan, found, "audience")]
+    zone = schedule.zone
+    incidents = [i for i in history.incidents.values() if start <= i.opened.astimezone(zone).date() <= end]
+    return Overview(
+        start=start,
+        end=end,
+        now=now,
+        months=months,
+        heat=heat,
+        by_owner=group_fates(plan, found, "owner"),
+        by_channel=group_fates(plan, found, "channel"),
+        missed=sorted((f for f in found if f.outcome == "missed"), key=lambda f: (f.occurrence.due, f.activity.id)),
+        skipped=sorted((f for f in found if f.outcome == "skipped"), key=lambda f: (f.occurrence.due, f.activity.id)),
+        incidents=sorted(incidents, key=lambda i: i.opened),
+    )
