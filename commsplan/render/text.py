@@ -506,6 +506,21 @@ class TextRenderer(Renderer):
                     text = f"{sender} -> {display_name(plan.audience(step.audience).name)} by {channels} ({step.id})"
                 out.wrapped(f"[ ] {step.number}. {safe(text)}", 11, first=[("    - " if self.markdown else "    ", "")])
 
+    def _campaigns(self, out: Lines, title: str, items: Sequence[Item], opens: str) -> None:
+        """Campaigns by their lead time: being prepared ("opened") or starting soon ("opens")."""
+        if not items:
+            return
+        out.add()
+        out.add(f"{title} ({len(items)})", "bold")
+        for item in items:
+            occ = item.occurrence
+            out.wrapped(
+                f"{item.activity.id} · {occ.key}: {opens} {short_day(occ.opens)}, "
+                f"due {short_day(occ.due)} ({safe(item.activity.what.text)})",
+                4,
+                first=[("- " if self.markdown else "  ", "")],
+            )
+
     def _undated(self, out: Lines, plan: Plan, undated: Sequence[Undated]) -> None:
         """Dated campaigns the plan has no date for this plan year: said once, each by name."""
         first = undated[0]
@@ -565,28 +580,8 @@ class TextRenderer(Renderer):
                 self._groups(out, plan, groups, digest.now.year)
             else:
                 out.add("  nothing", "dim")
-        if digest.preparing:
-            out.add()
-            out.add(f"{h}BEING PREPARED ({len(digest.preparing)})", "bold")
-            for item in digest.preparing:
-                occ = item.occurrence
-                out.wrapped(
-                    f"{item.activity.id} · {occ.key}: opened {short_day(occ.opens)}, "
-                    f"due {short_day(occ.due)} ({safe(item.activity.what.text)})",
-                    4,
-                    first=[("- " if markdown else "  ", "")],
-                )
-        if digest.campaigns:
-            out.add()
-            out.add(f"{h}CAMPAIGNS STARTING SOON ({len(digest.campaigns)})", "bold")
-            for item in digest.campaigns:
-                occ = item.occurrence
-                out.wrapped(
-                    f"{item.activity.id} · {occ.key}: opens {short_day(occ.opens)}, "
-                    f"due {short_day(occ.due)} ({safe(item.activity.what.text)})",
-                    4,
-                    first=[("- " if markdown else "  ", "")],
-                )
+        self._campaigns(out, f"{h}BEING PREPARED", digest.preparing, "opened")
+        self._campaigns(out, f"{h}CAMPAIGNS STARTING SOON", digest.campaigns, "opens")
         if digest.undated:
             out.add()
             self._undated(out, plan, digest.undated)
