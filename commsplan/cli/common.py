@@ -7,6 +7,7 @@ import datetime as dt
 import errno
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -18,7 +19,7 @@ from typer.core import TyperGroup
 from commsplan.errors import CommsplanError
 from commsplan.log.book import Logbook, default_log_path
 from commsplan.log.records import LogRecord
-from commsplan.log.state import History
+from commsplan.log.state import History, LogView
 from commsplan.plan.load import LoadedPlan, bundled_plan_path, load_plan
 from commsplan.plan.model import Plan
 from commsplan.render.base import Renderer, choose
@@ -193,17 +194,21 @@ class Session:
         """The completion log: --log, else the default one for this plan."""
         return Logbook(self.log_path if self.log_path is not None else default_log_path(self.loaded.path))
 
-    def append(self, kind: str, data: dict[str, Any]) -> LogRecord:
-        """Append one record to the log, warning first where its storage is unsafe."""
+    def append(self, kind: str, data: dict[str, Any], check: Callable[[LogView], None] | None = None) -> LogRecord:
+        """Append one record to the log, warning first where its storage is unsafe; ``check``
+        runs under the log's lock against the log as it is then, and raises to refuse."""
         book = self.logbook()
         storage = book.storage_warning()
         if storage:
             warn(storage)
-        return book.append(kind, self.now, data, self.loaded.digest)
+        return book.append(kind, self.now, data, self.loaded.digest, check=check)
 
-    def history(self, *, full: bool = False, quiet: bool = False) -> History:
-        """What the log says (warnings about it on stderr unless ``quiet``)."""
-        history, warnings = self.logbook().history({a.id for a in self.plan.activities}, full=full)
+    def history(self, *, full: bool = False, quiet: bool = False, writing: bool = False) -> History:
+        """What the log says (warnings about it on stderr unless ``quiet``). ``writing``: the
+        command appends next, and makes a missing index only after its record is written."""
+        history, warnings = self.logbook().history(
+            {a.id for a in self.plan.activities}, full=full, plan=self.loaded.digest, create_index=not writing
+        )
         if not quiet:
             for message in warnings:
                 warn(message)

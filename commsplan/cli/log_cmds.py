@@ -69,12 +69,14 @@ def _complete(
     if extra.get("channel") is not None:
         extra["channel"] = check_channel(p, chosen, str(extra["channel"]))
     try:
-        history = sess.history()
+        history = sess.history(writing=True)
     except LogError as exc:
         raise LogError(f"completion NOT recorded: {exc.message}") from None
     target = choose_occurrence(p, Schedule(p), chosen, history.completions, sess.now, occurrence)
     refuse_twice(chosen, target, history.completions)
-    record = sess.append(kind, completion_data(chosen, target, by or login_name(), **extra))
+    data = completion_data(chosen, target, by or login_name(), **extra)
+    # Asked again under the log's lock: of two people recording the same thing at once, one wins.
+    record = sess.append(kind, data, check=lambda now: refuse_twice(chosen, target, now.completions))
     renderer(json).recorded(record, target.late_days)
 
 
@@ -141,14 +143,17 @@ def undo(
     Example: commsplan undo --id r-3f9a1c2b7d4e
     """
     from commsplan.log.records import RETRACT
-    from commsplan.log.state import retraction_target
+    from commsplan.log.state import LogView, retraction_target
 
     sess = session(plan, log, now, period_warning=False)
     book = sess.logbook()
-    read = book.read()
-    history = sess.history(quiet=True, full=True)
-    target = retraction_target(read.records, history, record_id, book.path)
-    record = sess.append(RETRACT, {"target": target.id, "by": by or login_name()})
+    target = retraction_target(book.view(), record_id, book.path)
+
+    def still_in_force(now: LogView) -> None:
+        # Asked again under the log's lock: of two retractions of one record at once, one wins.
+        retraction_target(now, target.id, book.path)
+
+    record = sess.append(RETRACT, {"target": target.id, "by": by or login_name()}, check=still_in_force)
     renderer(json).retracted(record, target)
 
 

@@ -26,7 +26,7 @@ import hashlib
 import os
 import stat
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
@@ -129,14 +129,24 @@ class FileLog:
             raise LogError(f"{self.path}: is a folder, not a log file") from None
         except OSError as exc:
             raise LogError(f"{self.path}: cannot read the log: {_reason(exc)}") from None
-        scanner = Decoder(chain=chain)
         try:
             info = os.fstat(fd)
             if stat.S_ISDIR(info.st_mode):
                 raise LogError(f"{self.path}: is a folder, not a log file")
             if not stat.S_ISREG(info.st_mode):
                 raise LogError(f"{self.path}: is not a regular file ({_kind(info.st_mode)}), so not a log")
-            size = _settled_size(fd)
+            return self.read_locked(fd, _settled_size(fd), chain=chain)
+        except OSError as exc:
+            raise LogError(f"{self.path}: cannot read the log: {_reason(exc)}") from None
+        finally:
+            os.close(fd)
+
+    def read_locked(self, fd: int, size: int, *, chain: bool = False) -> LogRead:
+        """The first ``size`` bytes of the open log ``fd`` as records, taking no lock: for a
+        caller that holds the log's lock already (a check made under an append's lock)."""
+        scanner = Decoder(chain=chain)
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
             with gc_paused():
                 pending: list[bytes] = []
                 remaining = size
@@ -156,16 +166,29 @@ class FileLog:
                     scanner.torn_tail()
         except OSError as exc:
             raise LogError(f"{self.path}: cannot read the log: {_reason(exc)}") from None
-        finally:
-            os.close(fd)
         return LogRead(tuple(scanner.records), tuple(scanner.problems))
 
     # --- appending -----------------------------------------------------------------------------
 
     def append(
-        self, type: str, ts: datetime, data: Mapping[str, Any], plan: str, record_id: str | None = None
+        self,
+        type: str,
+        ts: datetime,
+        data: Mapping[str, Any],
+        plan: str,
+        record_id: str | None = None,
+        *,
+        before_write: Callable[[int, int], None] | None = None,
+        after_write: Callable[[int, int], None] | None = None,
     ) -> LogRecord:
-        """Add one record at the end, durably, or raise LogError and leave the log as it was."""
+        """Add one record at the end, durably, or raise LogError and leave the log as it was.
+
+        ``before_write(fd, size)`` runs under the exclusive lock, after any torn tail was set
+        aside and before the record is written: it sees the log as it is then (read it through
+        ``read_locked``) and raises to refuse the record. ``after_write(fd, size)`` runs under
+        the same lock once the record is on disk (``size`` is the log's size before it); what it
+        raises is not the append's business, so it must not raise.
+        """
         record_id = f"r-{uuid.uuid4().hex[:12]}" if record_id is None else record_id
         check(type, ts, data, plan, record_id)
         # Encode once before touching the file, so data that is not JSON fails with the log untouched.
@@ -187,7 +210,11 @@ class FileLog:
                 prev = _last_line_hash(fd, size)
             except OSError as exc:
                 raise LogError(f"completion NOT recorded: cannot read the end of {self.path}: {_reason(exc)}") from None
+            if before_write is not None:
+                before_write(fd, size)
             self._write(fd, encode(record_id, ts, type, data, plan, prev), size)
+            if after_write is not None:
+                after_write(fd, size)
         finally:
             os.close(fd)  # also releases the flock
         return LogRecord(0, record_id, ts, type, dict(data), plan, prev)
