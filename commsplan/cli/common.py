@@ -230,8 +230,9 @@ def cache_dir() -> Path | None:
 FREEZE_AFTER_LOAD = False
 
 
-def open_plan(plan: Path | None) -> LoadedPlan:
-    loaded = load_plan(plan if plan is not None else bundled_plan_path(), cache_dir())
+def open_plan(plan: Path | None, *, cached: bool = True) -> LoadedPlan:
+    """The plan (--plan, else the bundled one), checked, or from the cache when ``cached``."""
+    loaded = load_plan(plan if plan is not None else bundled_plan_path(), cache_dir() if cached else None)
     if FREEZE_AFTER_LOAD:
         # The plan lives as long as the process: keep the cyclic GC from walking it again and
         # again while a large agenda is built (as mypy does for its own long-lived objects).

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import os
-import pickle
 import re
 import stat
 import sys
@@ -48,9 +49,10 @@ def bundled_plan_path() -> Path:
 def load_plan(path: Path, cache_dir: Path | None = None) -> LoadedPlan:
     """Read and check a plan file.
 
-    With ``cache_dir``, a plan that was valid before is read back from a pickle keyed by the
-    sha256 of its bytes: checking builds pydantic's validators, which costs more than the
-    rest of a command, and an unchanged file needs no second check.
+    With ``cache_dir``, a plan that was valid before is read back from the cache (see
+    ``_read_cache``): checking builds pydantic's validators, which costs more than the rest of
+    a command, and an unchanged file needs no second check. The file is read and hashed every
+    time; the cache only saves the checking.
     """
     try:
         raw = path.read_bytes()
@@ -63,46 +65,153 @@ def load_plan(path: Path, cache_dir: Path | None = None) -> LoadedPlan:
     if cache_dir is None:
         return parse_plan(raw, path)
     digest = hashlib.sha256(raw).hexdigest()
-    cache_file = cache_dir / f"plan-{digest[:40]}-{__version__}-py{sys.version_info[0]}{sys.version_info[1]}.pickle"
-    cached = _read_cache(cache_file)
+    cache_file = cache_dir / f"plan-{digest[:40]}.json"
+    code = code_identity()
+    cached = _read_cache(cache_file, digest, code)
     if cached is not None:
         plan, warnings = cached
         return LoadedPlan(plan=plan, path=path, digest=digest, warnings=warnings)
     loaded = parse_plan(raw, path)
-    _write_cache(cache_file, (loaded.plan, loaded.warnings))
+    _write_cache(cache_file, loaded, code)
     return loaded
 
 
-def _read_cache(cache_file: Path) -> tuple[Plan, tuple[str, ...]] | None:
-    # Like Python's own __pycache__, the cache is trusted only when it is the user's own file
-    # that nobody else can write; anything odd is ignored and the plan is checked afresh.
+CACHE_FORMAT = 1
+_CACHE_LIMIT = 64 << 20
+
+
+def code_identity() -> str:
+    """What the cached form of a plan depends on: the code that reads and checks plans, byte for
+    byte (not only its version number, which a change may not bump), and Python's version."""
+    digest = hashlib.sha256(f"{__version__} {sys.version_info[:2]}".encode())
+    folder = Path(__file__).parent
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".py"):
+            digest.update(name.encode())
+            digest.update((folder / name).read_bytes())
+    return digest.hexdigest()
+
+
+def _cache_header(digest: str, code: str, content: str) -> dict[str, Any]:
+    """The first line of a cache file: what it is of, made by what, and the sha256 of the rest."""
+    return {"format": CACHE_FORMAT, "plan_sha256": digest, "code": code, "content_sha256": content}
+
+
+def _private(info: os.stat_result) -> bool:
+    """The user's own, and nobody else can write it (as Python requires of its own caches)."""
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
+
+
+def _read_cache(cache_file: Path, digest: str, code: str) -> tuple[Plan, tuple[str, ...]] | None:
+    """The checked plan as cached, or None (then the plan is checked afresh).
+
+    The cache is plain JSON: reading it runs no code, whoever wrote it. It is used only when
+    its folder and file are the user's own and nobody else can write them, and when its first
+    line names the sha256 of this very plan file, this very code, and of the rest of the file
+    (a damaged or edited entry is not used); the plan is then rebuilt from it without
+    validation (it was validated before it was written).
+    """
     try:
+        if not _private(os.stat(cache_file.parent)):
+            return None
         fd = os.open(cache_file, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
         return None
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+        if not stat.S_ISREG(info.st_mode) or not _private(info) or info.st_size > _CACHE_LIMIT:
             return None
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            value = pickle.load(handle)
+            head, _, body = handle.read().partition(b"\n")
+        header = json.loads(head)
+        if header != _cache_header(digest, code, hashlib.sha256(body).hexdigest()):
+            return None  # another plan's, another code's, or damaged since it was written
+        value = json.loads(body)
+        warnings = value["warnings"]
+        if not (isinstance(warnings, list) and all(isinstance(w, str) for w in warnings)):
+            return None
+        return _build(Plan, value["plan"]), tuple(warnings)
     except Exception:  # a stale or damaged cache is not an error
         return None
     finally:
         os.close(fd)
-    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], Plan) and isinstance(value[1], tuple):
-        return value[0], value[1]
-    return None
 
 
-def _write_cache(cache_file: Path, value: tuple[Plan, tuple[str, ...]]) -> None:
+def _write_cache(cache_file: Path, loaded: LoadedPlan, code: str) -> None:
     from commsplan.files import write_atomically
 
+    dumped = loaded.plan.model_dump(mode="json")
+    try:
+        if _build(Plan, dumped) != loaded.plan:
+            return  # a model this cache cannot rebuild exactly: go without, never with a near copy
+    except Exception:
+        return
+    body = json.dumps({"warnings": list(loaded.warnings), "plan": dumped}, ensure_ascii=False).encode("utf-8")
+    header = json.dumps(_cache_header(loaded.digest, code, hashlib.sha256(body).hexdigest())).encode("utf-8")
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_atomically(cache_file, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), mode=0o600)
+        if not _private(os.stat(cache_file.parent)):
+            return  # a folder others can write to: nothing of ours goes there
+        write_atomically(cache_file, header + b"\n" + body, mode=0o600)
     except OSError:
         pass  # a read-only home (some cron set-ups) only costs the next run the check again
+
+
+def _build(annotation: Any, value: Any) -> Any:
+    """A value of type ``annotation`` from its JSON form (as model_dump(mode="json") wrote it),
+    without validation: for data that was validated when it was cached."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _build(typing.get_args(annotation)[0], value)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            models = [m for a in args for m in _models(a)]
+            kind = value.get("kind")
+            matching = [m for m in models if "kind" not in m.model_fields or kind in _literals(m, "kind")]
+            if len(matching) != 1:
+                raise ValueError(f"cannot tell which of {models} a cached value is")
+            return _build(matching[0], value)
+        if isinstance(value, list):
+            listed = [a for a in args if typing.get_origin(a) in (list, tuple)]
+            return _build(listed[0], value) if listed else value
+        if isinstance(value, str) and not any(a is str or typing.get_origin(a) is typing.Literal for a in args):
+            for arg in args:
+                if arg in (dt.date, dt.time, dt.datetime):
+                    return _build(arg, value)
+        return value
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        return [_build(item, v) for v in value]
+    if origin is tuple:
+        return tuple(_build(typing.get_args(annotation)[0], v) for v in value)
+    if origin is dict:
+        _key, item = typing.get_args(annotation)
+        return {k: _build(item, v) for k, v in value.items()}
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        fields = {
+            name: _build(info.annotation, value[name])
+            for name, info in annotation.model_fields.items()
+            if name in value
+        }
+        return annotation.model_construct(**fields)
+    if annotation is dt.date:
+        return dt.date.fromisoformat(value)
+    if annotation is dt.time:
+        return dt.time.fromisoformat(value)
+    if annotation is dt.datetime:
+        return dt.datetime.fromisoformat(value)
+    return value
+
+
+def _models(annotation: Any) -> list[type[BaseModel]]:
+    return [a for a in _unwrap(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+
+
+def _literals(model: type[BaseModel], name: str) -> tuple[Any, ...]:
+    return typing.get_args(model.model_fields[name].annotation)
 
 
 def parse_plan(raw: bytes, path: Path) -> LoadedPlan:
