@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from commsplan.render.jsonout import REPORT_COLUMNS, report_row
+from commsplan.render.safetext import spreadsheet_cell
 from commsplan.render.text import TextRenderer
 
 if TYPE_CHECKING:
@@ -21,4 +22,4 @@ class CsvRenderer(TextRenderer):
     def report(self, rows: Sequence[GroupStats], start: dt.date, end: dt.date, by: GroupBy) -> None:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(REPORT_COLUMNS)
-        writer.writerows([["" if v is None else v for v in report_row(g)] for g in rows])
+        writer.writerows([["" if v is None else spreadsheet_cell(v) for v in report_row(g)] for g in rows])

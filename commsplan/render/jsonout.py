@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from commsplan.render.base import Renderer
+from commsplan.render.safetext import json_text
 
 if TYPE_CHECKING:
     from commsplan.log.book import Logbook
@@ -29,8 +30,8 @@ def dumps(value: Any, *, pretty: bool = True) -> str:
     """Sorted keys always; indented for a person, compact for a pipe (json's C encoder only
     runs without indent, and a large agenda is 10x faster so)."""
     if pretty:
-        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+        return json_text(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str))
+    return json_text(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":")))
 
 
 def frequency_dict(activity: Activity) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from rich.text import Text
 
 from commsplan.render.base import Renderer
 from commsplan.render.console import Lines, Segs, print_trimmed, say, stdout
+from commsplan.render.safetext import markdown_text
 from commsplan.render.safetext import visible as safe
 
 if TYPE_CHECKING:
@@ -329,7 +330,7 @@ class TextRenderer(Renderer):
             elif first.completion is not None:
                 done = first.completion
                 late = f", {_days(first.late_days)} late" if status == "done" and first.late_days else ""
-                head.append((f" · {status} {short_day(done.at.date())} by {safe(done.by)}{late}", "green"))
+                head.append((f" · {status} {short_day(done.at.date())} by {self._user(done.by)}{late}", "green"))
         else:
             end = last.occurrence.due
             span = (
@@ -340,7 +341,7 @@ class TextRenderer(Renderer):
         audience = display_name(plan.audience(activity.audience).name)
         sender = display_name(plan.role(activity.owner.role).name)
         who = f"to {audience} · from {sender} · by {channels_text(plan, activity)}"
-        return when, head, safe(activity.what.text), safe(who)
+        return when, head, self._user(activity.what.text), self._user(who)
 
     def _incident_steps(
         self, out: Lines, plan: Plan, incidents: Sequence[tuple[Incident, list[Step]]], now: dt.datetime
@@ -362,10 +363,12 @@ class TextRenderer(Renderer):
                     channels = " or ".join(plan.channel(c).name for c in step.channels)
                     sender = display_name(plan.role(step.owner).name)
                     text = f"{sender} -> {display_name(plan.audience(step.audience).name)} by {channels} ({step.id})"
-                out.wrapped(f"[ ] {step.number}. {safe(text)}", 11, first=[("    - " if self.markdown else "    ", "")])
+                out.wrapped(
+                    f"[ ] {step.number}. {self._user(text)}", 11, first=[("    - " if self.markdown else "    ", "")]
+                )
 
     def _user(self, text: str) -> str:
-        """Text a person typed, made safe for this view."""
+        """Text a person typed (or a plan says), made safe for this view."""
         return safe(text)
 
     # --- the digest -----------------------------------------------------------------------------
@@ -377,7 +380,7 @@ class TextRenderer(Renderer):
         out.add(("# " if markdown else "") + digest.subject(), "bold")
         days = (digest.window.end - digest.window.start).days + 1
         out.wrapped(
-            f"{safe(plan.meta.unit)} · now {moment(digest.now)} · the next {days}"
+            f"{self._user(plan.meta.unit)} · now {moment(digest.now)} · the next {days}"
             f" days, to {short_day(digest.window.end, year=True)}",
             2,
             "dim",
@@ -409,7 +412,7 @@ class TextRenderer(Renderer):
                 occ = item.occurrence
                 out.wrapped(
                     f"{item.activity.id} · {occ.key}: opens {short_day(occ.opens)}, "
-                    f"due {short_day(occ.due)} ({safe(item.activity.what.text)})",
+                    f"due {short_day(occ.due)} ({self._user(item.activity.what.text)})",
                     4,
                     first=[("- " if markdown else "  ", "")],
                 )
@@ -611,6 +614,9 @@ class MarkdownRenderer(TextRenderer):
     """The digest as Markdown (for a chat or a wiki); other views as text."""
 
     markdown = True
+
+    def _user(self, text: str) -> str:
+        return markdown_text(text)
 
 
 def _wrap_keeping_tail(text: str, tail: str, width: int) -> list[str]:
