@@ -13,7 +13,6 @@ import pytest
 from commsplan.render.safetext import json_text, markdown_text, spreadsheet_cell, visible
 
 from .conftest import PLAN, Cli
-from .helpers import flat
 from .plans import MINIMAL
 
 NOW = "2020-10-26T11:00"

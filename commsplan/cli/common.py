@@ -146,16 +146,23 @@ ChannelOpt = Annotated[
 
 
 def parse_now_text(value: str) -> dt.date | dt.datetime:
+    from commsplan.plan.model import FIRST_DAY, LAST_DAY
+
     text = value.strip()
     try:
-        if len(text) == 10:
-            return dt.date.fromisoformat(text)
-        return dt.datetime.fromisoformat(text)
+        parsed = dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(
-            f"'{value}' is not an ISO 8601 date or date-time (e.g. 2020-10-26 or 2020-10-26T09:30)",
+            f"'{visible(value)}' is not an ISO 8601 date or date-time (e.g. 2020-10-26 or 2020-10-26T09:30)",
             param_hint="'--now'",
         ) from None
+    day = parsed.date() if isinstance(parsed, dt.datetime) else parsed
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise typer.BadParameter(
+            f"'{visible(value)}' is outside the dates commsplan works with ({FIRST_DAY} to {LAST_DAY})",
+            param_hint="'--now'",
+        )
+    return parsed
 
 
 def resolve_now(value: str | None, zone: ZoneInfo) -> dt.datetime:

@@ -244,9 +244,14 @@ def parse_plan(raw: bytes, path: Path) -> LoadedPlan:
 
 def _plan_error(path: Path, problems: list[tuple[Position, str]]) -> PlanError:
     problems = sorted(set(problems), key=lambda p: (p[0].line, p[0].column, p[1]))
-    lines = [f"{path}:{where.line}:{where.column}: {message}" for where, message in problems]
-    count = len(lines)
+    lines = [f"{path}:{where.line}:{where.column}: {message}" for where, message in problems[:MAX_SHOWN]]
+    count = len(problems)
+    if count > MAX_SHOWN:
+        lines.append(f"... and {count - MAX_SHOWN} more problems (fix these first)")
     return PlanError(f"{path}: invalid plan ({count} problem{'s' if count != 1 else ''})", details=lines)
+
+
+MAX_SHOWN = 50  # problems listed; a million broken items are one count, not a million lines
 
 
 # --- pydantic errors -> positions -------------------------------------------------------------
