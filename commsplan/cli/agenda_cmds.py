@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sys
 from pathlib import Path
@@ -120,6 +121,10 @@ def digest(
     marker = DigestMarker(book.path, owner_id)
     start = resolve_now(since, sess.zone) if since else (marker.read(sess.zone) or sess.now - dt.timedelta(hours=24))
     result = build_digest(p, schedule, history, sess.now, days, start, owner_id)
+    head = book.head()
+    # The digest leaves the machine every morning: its last line is a witness of the log that
+    # `log --verify --head` checks later (a truncation or a rewrite before it is then found).
+    result = dataclasses.replace(result, log_head=None if head is None else str(head))
     renderer(json, fmt).digest(p, result)
     # Only a real run moves the marker: a replay (--now) or a preview (--since) does not.
     if mark and since is None and now is None and book.exists():

@@ -23,7 +23,7 @@ from commsplan.cli.common import (
     typer_app,
     warn,
 )
-from commsplan.errors import LogError, LookupFailed
+from commsplan.errors import LogError, LookupFailed, UsageError
 
 app = typer_app("The completion log: record, retract, read and verify.")
 
@@ -168,6 +168,14 @@ def log_(
     verify: Annotated[
         bool, typer.Option("--verify", help="Check the hash chain; exit 1 and name the first broken line.")
     ] = False,
+    head: Annotated[
+        str | None,
+        typer.Option(
+            "--head",
+            help="With --verify: a head LINES:SHA256 that a digest printed; exit 1 unless the log still extends it.",
+            show_default=False,
+        ),
+    ] = None,
     plan: PlanOpt = None,
     log: LogOpt = None,
     json: JsonOpt = False,
@@ -176,20 +184,32 @@ def log_(
 
     Example: commsplan log --activity snb --since 2020-10-01
     """
+    from commsplan.log.records import Head
     from commsplan.log.state import select_records
 
+    witness = None
+    if head is not None:
+        if not verify:
+            raise UsageError("--head goes with --verify: commsplan log --verify --head LINES:SHA256")
+        try:
+            witness = Head.parse(head)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     sess = session(plan, log, None, period_warning=False)
     book = sess.logbook()
     out = renderer(json)
     if verify:
-        checked = book.verify()
+        checked = book.verify(witness)
         for problem in checked.problems:
-            if problem.kind != "chain":
+            if problem.kind not in ("chain", "head"):
                 warn(f"log {problem.message}")
-        out.verification(book, checked)
+        out.verification(book, checked, witness)
         breaks = [p for p in checked.problems if p.kind == "chain"]
         if breaks:
             raise LogError(f"{book.path}: the hash chain is broken at line {breaks[0].line}")
+        moved = [p for p in checked.problems if p.kind == "head"]
+        if moved:
+            raise LogError(f"{book.path}: does not extend the head {head}")
         return
     read = book.read()
     for problem in read.problems:

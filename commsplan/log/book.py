@@ -18,7 +18,7 @@ from typing import Any
 
 from commsplan.log.filelog import FileLog, default_log_path, filesystem_warning
 from commsplan.log.index import LogIndex, identity
-from commsplan.log.records import LogProblem, LogRead, LogRecord
+from commsplan.log.records import Head, LogProblem, LogRead, LogRecord
 from commsplan.log.state import Completion, FoldedView, History, LogView, fold
 
 __all__ = ["Logbook", "default_log_path"]
@@ -41,9 +41,14 @@ class Logbook:
         """Every intact record; damaged lines are reported as problems and skipped."""
         return self._file.read()
 
-    def verify(self) -> LogRead:
-        """Like read, and also reports the first line where the hash chain breaks."""
-        return self._file.verify()
+    def verify(self, witness: Head | None = None) -> LogRead:
+        """Like read, and also reports the first line where the hash chain breaks, and a
+        "head" problem when the log does not extend ``witness`` (a head a digest printed)."""
+        return self._file.verify(witness)
+
+    def head(self) -> Head | None:
+        """Where the log ends now (lines and the last line's sha256), to keep as a witness."""
+        return self._file.head()
 
     def append(
         self,

@@ -15,7 +15,7 @@ from commsplan.render.safetext import json_text
 
 if TYPE_CHECKING:
     from commsplan.log.book import Logbook
-    from commsplan.log.records import LogRead, LogRecord
+    from commsplan.log.records import Head, LogRead, LogRecord
     from commsplan.log.state import Incident
     from commsplan.plan.load import LoadedPlan
     from commsplan.plan.model import Activity, Plan
@@ -254,6 +254,7 @@ class JsonRenderer(Renderer):
         emit(
             {
                 "subject": digest.subject(),
+                "log_head": digest.log_head,
                 "now": digest.now.isoformat(),
                 "owner": digest.owner,
                 "window": {"start": digest.window.start.isoformat(), "end": digest.window.end.isoformat()},
@@ -289,12 +290,14 @@ class JsonRenderer(Renderer):
     def log_records(self, book: Logbook, records: Sequence[LogRecord], retracted: set[str], filtered: bool) -> None:
         emit([{**record_dict(r), "retracted": r.id in retracted} for r in records])
 
-    def verification(self, book: Logbook, checked: LogRead) -> None:
+    def verification(self, book: Logbook, checked: LogRead, witness: Head | None = None) -> None:
         emit(
             {
                 "path": str(book.path),
                 "records": len(checked.records),
                 "intact": not any(p.kind == "chain" for p in checked.problems),
+                "head": None if checked.head is None else str(checked.head),
+                "extends": None if witness is None else not any(p.kind == "head" for p in checked.problems),
                 "problems": [{"line": p.line, "kind": p.kind, "message": p.message} for p in checked.problems],
             }
         )

@@ -24,7 +24,7 @@ from commsplan.render.safetext import visible as safe
 
 if TYPE_CHECKING:
     from commsplan.log.book import Logbook
-    from commsplan.log.records import LogRead, LogRecord
+    from commsplan.log.records import Head, LogRead, LogRecord
     from commsplan.log.state import Incident
     from commsplan.plan.load import LoadedPlan
     from commsplan.plan.model import Activity, Plan
@@ -420,6 +420,9 @@ class TextRenderer(Renderer):
         late = f", {digest.late_since} of them late" if digest.late_since else ""
         skipped = f"; {digest.skipped_since} skipped" if digest.skipped_since else ""
         out.add(f"{h}DONE SINCE {moment(digest.since).upper()}: {digest.done_since}{late}{skipped}", "bold")
+        if digest.log_head is not None:
+            out.add()
+            out.add(f"Log head: {'`' if markdown else ''}{digest.log_head}{'`' if markdown else ''}", "dim")
         out.emit()
 
     # --- the completion log ---------------------------------------------------------------------
@@ -468,13 +471,18 @@ class TextRenderer(Renderer):
             out.segs_wrapped(line, 18)
         out.emit()
 
-    def verification(self, book: Logbook, checked: LogRead) -> None:
-        breaks = [p for p in checked.problems if p.kind == "chain"]
+    def verification(self, book: Logbook, checked: LogRead, witness: Head | None = None) -> None:
+        breaks = [p for p in checked.problems if p.kind in ("chain", "head")]
         path = safe(str(book.path))
         if breaks:
-            say(f"{path}: {breaks[0].message}")
-        else:
-            say(f"{path}: {len(checked.records)} records, hash chain intact")
+            for problem in breaks:
+                say(f"{path}: {problem.message}")
+            return
+        say(f"{path}: {len(checked.records)} records, hash chain intact")
+        if witness is not None:
+            say(f"It extends the head {witness.lines}:{witness.sha256[:12]}: lines 1 to {witness.lines} are as then.")
+        if checked.head is not None:
+            say(f"Head now: {checked.head}")
 
     def info(self, facts: dict[str, Any]) -> None:
         out = Lines(stdout())

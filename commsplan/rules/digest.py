@@ -30,6 +30,7 @@ class Digest:
     done_since: int
     late_since: int
     skipped_since: int
+    log_head: str | None = None  # LINES:SHA256 of the log as read: a witness the mail carries away
 
     @property
     def pending_notifications(self) -> int:
