@@ -194,7 +194,7 @@ def report(
     Default window: the plan period so far. Example: commsplan report --by owner
     """
     from commsplan.rules.report import build_report
-    from commsplan.rules.schedule import Schedule
+    from commsplan.rules.schedule import Schedule, local_midnight
 
     sess = session(plan, log, now, period_warning=False)
     p = sess.plan
@@ -202,5 +202,9 @@ def report(
     end = until.date() if until else min(sess.now.date(), p.meta.period.end)
     if end < start:
         raise UsageError(f"the report's window ends ({end.isoformat()}) before it starts ({start.isoformat()})")
-    rows = build_report(p, Schedule(p), sess.history().completions, sess.now, start, end, by)
-    renderer(json, "csv" if csv else "text").report(rows, start, end, by)
+    completions = sess.history().completions
+    rows = build_report(p, Schedule(p), completions, sess.now, start, end, by)
+    # "On time" is judged by the time a record claims; those recorded days later are listed.
+    window = (local_midnight(start, sess.zone) - dt.timedelta(microseconds=1), local_midnight(end, sess.zone))
+    back_dated = [(key, c) for key, c in completions.recorded_between(*window) if c.back_dated]
+    renderer(json, "csv" if csv else "text").report(rows, start, end, by, back_dated)

@@ -186,8 +186,9 @@ class Session:
     """What a command works with: the plan, its clock, and where its log is."""
 
     loaded: LoadedPlan
-    now: dt.datetime
+    now: dt.datetime  # --now, else the clock: the time records claim
     log_path: Path | None
+    clock: dt.datetime | None = None  # the real clock, read once: when a record was really made
 
     @property
     def plan(self) -> Plan:
@@ -203,12 +204,34 @@ class Session:
 
     def append(self, kind: str, data: dict[str, Any], check: Callable[[LogView], None] | None = None) -> LogRecord:
         """Append one record to the log, warning first where its storage is unsafe; ``check``
-        runs under the log's lock against the log as it is then, and raises to refuse."""
+        runs under the log's lock against the log as it is then, and raises to refuse.
+
+        The record keeps the time it claims (--now, else the clock) and, beside it, the real
+        time it was recorded; a record dated before the log's last one is kept, with a warning.
+        """
         book = self.logbook()
         storage = book.storage_warning()
         if storage:
             warn(storage)
-        return book.append(kind, self.now, data, self.loaded.digest, check=check)
+        clock = self.clock or dt.datetime.now(dt.UTC)
+        data = {**data, "recorded": clock.astimezone(dt.UTC).isoformat(timespec="seconds")}
+        later: list[dt.datetime] = []
+
+        def decide(log: LogView) -> None:
+            last = log.last_time()
+            if last is not None and self.now < last:
+                later.append(last)
+            if check is not None:
+                check(log)
+
+        record = book.append(kind, self.now, data, self.loaded.digest, check=decide)
+        if later:
+            zone = self.zone
+            warn(
+                f"this record is dated {self.now.astimezone(zone):%Y-%m-%d %H:%M}, before the log's last record "
+                f"({later[0].astimezone(zone):%Y-%m-%d %H:%M}); it is kept with the time it was really recorded"
+            )
+        return record
 
     def history(self, *, full: bool = False, quiet: bool = False, writing: bool = False) -> History:
         """What the log says (warnings about it on stderr unless ``quiet``). ``writing``: the
@@ -252,14 +275,15 @@ def open_plan(plan: Path | None, *, cached: bool = True) -> LoadedPlan:
 def session(plan: Path | None, log: Path | None, now: str | None, *, period_warning: bool = True) -> Session:
     loaded = open_plan(plan)
     zone = ZoneInfo(loaded.plan.meta.timezone)
-    moment = resolve_now(now, zone)
+    clock = dt.datetime.now(zone)  # the one read of the real clock
+    moment = resolve_now(now, zone) if now is not None else clock
     period = loaded.plan.meta.period
     if period_warning and not (period.start <= moment.date() <= period.end):
         warn(
             f"{moment.date().isoformat()} is outside the plan's period "
             f"({period.start.isoformat()} to {period.end.isoformat()}); the schedule is computed all the same"
         )
-    return Session(loaded, moment, log)
+    return Session(loaded, moment, log, clock)
 
 
 def renderer(json: bool = False, fmt: str = "text") -> Renderer:

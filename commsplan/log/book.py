@@ -191,6 +191,9 @@ class _IndexView:
     def is_retracted(self, record_id: str) -> bool:
         return self.index.is_retracted(record_id)
 
+    def last_time(self) -> dt.datetime | None:
+        return self.index.last_time()
+
 
 class _IndexCompletions:
     """The completions of a log, answered by its index one question at a time."""

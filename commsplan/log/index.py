@@ -35,11 +35,11 @@ from typing import Any
 
 from commsplan.log.filelog import FileLog
 from commsplan.log.records import DONE, RETRACT, SKIP, Decoder, LogProblem, LogRecord, decode_line
-from commsplan.log.state import Completion
+from commsplan.log.state import Completion, recorded_time
 
-SCHEMA_VERSION = "4"  # 4: the log's file identity, the plan digest of each record
+SCHEMA_VERSION = "5"  # 4: the log's file identity, the plan digest of each record; 5: recorded
 _COMMON = frozenset({DONE, SKIP, RETRACT})
-_COMPLETION_COLUMNS = "type, ts, by_, id, channel, note, due"
+_COMPLETION_COLUMNS = "type, ts, by_, id, channel, note, due, recorded"
 _SIDE_FILES = ("-journal", "-wal", "-shm")
 
 _DDL = """
@@ -59,6 +59,7 @@ CREATE TABLE records (
     due TEXT,
     channel TEXT,
     note TEXT,
+    recorded TEXT,
     body TEXT  -- the whole record, kept only for the rare kinds (incidents) folded in Python
 );
 CREATE INDEX records_key ON records (activity, occurrence, line);
@@ -279,23 +280,27 @@ class LogIndex:
     def record(self, record_id: str) -> LogRecord | None:
         """The first record with this id (its completion fields; incidents whole)."""
         row = self.db.execute(
-            "SELECT line, id, type, ts, plan, activity, occurrence, target, by_, due, channel, note, body "
+            "SELECT line, id, type, ts, plan, activity, occurrence, target, by_, due, channel, note, recorded, body "
             "FROM records WHERE id = ? ORDER BY line LIMIT 1",
             (record_id,),
         ).fetchone()
         if row is None:
             return None
-        line, id_, kind, ts, plan, activity, occurrence, target, by, due, channel, note, body = row
+        line, id_, kind, ts, plan, activity, occurrence, target, by, due, channel, note, recorded, body = row
         if body is not None:
             return decode_line(body, line)
         data = {"activity": activity, "occurrence": occurrence, "target": target, "by": by, "due": due}
-        data |= {"channel": channel, "note": note}
+        data |= {"channel": channel, "note": note, "recorded": recorded}
         kept = {k: v for k, v in data.items() if v is not None}
         return LogRecord(line, id_, dt.datetime.fromisoformat(ts), kind, kept, plan, "")
 
     def is_retracted(self, record_id: str) -> bool:
         row = self.db.execute("SELECT 1 FROM records WHERE id = ? AND retracted = 1 LIMIT 1", (record_id,)).fetchone()
         return row is not None
+
+    def last_time(self) -> dt.datetime | None:
+        row = self.db.execute("SELECT ts FROM records ORDER BY line DESC LIMIT 1").fetchone()
+        return None if row is None else dt.datetime.fromisoformat(row[0])
 
     def unknown_activities(self, known: set[str]) -> dict[str, int]:
         rows = self.db.execute(
@@ -384,12 +389,13 @@ def _index_from(db: sqlite3.Connection, fd: int, offset: int, lines: int, size: 
             (record.line, record.id, kind, record.ts.isoformat(), record.ts.timestamp(), record.plan,
              _text(data_.get("activity")), _text(data_.get("occurrence")), _text(data_.get("target")),
              _text(data_.get("by")), _text(data_.get("due")), _text(data_.get("channel")),
-             _text(data_.get("note") or data_.get("reason")), None if common else text)
+             _text(data_.get("note") or data_.get("reason")), _text(data_.get("recorded")),
+             None if common else text)
         )  # fmt: skip
     problems = [(p.line, p.kind, p.message) for p in decoder.problems]
     db.executemany(
         "INSERT OR REPLACE INTO records (line, id, type, ts, epoch, plan, activity, occurrence, target, by_, due, "
-        "channel, note, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "channel, note, recorded, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     db.executemany("INSERT OR REPLACE INTO problems VALUES (?, ?, ?)", problems)
@@ -403,7 +409,14 @@ def _text(value: Any) -> str | None:
 
 
 def _completion(
-    kind: str, ts: str, by: str | None, record_id: str, channel: str | None, note: str | None, due: str | None
+    kind: str,
+    ts: str,
+    by: str | None,
+    record_id: str,
+    channel: str | None,
+    note: str | None,
+    due: str | None,
+    recorded: str | None,
 ) -> Completion:
     try:
         due_day = dt.date.fromisoformat(due) if due else None
@@ -417,4 +430,5 @@ def _completion(
         channel=channel,
         note=note,
         due=due_day,
+        recorded=recorded_time(recorded),
     )

@@ -31,6 +31,24 @@ class Completion:
     channel: str | None = None
     note: str | None = None
     due: dt.date | None = None  # the occurrence's due day when it was recorded
+    recorded: dt.datetime | None = None  # when it was really recorded (``at`` is the time it claims)
+
+    @property
+    def back_dated(self) -> bool:
+        """Recorded more than a day after the time it claims."""
+        return self.recorded is not None and self.recorded - self.at > BACK_DATED
+
+
+BACK_DATED = dt.timedelta(days=1)
+
+
+def recorded_time(value: Any) -> dt.datetime | None:
+    """A record's real time of recording, if it has a readable one."""
+    try:
+        when = dt.datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+    return when if when is not None and when.tzinfo is not None else None
 
 
 class State(Protocol):
@@ -138,6 +156,7 @@ def fold(records: Iterable[Record], known_activities: set[str] | None = None) ->
                     channel=_opt(data.get("channel")),
                     note=_opt(data.get("note") or data.get("reason")),
                     due=dt.date.fromisoformat(str(data["due"])) if data.get("due") else None,
+                    recorded=recorded_time(data.get("recorded")),
                 )
                 live_completions.append(record)
             elif record.type == INCIDENT_OPEN:
@@ -199,6 +218,7 @@ class LogView(Protocol):
     def last_completion(self) -> str | None: ...
     def record(self, record_id: str) -> LogRecord | None: ...
     def is_retracted(self, record_id: str) -> bool: ...
+    def last_time(self) -> dt.datetime | None: ...
 
 
 class FoldedView:
@@ -224,6 +244,10 @@ class FoldedView:
 
     def is_retracted(self, record_id: str) -> bool:
         return record_id in self._history.retracted
+
+    def last_time(self) -> dt.datetime | None:
+        """The time the log's last record claims."""
+        return self._records[-1].ts if self._records else None
 
 
 def retraction_target(view: LogView, record_id: str | None, where: object) -> LogRecord:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from commsplan.log.book import Logbook
     from commsplan.log.records import Head, LogRead, LogRecord
-    from commsplan.log.state import Incident
+    from commsplan.log.state import Completion, Incident
     from commsplan.plan.load import LoadedPlan
     from commsplan.plan.model import Activity, Plan
     from commsplan.rules.agenda import Agenda
@@ -99,7 +99,14 @@ class Renderer:
     def calendar_written(self, count: int, start: dt.date, end: dt.date, path: Path) -> None:
         raise NotImplementedError
 
-    def report(self, rows: Sequence[GroupStats], start: dt.date, end: dt.date, by: GroupBy) -> None:
+    def report(
+        self,
+        rows: Sequence[GroupStats],
+        start: dt.date,
+        end: dt.date,
+        by: GroupBy,
+        back_dated: Sequence[tuple[tuple[str, str], Completion]] = (),
+    ) -> None:
         raise NotImplementedError
 
 

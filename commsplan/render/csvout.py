@@ -13,13 +13,21 @@ from commsplan.render.safetext import spreadsheet_cell
 from commsplan.render.text import TextRenderer
 
 if TYPE_CHECKING:
+    from commsplan.log.state import Completion
     from commsplan.rules.report import GroupBy, GroupStats
 
 
 class CsvRenderer(TextRenderer):
     """The report as CSV; other views as text."""
 
-    def report(self, rows: Sequence[GroupStats], start: dt.date, end: dt.date, by: GroupBy) -> None:
+    def report(
+        self,
+        rows: Sequence[GroupStats],
+        start: dt.date,
+        end: dt.date,
+        by: GroupBy,
+        back_dated: Sequence[tuple[tuple[str, str], Completion]] = (),
+    ) -> None:
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(REPORT_COLUMNS)
         writer.writerows([["" if v is None else spreadsheet_cell(v) for v in report_row(g)] for g in rows])

@@ -16,7 +16,7 @@ from commsplan.render.safetext import json_text
 if TYPE_CHECKING:
     from commsplan.log.book import Logbook
     from commsplan.log.records import Head, LogRead, LogRecord
-    from commsplan.log.state import Incident
+    from commsplan.log.state import Completion, Incident
     from commsplan.plan.load import LoadedPlan
     from commsplan.plan.model import Activity, Plan
     from commsplan.rules.agenda import Agenda, Item
@@ -334,12 +334,30 @@ class JsonRenderer(Renderer):
     def calendar_written(self, count: int, start: dt.date, end: dt.date, path: Path) -> None:
         emit({"events": count, "from": start.isoformat(), "until": end.isoformat(), "path": str(path)})
 
-    def report(self, rows: Sequence[GroupStats], start: dt.date, end: dt.date, by: GroupBy) -> None:
+    def report(
+        self,
+        rows: Sequence[GroupStats],
+        start: dt.date,
+        end: dt.date,
+        by: GroupBy,
+        back_dated: Sequence[tuple[tuple[str, str], Completion]] = (),
+    ) -> None:
         emit(
             {
                 "from": start.isoformat(),
                 "until": end.isoformat(),
                 "by": by,
                 "groups": [dict(zip(REPORT_COLUMNS, report_row(g), strict=True)) for g in rows],
+                "back_dated": [
+                    {
+                        "activity": activity,
+                        "occurrence": key,
+                        "claimed": c.at.isoformat(),
+                        "recorded": None if c.recorded is None else c.recorded.isoformat(),
+                        "by": c.by,
+                        "record": c.record_id,
+                    }
+                    for (activity, key), c in sorted(back_dated, key=lambda item: item[1].at)
+                ],
             }
         )

@@ -25,7 +25,7 @@ from commsplan.render.safetext import visible as safe
 if TYPE_CHECKING:
     from commsplan.log.book import Logbook
     from commsplan.log.records import Head, LogRead, LogRecord
-    from commsplan.log.state import Incident
+    from commsplan.log.state import Completion, Incident
     from commsplan.plan.load import LoadedPlan
     from commsplan.plan.model import Activity, Plan
     from commsplan.rules.agenda import Agenda, Item
@@ -446,6 +446,8 @@ class TextRenderer(Renderer):
         )
 
     def log_records(self, book: Logbook, records: Sequence[LogRecord], retracted: set[str], filtered: bool) -> None:
+        from commsplan.log.state import BACK_DATED, recorded_time
+
         if not records:
             say(f"No records{' match' if filtered else ''} in {safe(str(book.path))}.")
             return
@@ -465,6 +467,10 @@ class TextRenderer(Renderer):
             for label in ("channel", "title", "note", "reason", "evidence", "text"):
                 if data.get(label):
                     line.append((f" · {label}: {safe(str(data[label]))}", "dim"))
+            recorded = recorded_time(data.get("recorded"))
+            if recorded is not None and abs(recorded - r.ts) > BACK_DATED:
+                # Its time is what --now said; when it was really written differs by days.
+                line.append((f" · recorded {recorded.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC", "yellow"))
             if r.id in retracted:
                 line.append((" (retracted)", "yellow"))
             line.append((f"  [{r.id}]", "dim"))
@@ -591,7 +597,14 @@ class TextRenderer(Renderer):
     def calendar_written(self, count: int, start: dt.date, end: dt.date, path: Path) -> None:
         say(f"Wrote {count} events ({start.isoformat()} to {end.isoformat()}) to {safe(str(path))}.")
 
-    def report(self, rows: Sequence[GroupStats], start: dt.date, end: dt.date, by: GroupBy) -> None:
+    def report(
+        self,
+        rows: Sequence[GroupStats],
+        start: dt.date,
+        end: dt.date,
+        by: GroupBy,
+        back_dated: Sequence[tuple[tuple[str, str], Completion]] = (),
+    ) -> None:
         console = stdout()
         say([(f"How the plan was kept, {start:%-d %b %Y} to {end:%-d %b %Y}, by {by}", "bold")], console)
         table = Table(box=None, pad_edge=False, header_style="bold")
@@ -616,6 +629,25 @@ class TextRenderer(Renderer):
                 bar,
             )
         print_trimmed(console, table)
+        if back_dated:
+            # Judged by the time they claim (--now when recorded); said, so a reader can weigh them.
+            out = Lines(console)
+            out.add()
+            out.wrapped(
+                f"Back-dated: {len(back_dated)} completion{'s' if len(back_dated) != 1 else ''} recorded more than "
+                "a day after the time claimed, and counted at that time:",
+                2,
+                first=[],
+            )
+            for (activity, key), c in sorted(back_dated, key=lambda item: item[1].at):
+                recorded = (c.recorded or c.at).astimezone(dt.UTC)
+                out.wrapped(
+                    f"{activity} {safe(key)} · claims {c.at:%-d %b %Y %H:%M}, recorded {recorded:%-d %b %Y %H:%M} "
+                    f"UTC by {safe(c.by)} [{c.record_id}]",
+                    4,
+                    first=[("  ", "")],
+                )
+            out.emit()
 
 
 class MarkdownRenderer(TextRenderer):
