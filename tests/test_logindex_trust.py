@@ -142,3 +142,29 @@ def test_records_made_under_another_plan_file_are_counted_and_said(cli: Cli, tmp
             f"commsplan: warning: the log has 1 record(s) made under another plan file than this one "
             f"(plan sha256 {digest[:12]}); they are counted against this plan\n"
         )
+
+
+def test_done_writes_its_record_before_it_makes_an_index(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    # On a nearly full disk the index (and its journal) must not take the room the record needs:
+    # a command that appends makes a missing index only once its record is written.
+    from commsplan.log.index import LogIndex
+
+    seen: list[int] = []
+    real = LogIndex._rebuild
+
+    def rebuild(self: LogIndex, fd: int) -> sqlite3.Connection:
+        seen.append(cli.log.read_bytes().count(b"\n"))  # not FileLog.read: the append holds the lock
+        return real(self, fd)
+
+    monkeypatch.setattr(LogIndex, "_rebuild", rebuild)
+    assert cli("done", "iag", "--occurrence", "2020-Q3", "--now", NOW).exit_code == 0
+    assert seen == [1]
+    assert index_of(cli).is_file()
+
+
+def test_done_records_even_when_no_index_can_be_made(cli: Cli) -> None:
+    index_of(cli).mkdir()
+    assert cli("done", "iag", "--occurrence", "2020-Q3", "--now", NOW).exit_code == 0
+    again = cli("done", "iag", "--occurrence", "2020-Q3", "--now", NOW)
+    assert again.exit_code == 1 and "is already done" in flat(again.stderr)
+    assert len(FileLog(cli.log).read().records) == 1
