@@ -48,8 +48,8 @@ def test_an_index_with_a_planted_trigger_is_replaced_by_a_fresh_one(cli: Cli) ->
     db = sqlite3.connect(index_of(cli))
     db.execute("CREATE TRIGGER hide AFTER INSERT ON records BEGIN DELETE FROM records WHERE line = new.line; END")
     db.execute(
-        "INSERT INTO records (line, id, type, ts, epoch, plan, activity, occurrence, by_) "
-        "VALUES (99, 'r-forged', 'done', '2020-10-01T00:00:00+00:00', 0, '', 'iag-quarterly-briefing', '2020-Q2', 'x')"
+        "INSERT INTO records (line, id, type, ts, epoch, activity, occurrence, by_) "
+        "VALUES (99, 'r-forged', 'done', '2020-10-01T00:00:00+00:00', 0, 'iag-quarterly-briefing', '2020-Q2', 'x')"
     )
     db.commit()
     db.close()

@@ -37,7 +37,7 @@ from commsplan.log.filelog import FileLog
 from commsplan.log.records import DONE, RETRACT, SKIP, Decoder, LogProblem, LogRecord, decode_line
 from commsplan.log.state import Completion, recorded_time
 
-SCHEMA_VERSION = "5"  # 4: the log's file identity, the plan digest of each record; 5: recorded
+SCHEMA_VERSION = "5"  # 4: the log's file identity; 5: when recorded, counts per plan and activity
 _COMMON = frozenset({DONE, SKIP, RETRACT})
 _COMPLETION_COLUMNS = "type, ts, by_, id, channel, note, due, recorded"
 _SIDE_FILES = ("-journal", "-wal", "-shm")
@@ -50,7 +50,6 @@ CREATE TABLE records (
     type TEXT NOT NULL,
     ts TEXT NOT NULL,
     epoch REAL NOT NULL,
-    plan TEXT NOT NULL,
     activity TEXT,
     occurrence TEXT,
     target TEXT,
@@ -59,12 +58,16 @@ CREATE TABLE records (
     due TEXT,
     channel TEXT,
     note TEXT,
-    recorded TEXT,
+    recorded REAL,  -- the real time of recording (the time claimed is ts)
     body TEXT  -- the whole record, kept only for the rare kinds (incidents) folded in Python
 );
 CREATE INDEX records_key ON records (activity, occurrence, line);
 CREATE INDEX records_id ON records (id);
 CREATE INDEX records_epoch ON records (epoch);
+CREATE INDEX records_type ON records (type);
+-- Counts kept as lines are indexed, so a command never scans every record to find them.
+CREATE TABLE plans (plan TEXT PRIMARY KEY, records INTEGER NOT NULL);
+CREATE TABLE activities (activity TEXT PRIMARY KEY, records INTEGER NOT NULL);
 CREATE TABLE problems (line INTEGER PRIMARY KEY, kind TEXT NOT NULL, message TEXT NOT NULL);
 """
 
@@ -243,7 +246,7 @@ class LogIndex:
         return found
 
     def count(self) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM records").fetchone()[0])
+        return int(_meta(self.db)["records"])
 
     def completion(self, activity: str, occurrence: str) -> Completion | None:
         """The done or skip in force for one occurrence: the latest one not retracted."""
@@ -271,8 +274,9 @@ class LogIndex:
                 yield (activity, occurrence), _completion(*columns)
 
     def records_of_types(self, prefix: str) -> list[LogRecord]:
+        # A range on the type's index: LIKE would scan every record.
         rows = self.db.execute(
-            "SELECT line, body FROM records WHERE type LIKE ? ORDER BY line", (prefix + "%",)
+            "SELECT line, body FROM records WHERE type >= ? AND type < ? ORDER BY line", (prefix, prefix + "\U0010ffff")
         ).fetchall()
         found = (decode_line(body, line) for line, body in rows)
         return [record for record in found if record is not None]
@@ -280,19 +284,21 @@ class LogIndex:
     def record(self, record_id: str) -> LogRecord | None:
         """The first record with this id (its completion fields; incidents whole)."""
         row = self.db.execute(
-            "SELECT line, id, type, ts, plan, activity, occurrence, target, by_, due, channel, note, recorded, body "
+            "SELECT line, id, type, ts, activity, occurrence, target, by_, due, channel, note, recorded, body "
             "FROM records WHERE id = ? ORDER BY line LIMIT 1",
             (record_id,),
         ).fetchone()
         if row is None:
             return None
-        line, id_, kind, ts, plan, activity, occurrence, target, by, due, channel, note, recorded, body = row
+        line, id_, kind, ts, activity, occurrence, target, by, due, channel, note, recorded, body = row
         if body is not None:
             return decode_line(body, line)
         data = {"activity": activity, "occurrence": occurrence, "target": target, "by": by, "due": due}
-        data |= {"channel": channel, "note": note, "recorded": recorded}
+        data |= {"channel": channel, "note": note}
+        if recorded is not None:
+            data["recorded"] = dt.datetime.fromtimestamp(recorded, dt.UTC).isoformat()
         kept = {k: v for k, v in data.items() if v is not None}
-        return LogRecord(line, id_, dt.datetime.fromisoformat(ts), kind, kept, plan, "")
+        return LogRecord(line, id_, dt.datetime.fromisoformat(ts), kind, kept, "", "")
 
     def is_retracted(self, record_id: str) -> bool:
         row = self.db.execute("SELECT 1 FROM records WHERE id = ? AND retracted = 1 LIMIT 1", (record_id,)).fetchone()
@@ -303,15 +309,12 @@ class LogIndex:
         return None if row is None else dt.datetime.fromisoformat(row[0])
 
     def unknown_activities(self, known: set[str]) -> dict[str, int]:
-        rows = self.db.execute(
-            "SELECT activity, COUNT(*) FROM records WHERE activity IS NOT NULL AND type IN ('done', 'skip') "
-            "GROUP BY activity"
-        ).fetchall()
+        rows = self.db.execute("SELECT activity, records FROM activities").fetchall()
         return {a: n for a, n in rows if a not in known}
 
     def other_plans(self, digest: str) -> dict[str, int]:
         """Records made under a plan file other than ``digest``: plan sha256 -> count."""
-        rows = self.db.execute("SELECT plan, COUNT(*) FROM records WHERE plan != ? GROUP BY plan", (digest,))
+        rows = self.db.execute("SELECT plan, records FROM plans WHERE plan != ?", (digest,))
         return dict(rows.fetchall())
 
     def last_completion(self) -> str | None:
@@ -386,26 +389,48 @@ def _index_from(db: sqlite3.Connection, fd: int, offset: int, lines: int, size: 
             retractions.append(str(data_.get("target")))
         common = kind in _COMMON
         rows.append(
-            (record.line, record.id, kind, record.ts.isoformat(), record.ts.timestamp(), record.plan,
+            (record.line, record.id, kind, record.ts.isoformat(), record.ts.timestamp(),
              _text(data_.get("activity")), _text(data_.get("occurrence")), _text(data_.get("target")),
              _text(data_.get("by")), _text(data_.get("due")), _text(data_.get("channel")),
-             _text(data_.get("note") or data_.get("reason")), _text(data_.get("recorded")),
+             _text(data_.get("note") or data_.get("reason")), _epoch(data_.get("recorded")),
              None if common else text)
         )  # fmt: skip
     problems = [(p.line, p.kind, p.message) for p in decoder.problems]
     db.executemany(
-        "INSERT OR REPLACE INTO records (line, id, type, ts, epoch, plan, activity, occurrence, target, by_, due, "
-        "channel, note, recorded, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT OR REPLACE INTO records (line, id, type, ts, epoch, activity, occurrence, target, by_, due, "
+        "channel, note, recorded, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
     db.executemany("INSERT OR REPLACE INTO problems VALUES (?, ?, ?)", problems)
     db.executemany("UPDATE records SET retracted = 1 WHERE id = ?", [(t,) for t in retractions])
+    plans: dict[str, int] = {}
+    activities: dict[str, int] = {}
+    for record in decoder.records:
+        plans[record.plan] = plans.get(record.plan, 0) + 1
+        if record.type in (DONE, SKIP) and record.data.get("activity") is not None:
+            activity = str(record.data["activity"])
+            activities[activity] = activities.get(activity, 0) + 1
+    db.executemany(
+        "INSERT INTO plans VALUES (?, ?) ON CONFLICT (plan) DO UPDATE SET records = records + excluded.records",
+        plans.items(),
+    )
+    db.executemany(
+        "INSERT INTO activities VALUES (?, ?) "
+        "ON CONFLICT (activity) DO UPDATE SET records = records + excluded.records",
+        activities.items(),
+    )
+    _set(db, "records", str(int(_meta(db).get("records", "0")) + len(decoder.records)))
     _set(db, "offset", str(offset + complete))
     _set(db, "lines", str(decoder.number))
 
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _epoch(value: Any) -> float | None:
+    when = recorded_time(value)
+    return None if when is None else when.timestamp()
 
 
 def _completion(
@@ -416,7 +441,7 @@ def _completion(
     channel: str | None,
     note: str | None,
     due: str | None,
-    recorded: str | None,
+    recorded: float | None,
 ) -> Completion:
     try:
         due_day = dt.date.fromisoformat(due) if due else None
@@ -430,5 +455,5 @@ def _completion(
         channel=channel,
         note=note,
         due=due_day,
-        recorded=recorded_time(recorded),
+        recorded=None if recorded is None else dt.datetime.fromtimestamp(recorded, dt.UTC),
     )
