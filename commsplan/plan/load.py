@@ -11,7 +11,7 @@ import stat
 import sys
 import types
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -160,50 +160,101 @@ def _write_cache(cache_file: Path, loaded: LoadedPlan, code: str) -> None:
 def _build(annotation: Any, value: Any) -> Any:
     """A value of type ``annotation`` from its JSON form (as model_dump(mode="json") wrote it),
     without validation: for data that was validated when it was cached."""
+    return _builder(annotation)(value)
+
+
+_Builder = Callable[[Any], Any]
+_BUILDERS: dict[Any, _Builder] = {}
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _builder(annotation: Any) -> _Builder:
+    """How to build one type from JSON, worked out once per type (a plan of 10,000 activities
+    is 300,000 values: asking typing about each one cost seconds)."""
+    found = _BUILDERS.get(annotation)
+    if found is None:
+        made: list[_Builder] = []
+        _BUILDERS[annotation] = lambda value: made[0](value)  # a model may refer to itself
+        made.append(_make_builder(annotation))
+        found = _BUILDERS[annotation] = made[0]
+    return found
+
+
+def _make_builder(annotation: Any) -> _Builder:
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        return _build(typing.get_args(annotation)[0], value)
+        return _builder(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _union_builder([a for a in typing.get_args(annotation) if a is not type(None)])
+    if origin in (list, tuple):
+        item = _builder(typing.get_args(annotation)[0])
+        if item is _same:
+            return list if origin is list else tuple
+        return (lambda v: [item(x) for x in v]) if origin is list else (lambda v: tuple(item(x) for x in v))
+    if origin is dict:
+        item = _builder(typing.get_args(annotation)[1])
+        return dict if item is _same else (lambda v: {k: item(x) for k, x in v.items()})
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _model_builder(annotation)
+    if annotation in (dt.date, dt.time, dt.datetime):
+        return annotation.fromisoformat  # type: ignore[no-any-return]
+    return _same
+
+
+def _union_builder(args: list[Any]) -> _Builder:
+    models = {m: _builder(m) for a in args for m in _models(a)}
+    by_kind: dict[Any, _Builder] = {}
+    for model, make in models.items():
+        for kind in _literals(model, "kind") if "kind" in model.model_fields else (None,):
+            by_kind[kind] = make
+    listed = [_builder(a) for a in args if typing.get_origin(a) in (list, tuple)]
+    texty = any(a is str or typing.get_origin(a) is typing.Literal for a in args)
+    times = [_builder(a) for a in args if a in (dt.date, dt.time, dt.datetime)]
+
+    def build(value: Any) -> Any:
         if value is None:
             return None
         if isinstance(value, dict):
-            models = [m for a in args for m in _models(a)]
-            kind = value.get("kind")
-            matching = [m for m in models if "kind" not in m.model_fields or kind in _literals(m, "kind")]
-            if len(matching) != 1:
-                raise ValueError(f"cannot tell which of {models} a cached value is")
-            return _build(matching[0], value)
+            chosen = by_kind.get(value.get("kind"), by_kind.get(None) if len(models) == 1 else None)
+            if chosen is None:
+                raise ValueError(f"cannot tell which of {list(models)} a cached value is")
+            return chosen(value)
         if isinstance(value, list):
-            listed = [a for a in args if typing.get_origin(a) in (list, tuple)]
-            return _build(listed[0], value) if listed else value
-        if isinstance(value, str) and not any(a is str or typing.get_origin(a) is typing.Literal for a in args):
-            for arg in args:
-                if arg in (dt.date, dt.time, dt.datetime):
-                    return _build(arg, value)
+            return listed[0](value) if listed else value
+        if isinstance(value, str) and times and not texty:
+            return times[0](value)
         return value
-    if origin is list:
-        (item,) = typing.get_args(annotation)
-        return [_build(item, v) for v in value]
-    if origin is tuple:
-        return tuple(_build(typing.get_args(annotation)[0], v) for v in value)
-    if origin is dict:
-        _key, item = typing.get_args(annotation)
-        return {k: _build(item, v) for k, v in value.items()}
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        fields = {
-            name: _build(info.annotation, value[name])
-            for name, info in annotation.model_fields.items()
-            if name in value
-        }
-        return annotation.model_construct(**fields)
-    if annotation is dt.date:
-        return dt.date.fromisoformat(value)
-    if annotation is dt.time:
-        return dt.time.fromisoformat(value)
-    if annotation is dt.datetime:
-        return dt.datetime.fromisoformat(value)
-    return value
+
+    return build
+
+
+def _model_builder(model: type[BaseModel]) -> _Builder:
+    names = frozenset(model.model_fields)
+    built = [
+        (name, make) for name, info in model.model_fields.items() if (make := _builder(info.annotation)) is not _same
+    ]
+    new = object.__new__
+    put = object.__setattr__
+
+    def build(value: Any) -> Any:
+        if value.keys() != names:
+            values = {name: _builder(model.model_fields[name].annotation)(value[name]) for name in names & value.keys()}
+            return model.model_construct(**values)  # fills in the defaults
+        values = dict(value)  # the plain fields as they are; only the others need building
+        for name, make in built:
+            values[name] = make(values[name])
+        # What model_construct does, without its per-call bookkeeping.
+        instance = new(model)
+        put(instance, "__dict__", values)
+        put(instance, "__pydantic_fields_set__", set(names))
+        put(instance, "__pydantic_extra__", None)
+        put(instance, "__pydantic_private__", None)
+        return instance
+
+    return build
 
 
 def _models(annotation: Any) -> list[type[BaseModel]]:
