@@ -85,3 +85,24 @@ def test_a_ten_megabyte_word_is_refused_not_wrapped(cli: Cli, tmp_path: Path) ->
         f"commsplan: error: {plan}: invalid plan (1 problem)\n"
         f"{plan}:26:18: text of 10,000,000 characters; the limit is 10,000\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "option", "typed"),
+    [
+        (("report", "--from", "0001-01-01"), "--from", "0001-01-01"),
+        (("report", "--until", "9999-12-31"), "--until", "9999-12-31"),
+        (("calendar", "--from", "0001-01-01", "--until", "0001-02-01"), "--from", "0001-01-01"),
+        (("due", "--until", "9999-12-31"), "--until", "9999-12-31"),
+        (("digest", "--since", "0001-01-01"), "--since", "0001-01-01"),
+    ],
+)
+def test_other_dates_beyond_the_range_are_usage_errors_not_tracebacks(
+    cli: Cli, args: tuple[str, ...], option: str, typed: str
+) -> None:
+    result = cli(*args, "--now", "2020-10-26")
+    assert result.exit_code == 2
+    assert (
+        f"Invalid value for '{option}': '{typed}' is outside the dates commsplan works with (1900-01-01 to 2199-12-31)"
+        in flat(result.stderr)
+    )

@@ -18,6 +18,7 @@ from commsplan.cli.common import (
     NowOpt,
     OwnerOpt,
     PlanOpt,
+    day_in_range,
     renderer,
     resolve_now,
     session,
@@ -28,10 +29,16 @@ from commsplan.errors import CommsplanError, UsageError
 app = typer_app("What falls due, and how the plan was kept.")
 
 UntilOpt = Annotated[
-    dt.datetime | None, typer.Option("--until", formats=["%Y-%m-%d"], help="Last day (YYYY-MM-DD).", show_default=False)
+    dt.datetime | None,
+    typer.Option(
+        "--until", formats=["%Y-%m-%d"], help="Last day (YYYY-MM-DD).", show_default=False, callback=day_in_range
+    ),
 ]
 FromOpt = Annotated[
-    dt.datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD).", show_default=False)
+    dt.datetime | None,
+    typer.Option(
+        "--from", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD).", show_default=False, callback=day_in_range
+    ),
 ]
 
 
@@ -44,7 +51,10 @@ def due(
         int | None, typer.Option("--days", min=1, max=3660, help="The next N days, today included.")
     ] = None,
     until: Annotated[
-        dt.datetime | None, typer.Option("--until", formats=["%Y-%m-%d"], help="From now to this date (YYYY-MM-DD).")
+        dt.datetime | None,
+        typer.Option(
+            "--until", formats=["%Y-%m-%d"], help="From now to this date (YYYY-MM-DD).", callback=day_in_range
+        ),
     ] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only what is overdue.")] = False,
     all_: Annotated[bool, typer.Option("--all", help="Include what is already done or skipped.")] = False,
@@ -119,7 +129,11 @@ def digest(
     history = sess.history()
     book = sess.logbook()
     marker = DigestMarker(book.path, owner_id)
-    start = resolve_now(since, sess.zone) if since else (marker.read(sess.zone) or sess.now - dt.timedelta(hours=24))
+    start = (
+        resolve_now(since, sess.zone, "--since")
+        if since
+        else (marker.read(sess.zone) or sess.now - dt.timedelta(hours=24))
+    )
     result = build_digest(p, schedule, history, sess.now, days, start, owner_id)
     head = book.head()
     # The digest leaves the machine every morning: its last line is a witness of the log that

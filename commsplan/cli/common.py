@@ -145,31 +145,43 @@ ChannelOpt = Annotated[
 ]
 
 
-def parse_now_text(value: str) -> dt.date | dt.datetime:
-    from commsplan.plan.model import FIRST_DAY, LAST_DAY
-
+def parse_now_text(value: str, option: str = "--now") -> dt.date | dt.datetime:
     text = value.strip()
     try:
         parsed = dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(
             f"'{visible(value)}' is not an ISO 8601 date or date-time (e.g. 2020-10-26 or 2020-10-26T09:30)",
-            param_hint="'--now'",
+            param_hint=f"'{option}'",
         ) from None
-    day = parsed.date() if isinstance(parsed, dt.datetime) else parsed
-    if not FIRST_DAY <= day <= LAST_DAY:
-        raise typer.BadParameter(
-            f"'{visible(value)}' is outside the dates commsplan works with ({FIRST_DAY} to {LAST_DAY})",
-            param_hint="'--now'",
-        )
+    in_range(parsed.date() if isinstance(parsed, dt.datetime) else parsed, value, option)
     return parsed
 
 
-def resolve_now(value: str | None, zone: ZoneInfo) -> dt.datetime:
+def in_range(day: dt.date, typed: str, option: str) -> None:
+    """A usage error unless ``day`` is one commsplan computes with (windows around year 1 or
+    9999 would leave the calendar)."""
+    from commsplan.plan.model import FIRST_DAY, LAST_DAY
+
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise typer.BadParameter(
+            f"'{visible(typed)}' is outside the dates commsplan works with ({FIRST_DAY} to {LAST_DAY})",
+            param_hint=f"'{option}'",
+        )
+
+
+def day_in_range(param: typer.CallbackParam, value: dt.datetime | None) -> dt.datetime | None:
+    """Option callback for --from and --until."""
+    if value is not None:
+        in_range(value.date(), value.date().isoformat(), param.opts[0] if param.opts else str(param.name))
+    return value
+
+
+def resolve_now(value: str | None, zone: ZoneInfo, option: str = "--now") -> dt.datetime:
     """The moment 'now' in the plan's time zone: the only place the clock is read."""
     if value is None:
         return dt.datetime.now(zone)
-    parsed = parse_now_text(value)
+    parsed = parse_now_text(value, option)
     if not isinstance(parsed, dt.datetime):
         from commsplan.rules.schedule import local_midnight
 
