@@ -87,3 +87,15 @@ def test_the_check_under_the_lock_answers_without_an_index_too(cli: Cli, tmp_pat
     done = run_together(cli, ("done", "iag-quarterly-briefing", "--occurrence", "2020-Q3", "--now", NOW))
     assert sorted(code for code, _, _ in done) == [0] + [1] * (WRITERS - 1)
     assert len(FileLog(cli.log).read().records) == 1
+
+
+def test_eight_readers_finding_a_stale_index_at_once_agree(cli: Cli) -> None:
+    assert cli("done", "iag", "--occurrence", "2020-Q3", "--now", NOW).exit_code == 0
+    assert cli("due", "--now", NOW).exit_code == 0  # the index describes the log
+    # A line added by other means: every reader finds the index stale; one rebuilds it.
+    line = cli.log.read_bytes().replace(b"2020-Q3", b"2020-Q2").replace(b'"id":"r-', b'"id":"r-x')
+    with cli.log.open("ab") as handle:
+        handle.write(line)
+    outcomes = run_together(cli, ("due", "--json", "--overdue", "--now", NOW, "-a", "IAG"))
+    assert [code for code, _, _ in outcomes] == [0] * WRITERS
+    assert {out for _, out, _ in outcomes} == {"[]\n"}
