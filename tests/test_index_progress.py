@@ -18,7 +18,7 @@ from commsplan.log.index import LogIndex
 from commsplan.log.state import fold
 from commsplan.render.console import IndexProgress
 
-from .helpers import Cli, add
+from .helpers import Cli, add, flat
 
 
 def a_log(path: Path, records: int) -> FileLog:
@@ -55,7 +55,9 @@ def test_no_bar_in_a_pipe(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(index_module, "SLICE", 500)
     result = cli("due", "--today", "--now", "2020-10-26")
     assert result.exit_code == 0
-    assert result.stderr == ""
+    # the log's records were made under another plan file (said once), and nothing else: no bar
+    assert flat(result.stderr).startswith("commsplan: warning: the log has 30 record(s) made under another plan")
+    assert flat(result.stderr).count("\n") == 1
 
 
 def test_a_bar_on_a_terminal(tmp_path: Path) -> None:

@@ -86,10 +86,20 @@ def test_report_after_the_period_says_so_and_stops_at_its_end(cli: Cli) -> None:
 
 
 def test_a_plan_cached_under_another_model_is_not_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # a field added to the model without a version bump must not meet a pickle made before it
+    # a field added to the model without a version bump must not meet a cache made before it:
+    # the cache is tied to the plan-reading code itself, byte for byte
     from commsplan.plan import load
 
-    load.load_plan(PLAN, tmp_path)
-    monkeypatch.setattr(load, "_MODEL_DIGEST", ["another-model"])
-    load.load_plan(PLAN, tmp_path)
-    assert len(list(tmp_path.glob("plan-*.pickle"))) == 2
+    first = load.load_plan(PLAN, tmp_path)
+    monkeypatch.setattr(load, "code_identity", lambda: "another-model")
+    checked: list[bytes] = []
+    real = load.parse_plan
+
+    def counting(raw: bytes, path: Path) -> load.LoadedPlan:
+        checked.append(raw)
+        return real(raw, path)
+
+    monkeypatch.setattr(load, "parse_plan", counting)
+    again = load.load_plan(PLAN, tmp_path)
+    assert checked, "the plan was checked afresh, not read from the other model's cache"
+    assert again.plan == first.plan

@@ -200,7 +200,7 @@ def test_a_checked_plan_is_cached_by_content(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     first = load_plan(plan, cache)
     [cached] = list(cache.iterdir())
-    assert cached.name.startswith(f"plan-{first.digest[:40]}-")
+    assert cached.name == f"plan-{first.digest[:40]}.json"
     assert oct(cached.stat().st_mode & 0o777) == "0o600"
     again = load_plan(plan, cache)
     assert again.plan == first.plan and again.digest == first.digest
@@ -215,7 +215,7 @@ def test_a_damaged_or_foreign_writable_cache_is_ignored(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     load_plan(plan, cache)
     [cached] = list(cache.iterdir())
-    cached.write_bytes(b"not a pickle")
+    cached.write_bytes(b"not a cache")
     assert load_plan(plan, cache).plan.activities[0].why == "Trust"
     # a cache entry that others could have written is not trusted
     other = tmp_path / "other.yaml"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from commsplan.cli.common import (
     OwnerOpt,
     PlanOpt,
     UnitOpt,
+    day_in_range,
     renderer,
     resolve_now,
     session,
@@ -33,10 +35,16 @@ if TYPE_CHECKING:
 app = typer_app("What falls due, and how the plan was kept.")
 
 UntilOpt = Annotated[
-    dt.datetime | None, typer.Option("--until", formats=["%Y-%m-%d"], help="Last day (YYYY-MM-DD).", show_default=False)
+    dt.datetime | None,
+    typer.Option(
+        "--until", formats=["%Y-%m-%d"], help="Last day (YYYY-MM-DD).", show_default=False, callback=day_in_range
+    ),
 ]
 FromOpt = Annotated[
-    dt.datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD).", show_default=False)
+    dt.datetime | None,
+    typer.Option(
+        "--from", formats=["%Y-%m-%d"], help="First day (YYYY-MM-DD).", show_default=False, callback=day_in_range
+    ),
 ]
 
 
@@ -49,7 +57,10 @@ def due(
         int | None, typer.Option("--days", min=1, max=3660, help="The next N days, today included.")
     ] = None,
     until: Annotated[
-        dt.datetime | None, typer.Option("--until", formats=["%Y-%m-%d"], help="From now to this date (YYYY-MM-DD).")
+        dt.datetime | None,
+        typer.Option(
+            "--until", formats=["%Y-%m-%d"], help="From now to this date (YYYY-MM-DD).", callback=day_in_range
+        ),
     ] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only what is overdue.")] = False,
     all_: Annotated[bool, typer.Option("--all", help="Include what is already done or skipped.")] = False,
@@ -180,8 +191,16 @@ def digest(
     book = sess.logbook()
     # each team's (and each unit's) digest remembers its own last run
     marker = DigestMarker(book.path, "-".join(part for part in (owner_id, unit_id) if part) or None)
-    start = resolve_now(since, sess.zone) if since else (marker.read(sess.zone) or sess.now - dt.timedelta(hours=24))
+    start = (
+        resolve_now(since, sess.zone, "--since")
+        if since
+        else (marker.read(sess.zone) or sess.now - dt.timedelta(hours=24))
+    )
     result = build_digest(p, schedule, history, sess.now, days, start, owner_id, unit_id)
+    head = book.head()
+    # The digest leaves the machine every morning: its last line is a witness of the log that
+    # `log --verify --head` checks later (a truncation or a rewrite before it is then found).
+    result = dataclasses.replace(result, log_head=None if head is None else str(head))
     if as_mail:
         _mail_digest(p, result, notes or [], mail_from, mail_to or ([role.email] if role and role.email else []), send)
     else:
@@ -302,7 +321,7 @@ def report(
     commsplan report --html --from 2020-09-01 --until 2020-11-30 > autumn.html
     """
     from commsplan.rules.report import build_report
-    from commsplan.rules.schedule import Schedule
+    from commsplan.rules.schedule import Schedule, local_midnight
     from commsplan.rules.select import unit_scope
 
     sess = session(plan, log, now)
@@ -337,4 +356,7 @@ def report(
         tracking_from=history.tracking_from,
         units=units,
     )
-    renderer(json, "csv" if csv else "text").report(result, by or "audience")
+    # "On time" is judged by the time a record claims; those recorded days later are listed.
+    window = (local_midnight(start, sess.zone) - dt.timedelta(microseconds=1), local_midnight(end, sess.zone))
+    back_dated = [(key, c) for key, c in history.completions.recorded_between(*window) if c.back_dated]
+    renderer(json, "csv" if csv else "text").report(result, by or "audience", back_dated)

@@ -7,6 +7,7 @@ import datetime as dt
 import errno
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -18,7 +19,7 @@ from typer.core import TyperGroup
 from commsplan.errors import CommsplanError
 from commsplan.log.book import Logbook, default_log_path
 from commsplan.log.records import LogRecord
-from commsplan.log.state import History
+from commsplan.log.state import History, LogView
 from commsplan.plan.load import LoadedPlan, bundled_plan_path, load_plan
 from commsplan.plan.model import Plan
 from commsplan.render.base import Renderer
@@ -150,24 +151,43 @@ ChannelOpt = Annotated[
 ]
 
 
-def parse_now_text(value: str) -> dt.date | dt.datetime:
+def parse_now_text(value: str, option: str = "--now") -> dt.date | dt.datetime:
     text = value.strip()
     try:
-        if len(text) == 10:
-            return dt.date.fromisoformat(text)
-        return dt.datetime.fromisoformat(text)
+        parsed = dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(
-            f"'{value}' is not an ISO 8601 date or date-time (e.g. 2020-10-26 or 2020-10-26T09:30)",
-            param_hint="'--now'",
+            f"'{visible(value)}' is not an ISO 8601 date or date-time (e.g. 2020-10-26 or 2020-10-26T09:30)",
+            param_hint=f"'{option}'",
         ) from None
+    in_range(parsed.date() if isinstance(parsed, dt.datetime) else parsed, value, option)
+    return parsed
 
 
-def resolve_now(value: str | None, zone: ZoneInfo) -> dt.datetime:
+def in_range(day: dt.date, typed: str, option: str) -> None:
+    """A usage error unless ``day`` is one commsplan computes with (windows around year 1 or
+    9999 would leave the calendar)."""
+    from commsplan.plan.model import FIRST_DAY, LAST_DAY
+
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise typer.BadParameter(
+            f"'{visible(typed)}' is outside the dates commsplan works with ({FIRST_DAY} to {LAST_DAY})",
+            param_hint=f"'{option}'",
+        )
+
+
+def day_in_range(param: typer.CallbackParam, value: dt.datetime | None) -> dt.datetime | None:
+    """Option callback for --from and --until."""
+    if value is not None:
+        in_range(value.date(), value.date().isoformat(), param.opts[0] if param.opts else str(param.name))
+    return value
+
+
+def resolve_now(value: str | None, zone: ZoneInfo, option: str = "--now") -> dt.datetime:
     """The moment 'now' in the plan's time zone: the only place the clock is read."""
     if value is None:
         return dt.datetime.now(zone)
-    parsed = parse_now_text(value)
+    parsed = parse_now_text(value, option)
     if not isinstance(parsed, dt.datetime):
         from commsplan.rules.schedule import local_midnight
 
@@ -184,9 +204,10 @@ class Session:
     """What a command works with: the plan, its clock, and where its log is."""
 
     loaded: LoadedPlan
-    now: dt.datetime
+    now: dt.datetime  # --now, else the clock: the time records claim
     log_path: Path | None
     notes: list[str] | None = None  # when set, warnings are kept here (for a mail's body), not printed
+    clock: dt.datetime | None = None  # the real clock, read once: when a record was really made
 
     def warn(self, message: str) -> None:
         if self.notes is None:
@@ -206,22 +227,50 @@ class Session:
         """The completion log: --log, else the default one for this plan."""
         return Logbook(self.log_path if self.log_path is not None else default_log_path(self.loaded.path))
 
-    def append(self, kind: str, data: dict[str, Any]) -> LogRecord:
-        """Append one record to the log, warning first where its storage is unsafe."""
+    def append(self, kind: str, data: dict[str, Any], check: Callable[[LogView], None] | None = None) -> LogRecord:
+        """Append one record to the log, warning first where its storage is unsafe; ``check``
+        runs under the log's lock against the log as it is then, and raises to refuse.
+
+        The record keeps the time it claims (--now, else the clock) and, beside it, the real
+        time it was recorded; a record dated before the log's last one is kept, with a warning.
+        """
         book = self.logbook()
         storage = book.storage_warning()
         if storage:
             warn(storage)
-        return book.append(kind, self.now, data, self.loaded.digest)
+        clock = self.clock or dt.datetime.now(dt.UTC)
+        data = {**data, "recorded": clock.astimezone(dt.UTC).isoformat(timespec="seconds")}
+        later: list[dt.datetime] = []
 
-    def history(self, *, full: bool = False, quiet: bool = False) -> History:
-        """What the log says (warnings about it on stderr unless ``quiet``)."""
+        def decide(log: LogView) -> None:
+            last = log.last_time()
+            if last is not None and self.now < last:
+                later.append(last)
+            if check is not None:
+                check(log)
+
+        record = book.append(kind, self.now, data, self.loaded.digest, check=decide)
+        if later:
+            zone = self.zone
+            warn(
+                f"this record is dated {self.now.astimezone(zone):%Y-%m-%d %H:%M}, before the log's last record "
+                f"({later[0].astimezone(zone):%Y-%m-%d %H:%M}); it is kept with the time it was really recorded"
+            )
+        return record
+
+    def history(self, *, full: bool = False, quiet: bool = False, writing: bool = False) -> History:
+        """What the log says (warnings about it on stderr unless ``quiet``). ``writing``: the
+        command appends next, and makes a missing index only after its record is written."""
         from commsplan.render.console import IndexProgress
 
         progress = IndexProgress()
         try:
             history, warnings = self.logbook().history(
-                {a.id for a in self.plan.activities}, full=full, progress=progress
+                {a.id for a in self.plan.activities},
+                full=full,
+                plan=self.loaded.digest,
+                create_index=not writing,
+                progress=progress,
             )
         finally:
             progress.close()
@@ -246,8 +295,9 @@ def cache_dir() -> Path | None:
 FREEZE_AFTER_LOAD = False
 
 
-def open_plan(plan: Path | None) -> LoadedPlan:
-    loaded = load_plan(plan if plan is not None else bundled_plan_path(), cache_dir())
+def open_plan(plan: Path | None, *, cached: bool = True) -> LoadedPlan:
+    """The plan (--plan, else the bundled one), checked, or from the cache when ``cached``."""
+    loaded = load_plan(plan if plan is not None else bundled_plan_path(), cache_dir() if cached else None)
     if FREEZE_AFTER_LOAD:
         # The plan lives as long as the process: keep the cyclic GC from walking it again and
         # again while a large agenda is built (as mypy does for its own long-lived objects).
@@ -261,10 +311,12 @@ def session(plan: Path | None, log: Path | None, now: str | None, *, notes: list
     """The plan, the clock and the log for a command; ``notes`` collects its warnings instead
     of printing them (a mailed digest puts them in its body)."""
     loaded = open_plan(plan)
-    moment = resolve_now(now, ZoneInfo(loaded.plan.meta.timezone))
+    zone = ZoneInfo(loaded.plan.meta.timezone)
+    clock = dt.datetime.now(zone)  # the one read of the real clock
+    moment = resolve_now(now, zone) if now is not None else clock
     # A moment outside the plan's period is said in the output of the commands it concerns
     # (rules.period), where a reader sees it, not in a stderr line that scrolls away.
-    return Session(loaded, moment, log, notes)
+    return Session(loaded, moment, log, notes=notes, clock=clock)
 
 
 def renderer(json: bool = False, fmt: str = "text") -> Renderer:

@@ -74,7 +74,7 @@ def _complete(
     if extra.get("channel") is not None:
         extra["channel"] = check_channel(p, chosen, str(extra["channel"]))
     try:
-        history = sess.history()
+        history = sess.history(writing=True)
     except LogError as exc:
         raise LogError(f"completion NOT recorded: {exc.message}") from None
     target = choose_occurrence(
@@ -88,9 +88,13 @@ def _complete(
         tracking_from=history.tracking_from,
         unit=find(unit, p.units, "unit").id if unit else None,
     )
+    data = completion_data(chosen, target, by or login_name(), **extra)
     if chosen.conditional is None:  # a conditional duty is done as often as there is news
         refuse_twice(chosen, target, history.completions)
-    record = sess.append(kind, completion_data(chosen, target, by or login_name(), **extra))
+        # Asked again under the log's lock: of two people recording the same thing at once, one wins.
+        record = sess.append(kind, data, check=lambda now: refuse_twice(chosen, target, now.completions))
+    else:
+        record = sess.append(kind, data)
     renderer(json).recorded(record, target.late_days)
 
 
@@ -231,14 +235,17 @@ def undo(
     Example: commsplan undo --id r-3f9a1c2b7d4e
     """
     from commsplan.log.records import RETRACT
-    from commsplan.log.state import retraction_target
+    from commsplan.log.state import LogView, retraction_target
 
     sess = session(plan, log, now)
     book = sess.logbook()
-    read = book.read()
-    history = sess.history(quiet=True, full=True)
-    target = retraction_target(read.records, history, record_id, book.path)
-    record = sess.append(RETRACT, {"target": target.id, "by": by or login_name()})
+    target = retraction_target(book.view(), record_id, book.path)
+
+    def still_in_force(now: LogView) -> None:
+        # Asked again under the log's lock: of two retractions of one record at once, one wins.
+        retraction_target(now, target.id, book.path)
+
+    record = sess.append(RETRACT, {"target": target.id, "by": by or login_name()}, check=still_in_force)
     renderer(json).retracted(record, target)
 
 
@@ -253,6 +260,14 @@ def log_(
     verify: Annotated[
         bool, typer.Option("--verify", help="Check the hash chain; exit 1 and name the first broken line.")
     ] = False,
+    head: Annotated[
+        str | None,
+        typer.Option(
+            "--head",
+            help="With --verify: a head LINES:SHA256 that a digest printed; exit 1 unless the log still extends it.",
+            show_default=False,
+        ),
+    ] = None,
     plan: PlanOpt = None,
     log: LogOpt = None,
     json: JsonOpt = False,
@@ -261,20 +276,32 @@ def log_(
 
     Example: commsplan log --activity snb --since 2020-10-01
     """
+    from commsplan.log.records import Head
     from commsplan.log.state import select_records
 
+    witness = None
+    if head is not None:
+        if not verify:
+            raise UsageError("--head goes with --verify: commsplan log --verify --head LINES:SHA256")
+        try:
+            witness = Head.parse(head)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     sess = session(plan, log, None)
     book = sess.logbook()
     out = renderer(json)
     if verify:
-        checked = book.verify()
+        checked = book.verify(witness)
         for problem in checked.problems:
-            if problem.kind != "chain":
+            if problem.kind not in ("chain", "head"):
                 warn(f"log {problem.message}")
-        out.verification(book, checked)
+        out.verification(book, checked, witness)
         breaks = [p for p in checked.problems if p.kind == "chain"]
         if breaks:
             raise LogError(f"{book.path}: the hash chain is broken at line {breaks[0].line}")
+        moved = [p for p in checked.problems if p.kind == "head"]
+        if moved:
+            raise LogError(f"{book.path}: does not extend the head {head}")
         return
     read = book.read()
     for problem in read.problems:

@@ -39,7 +39,7 @@ def validate(
     """
     from commsplan.cli.common import warn
 
-    loaded = open_plan(plan)
+    loaded = open_plan(plan, cached=False)  # validate checks the file itself, never a cache of it
     renderer(json).validation(loaded, explain)
     if not json:
         for warning in loaded.warnings:

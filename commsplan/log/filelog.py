@@ -26,14 +26,14 @@ import hashlib
 import os
 import stat
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from commsplan.errors import LogError
-from commsplan.log.records import Decoder, LogRead, LogRecord, check, encode, gc_paused
+from commsplan.log.records import Decoder, Head, LogProblem, LogRead, LogRecord, check, encode, gc_paused
 
 _READ_CHUNK = 8 << 20  # bytes per read: bounds the memory spent beyond the records themselves
 _TAIL_CHUNK = 64 << 10  # bytes per step when scanning back from the end for a newline
@@ -114,9 +114,35 @@ class FileLog:
         """Every intact record; torn and corrupt lines are reported and skipped."""
         return self._scan(chain=False)
 
-    def verify(self) -> LogRead:
-        """Like read, and also reports the first line where the hash chain breaks."""
-        return self._scan(chain=True)
+    def verify(self, witness: Head | None = None) -> LogRead:
+        """Like read, and also reports the first line where the hash chain breaks, and whether
+        the log still extends ``witness``, a head taken earlier (a "head" problem if not)."""
+        return self._scan(chain=True, witness=witness)
+
+    def head(self) -> Head | None:
+        """The log's head now: its complete lines and the sha256 of the last; None when empty."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+        except OSError:
+            return None
+        try:
+            size = _settled_size(fd)
+            end = _last_newline(fd, size)
+            if end < 0:
+                return None
+            lines = 0
+            pos = 0
+            while pos <= end:
+                chunk = os.pread(fd, min(_READ_CHUNK, end + 1 - pos), pos)
+                if not chunk:
+                    break
+                lines += chunk.count(b"\n")
+                pos += len(chunk)
+            return Head(lines, _last_line_hash(fd, end + 1))
+        except OSError as exc:
+            raise LogError(f"{self.path}: cannot read the log: {_reason(exc)}") from None
+        finally:
+            os.close(fd)
 
     def last_line_hash(self) -> str:
         """sha256 of the last complete line, as the next record's ``prev`` will quote it ("" for
@@ -135,7 +161,7 @@ class FileLog:
 
     # --- reading -------------------------------------------------------------------------------
 
-    def _scan(self, *, chain: bool) -> LogRead:
+    def _scan(self, *, chain: bool, witness: Head | None = None) -> LogRead:
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
         except FileNotFoundError:
@@ -144,14 +170,26 @@ class FileLog:
             raise LogError(f"{self.path}: is a folder, not a log file") from None
         except OSError as exc:
             raise LogError(f"{self.path}: cannot read the log: {_reason(exc)}") from None
-        scanner = Decoder(chain=chain)
         try:
             info = os.fstat(fd)
             if stat.S_ISDIR(info.st_mode):
                 raise LogError(f"{self.path}: is a folder, not a log file")
             if not stat.S_ISREG(info.st_mode):
                 raise LogError(f"{self.path}: is not a regular file ({_kind(info.st_mode)}), so not a log")
-            size = _settled_size(fd)
+            return self.read_locked(fd, _settled_size(fd), chain=chain, witness=witness)
+        except OSError as exc:
+            raise LogError(f"{self.path}: cannot read the log: {_reason(exc)}") from None
+        finally:
+            os.close(fd)
+
+    def read_locked(self, fd: int, size: int, *, chain: bool = False, witness: Head | None = None) -> LogRead:
+        """The first ``size`` bytes of the open log ``fd`` as records, taking no lock: for a
+        caller that holds the log's lock already (a check made under an append's lock)."""
+        scanner = Decoder(chain=chain)
+        if witness is not None:
+            scanner.watch = witness.lines
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
             with gc_paused():
                 pending: list[bytes] = []
                 remaining = size
@@ -171,16 +209,33 @@ class FileLog:
                     scanner.torn_tail()
         except OSError as exc:
             raise LogError(f"{self.path}: cannot read the log: {_reason(exc)}") from None
-        finally:
-            os.close(fd)
-        return LogRead(tuple(scanner.records), tuple(scanner.problems))
+        head = Head(scanner.number, scanner.last_hash) if chain and scanner.number else None
+        problems = list(scanner.problems)
+        if witness is not None:
+            problems += _against(witness, scanner.number, scanner.watched)
+        return LogRead(tuple(scanner.records), tuple(problems), head)
 
     # --- appending -----------------------------------------------------------------------------
 
     def append(
-        self, type: str, ts: datetime, data: Mapping[str, Any], plan: str, record_id: str | None = None
+        self,
+        type: str,
+        ts: datetime,
+        data: Mapping[str, Any],
+        plan: str,
+        record_id: str | None = None,
+        *,
+        before_write: Callable[[int, int], None] | None = None,
+        after_write: Callable[[int, int], None] | None = None,
     ) -> LogRecord:
-        """Add one record at the end, durably, or raise LogError and leave the log as it was."""
+        """Add one record at the end, durably, or raise LogError and leave the log as it was.
+
+        ``before_write(fd, size)`` runs under the exclusive lock, after any torn tail was set
+        aside and before the record is written: it sees the log as it is then (read it through
+        ``read_locked``) and raises to refuse the record. ``after_write(fd, size)`` runs under
+        the same lock once the record is on disk (``size`` is the log's size before it); what it
+        raises is not the append's business, so it must not raise.
+        """
         record_id = f"r-{uuid.uuid4().hex[:12]}" if record_id is None else record_id
         check(type, ts, data, plan, record_id)
         # Encode once before touching the file, so data that is not JSON fails with the log untouched.
@@ -202,7 +257,11 @@ class FileLog:
                 prev = _last_line_hash(fd, size)
             except OSError as exc:
                 raise LogError(f"completion NOT recorded: cannot read the end of {self.path}: {_reason(exc)}") from None
+            if before_write is not None:
+                before_write(fd, size)
             self._write(fd, encode(record_id, ts, type, data, plan, prev), size)
+            if after_write is not None:
+                after_write(fd, size)
         finally:
             os.close(fd)  # also releases the flock
         return LogRecord(0, record_id, ts, type, dict(data), plan, prev)
@@ -336,6 +395,31 @@ class FileLog:
 
 
 # --- small helpers -----------------------------------------------------------------------------
+
+
+def _against(witness: Head, lines: int, watched: str) -> list[LogProblem]:
+    """Why a log of ``lines`` lines, whose line ``witness.lines`` hashes to ``watched``, does not
+    extend the head ``witness``; nothing if it does."""
+    short = f"{witness.lines}:{witness.sha256[:12]}"
+    if lines < witness.lines:
+        return [
+            LogProblem(
+                lines + 1,
+                "head",
+                f"the log has {lines} line{'s' if lines != 1 else ''} but the head {short} was taken "
+                f"at line {witness.lines}: "
+                "lines were removed from it",
+            )
+        ]
+    if watched != witness.sha256:
+        return [
+            LogProblem(
+                witness.lines,
+                "head",
+                f"line {witness.lines}: not the line of the head {short}: the log was rewritten up to there",
+            )
+        ]
+    return []
 
 
 def _make_folder(folder: Path) -> None:

@@ -64,6 +64,33 @@ class LogProblem:
 class LogRead:
     records: tuple[LogRecord, ...]
     problems: tuple[LogProblem, ...]
+    head: Head | None = None  # what the log ends with (a verify finds it; None when empty)
+
+
+@dataclass(frozen=True)
+class Head:
+    """Where the log ended when someone looked: its count of lines and the sha256 of the last.
+
+    Every line carries the hash of the one before it, so a log that still holds line ``lines``
+    with this hash holds exactly the lines 1..lines that were there then: a head kept elsewhere
+    (the morning digest's mail) is a witness that a truncation or a rewrite cannot forge.
+    """
+
+    lines: int
+    sha256: str
+
+    def __str__(self) -> str:
+        return f"{self.lines}:{self.sha256}"
+
+    @classmethod
+    def parse(cls, text: str) -> Head:
+        """``N:SHA256`` as a digest prints it; ValueError if it is not one."""
+        lines, _, digest = text.strip().partition(":")
+        if not (
+            lines.isdigit() and int(lines) > 0 and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)
+        ):
+            raise ValueError(f"'{text}' is not a log head (LINES:SHA256, as a digest ends with)")
+        return cls(int(lines), digest)
 
 
 # --- encoding ----------------------------------------------------------------------------------
@@ -138,6 +165,8 @@ class Decoder:
         self.number = lines_before  # lines seen so far (an index resumes where it stopped)
         self.last_hash = ""  # sha256 of the last line seen, as stored: what the next prev must be
         self.broken = False  # the first chain break is reported, not the echoes after it
+        self.watch = 0  # a line whose hash to keep (a head to check), when chained
+        self.watched = ""
 
     def feed(self, block: bytes) -> tuple[list[str | None], list[LogRecord | None]]:
         """Scan ``block``, which holds whole lines, each ending in b"\\n".
@@ -226,6 +255,8 @@ class Decoder:
                 message = f"line {number}: hash chain broken (line edited, removed or inserted before it)"
                 self.problems.append(LogProblem(number, "chain", message))
             last_hash = sha256(raw).hexdigest()
+            if number == self.watch:
+                self.watched = last_hash
         self.last_hash = last_hash
 
     def torn_tail(self) -> None:

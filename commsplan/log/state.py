@@ -19,6 +19,7 @@ from commsplan.log.records import (
     SKIP,
     SKIP_RANGE,
     TRACK,
+    LogRecord,
 )
 
 
@@ -33,6 +34,24 @@ class Completion:
     channel: str | None = None
     note: str | None = None
     due: dt.date | None = None  # the occurrence's due day when it was recorded
+    recorded: dt.datetime | None = None  # when it was really recorded (``at`` is the time it claims)
+
+    @property
+    def back_dated(self) -> bool:
+        """Recorded more than a day after the time it claims."""
+        return self.recorded is not None and self.recorded - self.at > BACK_DATED
+
+
+BACK_DATED = dt.timedelta(days=1)
+
+
+def recorded_time(value: Any) -> dt.datetime | None:
+    """A record's real time of recording, if it has a readable one."""
+    try:
+        when = dt.datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+    return when if when is not None and when.tzinfo is not None else None
 
 
 class State(Protocol):
@@ -149,6 +168,7 @@ def fold(records: Iterable[Record], known_activities: set[str] | None = None) ->
                     channel=_opt(data.get("channel")),
                     note=_opt(data.get("note") or data.get("reason")),
                     due=dt.date.fromisoformat(str(data["due"])) if data.get("due") else None,
+                    recorded=recorded_time(data.get("recorded")),
                 )
                 live_completions.append(record)
             elif record.type == SKIP_RANGE:
@@ -232,19 +252,64 @@ def _opt(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 
 
-def retraction_target(records: Sequence[R], history: History, record_id: str | None, where: object) -> R:
-    """The record an `undo` retracts: ``record_id``, else the newest completion in force."""
-    target_id = record_id or history.last_completion
+class LogView(Protocol):
+    """The log as a check sees it, before an append or under its lock: what is in force now."""
+
+    @property
+    def completions(self) -> State: ...
+    @property
+    def last_completion(self) -> str | None: ...
+    def record(self, record_id: str) -> LogRecord | None: ...
+    def is_retracted(self, record_id: str) -> bool: ...
+    def last_time(self) -> dt.datetime | None: ...
+
+
+class FoldedView:
+    """A LogView over records read in full."""
+
+    def __init__(self, records: Sequence[LogRecord]) -> None:
+        self._records = records
+        self._history = fold(records)
+        self._by_id: dict[str, LogRecord] = {}
+        for record in records:
+            self._by_id.setdefault(record.id, record)
+
+    @property
+    def completions(self) -> State:
+        return self._history.completions
+
+    @property
+    def last_completion(self) -> str | None:
+        return self._history.last_completion
+
+    def record(self, record_id: str) -> LogRecord | None:
+        return self._by_id.get(record_id)
+
+    def is_retracted(self, record_id: str) -> bool:
+        return record_id in self._history.retracted
+
+    def last_time(self) -> dt.datetime | None:
+        """The time the log's last record claims."""
+        return self._records[-1].ts if self._records else None
+
+
+def retraction_target(view: LogView, record_id: str | None, where: object) -> LogRecord:
+    """The record an `undo` retracts: ``record_id``, else the newest completion in force.
+
+    Run again under the append's lock with the id chosen before it, this is the check that
+    one retraction of a record wins and the others are told it is already retracted.
+    """
+    target_id = record_id or view.last_completion
     if target_id is None:
         raise LookupFailed("there is no completion to undo in this log")
-    target = next((r for r in records if r.id == target_id), None)
+    target = view.record(target_id)
     if target is None:
         raise LookupFailed(f"no record '{target_id}' in {where}")
     if target.type not in (DONE, SKIP, SKIP_RANGE, TRACK):
         raise LookupFailed(
             f"record {target_id} is a '{target.type}' record; undo retracts done, skip and track records"
         )
-    if target_id in history.retracted:
+    if view.is_retracted(target_id):
         raise LookupFailed(f"record {target_id} is already retracted")
     return target
 

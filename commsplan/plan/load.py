@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import os
-import pickle
 import re
 import stat
 import sys
 import types
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,9 +49,10 @@ def bundled_plan_path() -> Path:
 def load_plan(path: Path, cache_dir: Path | None = None) -> LoadedPlan:
     """Read and check a plan file.
 
-    With ``cache_dir``, a plan that was valid before is read back from a pickle keyed by the
-    sha256 of its bytes: checking builds pydantic's validators, which costs more than the
-    rest of a command, and an unchanged file needs no second check.
+    With ``cache_dir``, a plan that was valid before is read back from the cache (see
+    ``_read_cache``): checking builds pydantic's validators, which costs more than the rest of
+    a command, and an unchanged file needs no second check. The file is read and hashed every
+    time; the cache only saves the checking.
     """
     try:
         raw = path.read_bytes()
@@ -63,63 +65,204 @@ def load_plan(path: Path, cache_dir: Path | None = None) -> LoadedPlan:
     if cache_dir is None:
         return parse_plan(raw, path)
     digest = hashlib.sha256(raw).hexdigest()
-    version = f"{__version__}-{_model_digest()}-py{sys.version_info[0]}{sys.version_info[1]}"
-    cache_file = cache_dir / f"plan-{digest[:40]}-{version}.pickle"
-    cached = _read_cache(cache_file)
+    cache_file = cache_dir / f"plan-{digest[:40]}.json"
+    code = code_identity()
+    cached = _read_cache(cache_file, digest, code)
     if cached is not None:
         plan, warnings = cached
         return LoadedPlan(plan=plan, path=path, digest=digest, warnings=warnings)
     loaded = parse_plan(raw, path)
-    _write_cache(cache_file, (loaded.plan, loaded.warnings))
+    _write_cache(cache_file, loaded, code)
     return loaded
 
 
-_MODEL_DIGEST: list[str] = []
+CACHE_FORMAT = 1
+_CACHE_LIMIT = 64 << 20
 
 
-def _model_digest() -> str:
-    """A fingerprint of the plan model's source: a pickle made by another model (a field added
-    without a version bump) would unpickle into objects that lack the field."""
-    if not _MODEL_DIGEST:
-        from commsplan.plan import model
+def code_identity() -> str:
+    """What the cached form of a plan depends on: the code that reads and checks plans, byte for
+    byte (not only its version number, which a change may not bump), and Python's version."""
+    digest = hashlib.sha256(f"{__version__} {sys.version_info[:2]}".encode())
+    folder = Path(__file__).parent
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".py"):
+            digest.update(name.encode())
+            digest.update((folder / name).read_bytes())
+    return digest.hexdigest()
 
-        try:
-            _MODEL_DIGEST.append(hashlib.sha256(Path(model.__file__ or "").read_bytes()).hexdigest()[:12])
-        except OSError:
-            _MODEL_DIGEST.append("unknown")
-    return _MODEL_DIGEST[0]
+
+def _cache_header(digest: str, code: str, content: str) -> dict[str, Any]:
+    """The first line of a cache file: what it is of, made by what, and the sha256 of the rest."""
+    return {"format": CACHE_FORMAT, "plan_sha256": digest, "code": code, "content_sha256": content}
 
 
-def _read_cache(cache_file: Path) -> tuple[Plan, tuple[str, ...]] | None:
-    # Like Python's own __pycache__, the cache is trusted only when it is the user's own file
-    # that nobody else can write; anything odd is ignored and the plan is checked afresh.
+def _private(info: os.stat_result) -> bool:
+    """The user's own, and nobody else can write it (as Python requires of its own caches)."""
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
+
+
+def _read_cache(cache_file: Path, digest: str, code: str) -> tuple[Plan, tuple[str, ...]] | None:
+    """The checked plan as cached, or None (then the plan is checked afresh).
+
+    The cache is plain JSON: reading it runs no code, whoever wrote it. It is used only when
+    its folder and file are the user's own and nobody else can write them, and when its first
+    line names the sha256 of this very plan file, this very code, and of the rest of the file
+    (a damaged or edited entry is not used); the plan is then rebuilt from it without
+    validation (it was validated before it was written).
+    """
     try:
+        if not _private(os.stat(cache_file.parent)):
+            return None
         fd = os.open(cache_file, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
         return None
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+        if not stat.S_ISREG(info.st_mode) or not _private(info) or info.st_size > _CACHE_LIMIT:
             return None
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            value = pickle.load(handle)
+            head, _, body = handle.read().partition(b"\n")
+        header = json.loads(head)
+        if header != _cache_header(digest, code, hashlib.sha256(body).hexdigest()):
+            return None  # another plan's, another code's, or damaged since it was written
+        value = json.loads(body)
+        warnings = value["warnings"]
+        if not (isinstance(warnings, list) and all(isinstance(w, str) for w in warnings)):
+            return None
+        return _build(Plan, value["plan"]), tuple(warnings)
     except Exception:  # a stale or damaged cache is not an error
         return None
     finally:
         os.close(fd)
-    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], Plan) and isinstance(value[1], tuple):
-        return value[0], value[1]
-    return None
 
 
-def _write_cache(cache_file: Path, value: tuple[Plan, tuple[str, ...]]) -> None:
+def _write_cache(cache_file: Path, loaded: LoadedPlan, code: str) -> None:
     from commsplan.files import write_atomically
 
+    dumped = loaded.plan.model_dump(mode="json")
+    try:
+        if _build(Plan, dumped) != loaded.plan:
+            return  # a model this cache cannot rebuild exactly: go without, never with a near copy
+    except Exception:
+        return
+    body = json.dumps({"warnings": list(loaded.warnings), "plan": dumped}, ensure_ascii=False).encode("utf-8")
+    header = json.dumps(_cache_header(loaded.digest, code, hashlib.sha256(body).hexdigest())).encode("utf-8")
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_atomically(cache_file, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), mode=0o600)
+        if not _private(os.stat(cache_file.parent)):
+            return  # a folder others can write to: nothing of ours goes there
+        write_atomically(cache_file, header + b"\n" + body, mode=0o600)
     except OSError:
         pass  # a read-only home (some cron set-ups) only costs the next run the check again
+
+
+def _build(annotation: Any, value: Any) -> Any:
+    """A value of type ``annotation`` from its JSON form (as model_dump(mode="json") wrote it),
+    without validation: for data that was validated when it was cached."""
+    return _builder(annotation)(value)
+
+
+_Builder = Callable[[Any], Any]
+_BUILDERS: dict[Any, _Builder] = {}
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _builder(annotation: Any) -> _Builder:
+    """How to build one type from JSON, worked out once per type (a plan of 10,000 activities
+    is 300,000 values: asking typing about each one cost seconds)."""
+    found = _BUILDERS.get(annotation)
+    if found is None:
+        made: list[_Builder] = []
+        _BUILDERS[annotation] = lambda value: made[0](value)  # a model may refer to itself
+        made.append(_make_builder(annotation))
+        found = _BUILDERS[annotation] = made[0]
+    return found
+
+
+def _make_builder(annotation: Any) -> _Builder:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _builder(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return _union_builder([a for a in typing.get_args(annotation) if a is not type(None)])
+    if origin in (list, tuple):
+        item = _builder(typing.get_args(annotation)[0])
+        if item is _same:
+            return list if origin is list else tuple
+        return (lambda v: [item(x) for x in v]) if origin is list else (lambda v: tuple(item(x) for x in v))
+    if origin is dict:
+        item = _builder(typing.get_args(annotation)[1])
+        return dict if item is _same else (lambda v: {k: item(x) for k, x in v.items()})
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _model_builder(annotation)
+    if annotation in (dt.date, dt.time, dt.datetime):
+        return annotation.fromisoformat  # type: ignore[no-any-return]
+    return _same
+
+
+def _union_builder(args: list[Any]) -> _Builder:
+    models = {m: _builder(m) for a in args for m in _models(a)}
+    by_kind: dict[Any, _Builder] = {}
+    for model, make in models.items():
+        for kind in _literals(model, "kind") if "kind" in model.model_fields else (None,):
+            by_kind[kind] = make
+    listed = [_builder(a) for a in args if typing.get_origin(a) in (list, tuple)]
+    texty = any(a is str or typing.get_origin(a) is typing.Literal for a in args)
+    times = [_builder(a) for a in args if a in (dt.date, dt.time, dt.datetime)]
+
+    def build(value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            chosen = by_kind.get(value.get("kind"), by_kind.get(None) if len(models) == 1 else None)
+            if chosen is None:
+                raise ValueError(f"cannot tell which of {list(models)} a cached value is")
+            return chosen(value)
+        if isinstance(value, list):
+            return listed[0](value) if listed else value
+        if isinstance(value, str) and times and not texty:
+            return times[0](value)
+        return value
+
+    return build
+
+
+def _model_builder(model: type[BaseModel]) -> _Builder:
+    names = frozenset(model.model_fields)
+    built = [
+        (name, make) for name, info in model.model_fields.items() if (make := _builder(info.annotation)) is not _same
+    ]
+    new = object.__new__
+    put = object.__setattr__
+
+    def build(value: Any) -> Any:
+        if value.keys() != names:
+            values = {name: _builder(model.model_fields[name].annotation)(value[name]) for name in names & value.keys()}
+            return model.model_construct(**values)  # fills in the defaults
+        values = dict(value)  # the plain fields as they are; only the others need building
+        for name, make in built:
+            values[name] = make(values[name])
+        # What model_construct does, without its per-call bookkeeping.
+        instance = new(model)
+        put(instance, "__dict__", values)
+        put(instance, "__pydantic_fields_set__", set(names))
+        put(instance, "__pydantic_extra__", None)
+        put(instance, "__pydantic_private__", None)
+        return instance
+
+    return build
+
+
+def _models(annotation: Any) -> list[type[BaseModel]]:
+    return [a for a in _unwrap(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
+
+
+def _literals(model: type[BaseModel], name: str) -> tuple[Any, ...]:
+    return typing.get_args(model.model_fields[name].annotation)
 
 
 def parse_plan(raw: bytes, path: Path) -> LoadedPlan:
@@ -152,9 +295,14 @@ def parse_plan(raw: bytes, path: Path) -> LoadedPlan:
 
 def _plan_error(path: Path, problems: list[tuple[Position, str]]) -> PlanError:
     problems = sorted(set(problems), key=lambda p: (p[0].line, p[0].column, p[1]))
-    lines = [f"{path}:{where.line}:{where.column}: {message}" for where, message in problems]
-    count = len(lines)
+    lines = [f"{path}:{where.line}:{where.column}: {message}" for where, message in problems[:MAX_SHOWN]]
+    count = len(problems)
+    if count > MAX_SHOWN:
+        lines.append(f"... and {count - MAX_SHOWN} more problems (fix these first)")
     return PlanError(f"{path}: invalid plan ({count} problem{'s' if count != 1 else ''})", details=lines)
+
+
+MAX_SHOWN = 50  # problems listed; a million broken items are one count, not a million lines
 
 
 # --- pydantic errors -> positions -------------------------------------------------------------

@@ -29,6 +29,13 @@ Time = Annotated[
 ]
 
 
+# The dates commsplan computes with: far enough from year 1 and 9999 that every window around
+# them (overdue since the period began, 800 days either side of now) stays a real date.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2199, 12, 31)
+MAX_PERIOD_YEARS = 10
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
@@ -45,6 +52,12 @@ class Period(Strict):
     def _ordered(self) -> Period:
         if self.end < self.start:
             raise ValueError(f"period ends ({self.end}) before it starts ({self.start})")
+        if self.start < FIRST_DAY or self.end > LAST_DAY:
+            raise ValueError(f"a plan's period lies between {FIRST_DAY} and {LAST_DAY}")
+        if self.end > self.start.replace(year=self.start.year + MAX_PERIOD_YEARS):
+            raise ValueError(
+                f"a plan's period is at most {MAX_PERIOD_YEARS} years long (next year's plan is a new one)"
+            )
         return self
 
 

@@ -22,6 +22,14 @@ _Parser = getattr(yaml, "CBaseLoader", yaml.BaseLoader)
 
 MAX_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 32
+# A plan of 10,000 activities holds about 190,000 nodes; a file of a million empty list items
+# took 70 s and 1.7 GB before this cap, and now stops at the cap in about a second.
+MAX_NODES = 250_000
+MAX_TEXT = 10_000  # characters in one value: a cell of a table, not a book (a 10 MB word took 48 s to show)
+MAX_PROBLEMS = 50
+# What YAML allows in a stream (YAML 1.1, 5.1): anything else (NUL, ESC, DEL, U+FFFE, C1...)
+# made PyYAML raise a ReaderError that bypassed PATH:LINE:COL.
+_NOT_YAML = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -74,6 +82,9 @@ def load(text: str | bytes) -> Document:
     size = len(text.encode("utf-8") if isinstance(text, str) else text)
     if size > MAX_BYTES:
         raise YamlError([YamlProblem(Position(1, 1), f"file too large ({size} bytes; the limit is {MAX_BYTES})")])
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    _refuse_unreadable(text)
     doc = Document(data=None)
     problems = doc.problems
     parser = _Parser(text)
@@ -104,6 +115,22 @@ def load(text: str | bytes) -> Document:
     return doc
 
 
+def _refuse_unreadable(text: str) -> None:
+    """Characters YAML does not allow, each with its position (the first MAX_PROBLEMS)."""
+    found = []
+    for match in _NOT_YAML.finditer(text):
+        start = match.start()
+        line = text.count("\n", 0, start) + 1
+        column = start - (text.rfind("\n", 0, start) + 1) + 1
+        found.append(
+            YamlProblem(Position(line, column), f"character U+{ord(match.group()):04X} is not allowed in YAML")
+        )
+        if len(found) >= MAX_PROBLEMS:
+            break
+    if found:
+        raise YamlError(found)
+
+
 def _events(parser: Any) -> Any:
     while parser.check_event():
         yield parser.get_event()
@@ -126,6 +153,10 @@ def _node(event: Any, events: Any, loc: Loc, depth: int, doc: Document, problems
     if depth > MAX_DEPTH:
         raise YamlError([YamlProblem(position, f"nested deeper than {MAX_DEPTH} levels")])
     doc.positions[loc] = position
+    if len(doc.positions) > MAX_NODES:
+        raise YamlError(
+            [YamlProblem(position, f"more than {MAX_NODES:,} values, lists and mappings: too large for a plan")]
+        )
     if isinstance(event, yaml.AliasEvent):
         problems.append(
             YamlProblem(position, f"aliases (*{event.anchor}) are not allowed in a plan: write the value out")
@@ -136,6 +167,11 @@ def _node(event: Any, events: Any, loc: Loc, depth: int, doc: Document, problems
         plain = event.style is None and event.implicit[0]
         if plain and event.value in _NULLS:
             return None
+        if len(event.value) > MAX_TEXT:
+            problems.append(
+                YamlProblem(position, f"text of {len(event.value):,} characters; the limit is {MAX_TEXT:,}")
+            )
+            return event.value[:MAX_TEXT]
         bad = _CONTROL.search(event.value)
         if bad:
             # a "\e[2J" in a double-quoted string would otherwise reach every reader's terminal

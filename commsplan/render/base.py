@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from commsplan.log.book import Logbook
-    from commsplan.log.records import LogRead, LogRecord
-    from commsplan.log.state import Incident
+    from commsplan.log.records import Head, LogRead, LogRecord
+    from commsplan.log.state import Completion, Incident
     from commsplan.plan.load import LoadedPlan
     from commsplan.plan.model import Activity, Plan
     from commsplan.plan.renew import Renewal
@@ -80,7 +80,7 @@ class Renderer:
     def log_records(self, book: Logbook, records: Sequence[LogRecord], retracted: set[str], filtered: bool) -> None:
         raise NotImplementedError
 
-    def verification(self, book: Logbook, checked: LogRead) -> None:
+    def verification(self, book: Logbook, checked: LogRead, witness: Head | None = None) -> None:
         raise NotImplementedError
 
     def info(self, facts: dict[str, Any]) -> None:
@@ -117,5 +117,7 @@ class Renderer:
     ) -> None:
         raise NotImplementedError
 
-    def report(self, report: Report, by: GroupBy) -> None:
+    def report(
+        self, report: Report, by: GroupBy, back_dated: Sequence[tuple[tuple[str, str], Completion]] = ()
+    ) -> None:
         raise NotImplementedError

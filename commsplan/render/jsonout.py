@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from commsplan.render.base import Renderer
+from commsplan.render.safetext import json_text
 from commsplan.rules.period import period_rule
 
 if TYPE_CHECKING:
     from commsplan.log.book import Logbook
-    from commsplan.log.records import LogRead, LogRecord
-    from commsplan.log.state import Incident
+    from commsplan.log.records import Head, LogRead, LogRecord
+    from commsplan.log.state import Completion, Incident
     from commsplan.plan.load import LoadedPlan
     from commsplan.plan.model import Activity, Plan
     from commsplan.plan.renew import Renewal
@@ -34,8 +35,8 @@ def dumps(value: Any, *, pretty: bool = True) -> str:
     """Sorted keys always; indented for a person, compact for a pipe (json's C encoder only
     runs without indent, and a large agenda is 10x faster so)."""
     if pretty:
-        return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+        return json_text(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str))
+    return json_text(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":")))
 
 
 def frequency_dict(activity: Activity) -> dict[str, Any]:
@@ -324,6 +325,7 @@ class JsonRenderer(Renderer):
         emit(
             {
                 "subject": digest.subject(),
+                "log_head": digest.log_head,
                 "now": digest.now.isoformat(),
                 "owner": digest.owner,
                 "window": {"start": digest.window.start.isoformat(), "end": digest.window.end.isoformat()},
@@ -369,12 +371,14 @@ class JsonRenderer(Renderer):
     def log_records(self, book: Logbook, records: Sequence[LogRecord], retracted: set[str], filtered: bool) -> None:
         emit([{**record_dict(r), "retracted": r.id in retracted} for r in records])
 
-    def verification(self, book: Logbook, checked: LogRead) -> None:
+    def verification(self, book: Logbook, checked: LogRead, witness: Head | None = None) -> None:
         emit(
             {
                 "path": str(book.path),
                 "records": len(checked.records),
                 "intact": not any(p.kind == "chain" for p in checked.problems),
+                "head": None if checked.head is None else str(checked.head),
+                "extends": None if witness is None else not any(p.kind == "head" for p in checked.problems),
                 "problems": [{"line": p.line, "kind": p.kind, "message": p.message} for p in checked.problems],
             }
         )
@@ -421,7 +425,9 @@ class JsonRenderer(Renderer):
             }
         )
 
-    def report(self, report: Report, by: GroupBy) -> None:
+    def report(
+        self, report: Report, by: GroupBy, back_dated: Sequence[tuple[tuple[str, str], Completion]] = ()
+    ) -> None:
         emit(
             {
                 "from": report.start.isoformat(),
@@ -433,6 +439,17 @@ class JsonRenderer(Renderer):
                 "conditional": [
                     {"id": o.activity, "what": o.what, "unit": o.unit, "done": o.done, "of": o.of}
                     for o in report.occasional
+                ],
+                "back_dated": [
+                    {
+                        "activity": activity,
+                        "occurrence": key,
+                        "claimed": c.at.isoformat(),
+                        "recorded": None if c.recorded is None else c.recorded.isoformat(),
+                        "by": c.by,
+                        "record": c.record_id,
+                    }
+                    for (activity, key), c in sorted(back_dated, key=lambda item: item[1].at)
                 ],
             }
         )

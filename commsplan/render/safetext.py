@@ -14,9 +14,12 @@ import re
 
 # U+061C ALM, U+200E/F LRM RLM, U+202A-U+202E embeddings and overrides, U+2066-U+2069 isolates,
 # and U+2028/U+2029, which some terminals and mail readers show as a new line: a note could
-# otherwise forge a line of the daily digest.
-_BIDI_AND_SEPARATORS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029"
+# otherwise forge a line of the daily digest. The zero-width characters (U+200B-U+200D, U+2060,
+# U+FEFF) make two different names look the same.
+_BIDI_AND_SEPARATORS = "\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\u2028\u2029\ufeff"
 _UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI_AND_SEPARATORS}]")
+# JSON escapes C0 controls itself; these it leaves raw unless told to escape all non-ASCII.
+_JSON_UNSAFE = re.compile(f"[\x7f-\x9f{_BIDI_AND_SEPARATORS}]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -39,3 +42,35 @@ def escape_markup(text: str) -> str:
     from rich.markup import escape  # here, not at the top: most callers never need rich's markup
 
     return escape(visible(text))
+
+
+def json_text(document: str) -> str:
+    """A JSON document with DEL, the C1 controls, bidi, zero-width and line-separator characters
+    written as ``\\uNNNN`` escapes: the same data to a JSON reader, and nothing a terminal acts
+    on when the JSON itself is printed. (They can only occur inside strings, where the escape
+    means the same character.)"""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+
+
+def markdown_text(text: str) -> str:
+    """``visible(text)`` as literal Markdown text: emphasis, links, images, code, tables and raw
+    HTML in a title someone typed are shown as typed, never rendered."""
+    shown = _MARKDOWN_SPECIAL.sub(r"\\\1", visible(text))
+    return re.sub("[&<>]", lambda m: _HTML[m.group()], shown)
+
+
+# Characters a spreadsheet reads as the start of a formula (OWASP "CSV injection"); a tab or a
+# carriage return first can hide one.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text: text that would start a formula gets a leading
+    apostrophe, as OWASP's guidance on CSV injection says. Numbers are left as numbers."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value

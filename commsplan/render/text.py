@@ -19,13 +19,14 @@ from rich.text import Text
 
 from commsplan.render.base import Renderer
 from commsplan.render.console import Lines, Segs, print_trimmed, say, stdout
+from commsplan.render.safetext import markdown_text
 from commsplan.render.safetext import visible as safe
 from commsplan.rules.period import period_rule
 
 if TYPE_CHECKING:
     from commsplan.log.book import Logbook
-    from commsplan.log.records import LogRead, LogRecord
-    from commsplan.log.state import Incident
+    from commsplan.log.records import Head, LogRead, LogRecord
+    from commsplan.log.state import Completion, Incident
     from commsplan.plan.load import LoadedPlan
     from commsplan.plan.model import Activity, Plan
     from commsplan.plan.renew import Renewal
@@ -461,7 +462,7 @@ class TextRenderer(Renderer):
             elif first.completion is not None:
                 done = first.completion
                 late = f", {_days(first.late_days)} late" if status == "done" and first.late_days else ""
-                head.append((f" · {status} {short_day(done.at.date())} by {safe(done.by)}{late}", "green"))
+                head.append((f" · {status} {short_day(done.at.date())} by {self._user(done.by)}{late}", "green"))
         else:
             end = last.occurrence.due
             span = (
@@ -481,7 +482,7 @@ class TextRenderer(Renderer):
         audience = display_name(plan.audience(activity.audience).name)
         sender = display_name(plan.role(activity.owner.role).name)
         who = f"to {audience} · from {sender} · by {channels_text(plan, activity)}"
-        return when, head, safe(activity.what.text), safe(who)
+        return when, head, self._user(activity.what.text), self._user(who)
 
     def _incident_steps(
         self, out: Lines, plan: Plan, incidents: Sequence[tuple[Incident, list[Step]]], now: dt.datetime
@@ -491,7 +492,7 @@ class TextRenderer(Renderer):
         out.add(f"{h}OPEN INCIDENTS ({len(incidents)})", "bold red")
         for incident, steps in incidents:
             out.wrapped(
-                f"{incident.id} {safe(triggers_text(plan, incident))}, open {since(incident.opened, now)}: "
+                f"{incident.id} {self._user(triggers_text(plan, incident))}, open {since(incident.opened, now)}: "
                 f"{self._user(incident.title)}",
                 4,
                 "bold",
@@ -504,7 +505,9 @@ class TextRenderer(Renderer):
                     channels = " or ".join(plan.channel(c).name for c in step.channels)
                     sender = display_name(plan.role(step.owner).name)
                     text = f"{sender} -> {display_name(plan.audience(step.audience).name)} by {channels} ({step.id})"
-                out.wrapped(f"[ ] {step.number}. {safe(text)}", 11, first=[("    - " if self.markdown else "    ", "")])
+                out.wrapped(
+                    f"[ ] {step.number}. {self._user(text)}", 11, first=[("    - " if self.markdown else "    ", "")]
+                )
 
     def _campaigns(self, out: Lines, title: str, items: Sequence[Item], opens: str) -> None:
         """Campaigns by their lead time: being prepared ("opened") or starting soon ("opens")."""
@@ -516,7 +519,7 @@ class TextRenderer(Renderer):
             occ = item.occurrence
             out.wrapped(
                 f"{item.activity.id} · {occ.key}: {opens} {short_day(occ.opens)}, "
-                f"due {short_day(occ.due)} ({safe(item.activity.what.text)})",
+                f"due {short_day(occ.due)} ({self._user(item.activity.what.text)})",
                 4,
                 first=[("- " if self.markdown else "  ", "")],
             )
@@ -533,7 +536,7 @@ class TextRenderer(Renderer):
             out.wrapped(safe(f"{item.activity.id}: {what}"), 4, first=[("- " if self.markdown else "  ", "")])
 
     def _user(self, text: str) -> str:
-        """Text a person typed, made safe for this view."""
+        """Text a person typed (or a plan says), made safe for this view."""
         return safe(text)
 
     # --- the digest -----------------------------------------------------------------------------
@@ -545,7 +548,7 @@ class TextRenderer(Renderer):
         out.add(("# " if markdown else "") + digest.subject(), "bold")
         days = (digest.window.end - digest.window.start).days + 1
         out.wrapped(
-            f"{safe(plan.meta.unit)} · now {moment(digest.now)} · the next {days}"
+            f"{self._user(plan.meta.unit)} · now {moment(digest.now)} · the next {days}"
             f" days, to {short_day(digest.window.end, year=True)}",
             2,
             "dim",
@@ -589,6 +592,9 @@ class TextRenderer(Renderer):
         late = f", {digest.late_since} of them late" if digest.late_since else ""
         skipped = f"; {digest.skipped_since} skipped" if digest.skipped_since else ""
         out.add(f"{h}DONE SINCE {moment(digest.since).upper()}: {digest.done_since}{late}{skipped}", "bold")
+        if digest.log_head is not None:
+            out.add()
+            out.add(f"Log head: {'`' if markdown else ''}{digest.log_head}{'`' if markdown else ''}", "dim")
         out.emit()
 
     # --- the completion log ---------------------------------------------------------------------
@@ -649,6 +655,8 @@ class TextRenderer(Renderer):
         )
 
     def log_records(self, book: Logbook, records: Sequence[LogRecord], retracted: set[str], filtered: bool) -> None:
+        from commsplan.log.state import BACK_DATED, recorded_time
+
         if not records:
             say(f"No records{' match' if filtered else ''} in {safe(str(book.path))}.")
             return
@@ -670,19 +678,28 @@ class TextRenderer(Renderer):
             for label in ("channel", "title", "note", "reason", "evidence", "text"):
                 if data.get(label):
                     line.append((f" · {label}: {safe(str(data[label]))}", "dim"))
+            recorded = recorded_time(data.get("recorded"))
+            if recorded is not None and abs(recorded - r.ts) > BACK_DATED:
+                # Its time is what --now said; when it was really written differs by days.
+                line.append((f" · recorded {recorded.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC", "yellow"))
             if r.id in retracted:
                 line.append((" (retracted)", "yellow"))
             line.append((f"  [{r.id}]", "dim"))
             out.segs_wrapped(line, 18)
         out.emit()
 
-    def verification(self, book: Logbook, checked: LogRead) -> None:
-        breaks = [p for p in checked.problems if p.kind == "chain"]
+    def verification(self, book: Logbook, checked: LogRead, witness: Head | None = None) -> None:
+        breaks = [p for p in checked.problems if p.kind in ("chain", "head")]
         path = safe(str(book.path))
         if breaks:
-            say(f"{path}: {breaks[0].message}")
-        else:
-            say(f"{path}: {len(checked.records)} records, hash chain intact")
+            for problem in breaks:
+                say(f"{path}: {problem.message}")
+            return
+        say(f"{path}: {len(checked.records)} records, hash chain intact")
+        if witness is not None:
+            say(f"It extends the head {witness.lines}:{witness.sha256[:12]}: lines 1 to {witness.lines} are as then.")
+        if checked.head is not None:
+            say(f"Head now: {checked.head}")
 
     def info(self, facts: dict[str, Any]) -> None:
         out = Lines(stdout())
@@ -808,7 +825,9 @@ class TextRenderer(Renderer):
             say([(safe(period.notice), "bold yellow")])
         say(f"Wrote {count} events ({start.isoformat()} to {end.isoformat()}) to {safe(str(path))}.")
 
-    def report(self, report: Report, by: GroupBy) -> None:
+    def report(
+        self, report: Report, by: GroupBy, back_dated: Sequence[tuple[tuple[str, str], Completion]] = ()
+    ) -> None:
         console = stdout()
         rows = report.groups
         start, end = report.start, report.end
@@ -842,20 +861,40 @@ class TextRenderer(Renderer):
                 bar,
             )
         print_trimmed(console, table)
+        out = Lines(console)
         if report.occasional:
-            out = Lines(console)
             out.add()
             out.add("When there is something to say (never counted as missed):", "bold")
             width = max(len(o.activity) for o in report.occasional) + 2
             for o in report.occasional:
                 out.add(f"{INDENT}{o.activity:<{width}}done on {o.done} of {o.of} {o.unit}")
-            out.emit()
+        if back_dated:
+            # Judged by the time they claim (--now when recorded); said, so a reader can weigh them.
+            out.add()
+            out.wrapped(
+                f"Back-dated: {len(back_dated)} completion{'s' if len(back_dated) != 1 else ''} recorded more than "
+                "a day after the time claimed, and counted at that time:",
+                2,
+                first=[],
+            )
+            for (activity, key), c in sorted(back_dated, key=lambda item: item[1].at):
+                recorded = (c.recorded or c.at).astimezone(dt.UTC)
+                out.wrapped(
+                    f"{activity} {safe(key)} · claims {c.at:%-d %b %Y %H:%M}, recorded {recorded:%-d %b %Y %H:%M} "
+                    f"UTC by {safe(c.by)} [{c.record_id}]",
+                    4,
+                    first=[("  ", "")],
+                )
+        out.emit()
 
 
 class MarkdownRenderer(TextRenderer):
     """The digest as Markdown (for a chat or a wiki); other views as text."""
 
     markdown = True
+
+    def _user(self, text: str) -> str:
+        return markdown_text(text)
 
 
 def _wrap_keeping_tail(text: str, tail: str, width: int) -> list[str]:
