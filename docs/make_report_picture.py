@@ -92,7 +92,7 @@ def main() -> None:
 
         commsplan("incident", "open", "Stabbing, Romford town centre", "--level", "critical", "--area", "Romford",
                   "--by", "Insp Khan", "--now", "2020-10-26T22:15")  # fmt: skip
-        for step, at in (("2", "22:40"), ("1", "22:55"), ("4", "23:05"), ("3", "2020-10-27T08:10")):
+        for step, at in (("2", "22:40"), ("1", "22:55"), ("3", "2020-10-27T08:10")):
             commsplan("incident", "notify", "20201026-1", step, "--by", "Insp Khan",
                       "--now", at if "T" in at else f"2020-10-26T{at}")  # fmt: skip
         page = work / "report.html"
