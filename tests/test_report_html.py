@@ -152,3 +152,14 @@ def test_chromium_prints_it_on_a4(tmp_path: Path, page: Path) -> None:
     assert len(boxes) >= 2  # the report runs to more than one page
     for width, height in boxes:  # A4 is 595 x 842 points; Chromium's own default is US Letter
         assert (round(float(width)), round(float(height))) == (595, 842)
+
+
+def test_conditional_duties_are_shown_as_done_on_n_of_m_days(cli: Cli) -> None:
+    for day in ("2020-10-01", "2020-10-02"):
+        cli("done", "cp-daily", "--now", f"{day}T10:00")
+    page = cli("report", "--html", "--from", "2020-10-01", "--until", "2020-10-07", "--now", "2020-10-08").stdout
+    assert "<h2>When there is something to say</h2>" in page
+    assert (
+        "<code>cp-daily-updates</code><br>Good news stories and crime prevention advice</th><td>2</td><td>7 days</td>"
+        in page
+    )

@@ -10,7 +10,7 @@ from commsplan.log.state import Incident
 from commsplan.plan.model import Activity, Plan
 from commsplan.rules.agenda import Item
 from commsplan.rules.digest import Digest
-from commsplan.rules.report import Fate, GroupStats, Overview
+from commsplan.rules.report import Fate, GroupStats, Occasional, Overview
 
 
 def h(text: object) -> str:
@@ -248,6 +248,24 @@ def _missed(plan: Plan, missed: Sequence[Fate]) -> list[str]:
     return out
 
 
+def _occasional(kept: Sequence[Occasional]) -> list[str]:
+    if not kept:
+        return ["<p>The plan has no conditional duties.</p>"]
+    out = [
+        '<div class="scroll"><table>',
+        "<caption>Duties wanted only when there is something to say: never counted as missed.</caption>",
+        '<thead><tr><th scope="col" class="text">Activity</th><th scope="col">Done on</th>'
+        '<th scope="col">Of</th></tr></thead><tbody>',
+    ]
+    for o in kept:
+        out.append(
+            f'<tr><th scope="row"><code>{h(o.activity)}</code><br>{h(o.what)}</th>'
+            f"<td>{o.done}</td><td>{o.of} {h(o.unit)}</td></tr>"
+        )
+    out.append("</tbody></table></div>")
+    return out
+
+
 def _skipped(skipped: Sequence[Fate]) -> list[str]:
     if not skipped:
         return ["<p>Nothing was skipped.</p>"]
@@ -341,6 +359,8 @@ def report_html(plan: Plan, overview: Overview, log_count: int, log_head: str, p
         *_stats_table("Per sender's role, worst first", "Sender", overview.by_owner),
         "</section><section><h2>By channel</h2>",
         *_stats_table("Per channel, worst first", "Channel", overview.by_channel),
+        "</section><section><h2>When there is something to say</h2>",
+        *_occasional(overview.occasional),
         "</section><section><h2>Missed</h2>",
         *_missed(plan, overview.missed),
         "</section><section><h2>Skipped</h2>",

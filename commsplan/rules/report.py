@@ -209,6 +209,7 @@ class Overview:
     missed: list[Fate]  # oldest first
     skipped: list[Fate]
     incidents: list[Incident]  # opened in the window, oldest first
+    occasional: list[Occasional]  # conditional duties: done on N of M days, never missed
 
 
 def build_overview(
@@ -245,4 +246,5 @@ def build_overview(
         missed=sorted((f for f in found if f.outcome == "missed"), key=lambda f: (f.occurrence.due, f.activity.id)),
         skipped=sorted((f for f in found if f.outcome == "skipped"), key=lambda f: (f.occurrence.due, f.activity.id)),
         incidents=sorted(incidents, key=lambda i: i.opened),
+        occasional=occasional(plan, schedule, history.completions, now, start, end, units),
     )
