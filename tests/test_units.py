@@ -123,3 +123,12 @@ def test_a_borough_digest_says_whose_it_is_and_keeps_its_own_marker(cli: Cli) ->
     cli("digest", "--unit", "havering")
     assert cli.log.with_name(cli.log.name + ".digest-havering").exists()
     assert not cli.log.with_name(cli.log.name + ".digest-all").exists()
+
+
+def test_a_borough_s_view_counts_only_its_own_borough(cli: Cli) -> None:
+    # nothing is done anywhere: Havering's view must not count the other boroughs as done
+    out = flat(cli("due", "--now", "2020-10-26T09:00", "--unit", "havering").stdout)
+    assert "fortnight of 19 Oct: Havering pending" in out
+    assert "boroughs done" not in out
+    whole = flat(cli("due", "--now", "2020-10-26T09:00").stdout)
+    assert "fortnight of 19 Oct: 0 of 3 boroughs done; Barking & Dagenham, Havering, Redbridge pending" in whole

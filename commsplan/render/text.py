@@ -189,12 +189,15 @@ def _period_words(activity: Activity, key: str) -> str:
     return key
 
 
-def _units_done(plan: Plan, activity: Activity, pending: list[Item]) -> str:
-    """'2 of 3 boroughs done; Redbridge pending' for a per-unit duty's occurrence."""
-    units = plan.units_of(activity.per_unit)
+def _units_done(plan: Plan, activity: Activity, pending: list[Item], scope: frozenset[str] | None) -> str:
+    """'2 of 3 boroughs done; Redbridge pending' for a per-unit duty's occurrence, counted over
+    the units in view (--unit), never over units the view leaves out."""
+    units = [u for u in plan.units_of(activity.per_unit) if scope is None or u.id in scope]
     waiting = [plan.unit(i.occurrence.unit).name for i in pending if i.occurrence.unit is not None]
-    done = len(units) - len(waiting)
     word = "overdue" if pending[0].status == "overdue" else "pending"
+    if len(units) <= 1:
+        return f"{', '.join(waiting)} {word}"
+    done = len(units) - len(waiting)
     return f"{done} of {len(units)} {activity.per_unit}s done; {', '.join(waiting)} {word}"
 
 
@@ -202,6 +205,7 @@ class TextRenderer(Renderer):
     """Views for a person: rich on a terminal, plain text in a pipe, file or mail."""
 
     markdown = False
+    _scope: frozenset[str] | None = None  # the units a due list or digest shows (--unit)
 
     # --- the plan ------------------------------------------------------------------------------
 
@@ -349,6 +353,7 @@ class TextRenderer(Renderer):
     ) -> None:
         plan = loaded.plan
         window = agenda.window
+        self._scope = agenda.units
         out = Lines(stdout())
         span = day(window.start) if window.start == window.end else f"{day(window.start)} to {day(window.end)}"
         counts_from = agenda.counts_from or plan.meta.period.start
@@ -444,7 +449,9 @@ class TextRenderer(Renderer):
         when = short_day(occ.due, year=occ.due.year != this_year)
         bases = {i.occurrence.key.rsplit("@", 1)[0] for i in group}
         if occ.unit is not None and len(bases) == 1 and status in ("open", "upcoming", "overdue"):
-            head.append((f" · {_period_words(activity, bases.pop())}: {_units_done(plan, activity, group)}", ""))
+            head.append(
+                (f" · {_period_words(activity, bases.pop())}: {_units_done(plan, activity, group, self._scope)}", "")
+            )
             if status == "overdue":
                 head.append((f" · {_days(first.late_days)} late", "red"))
             elif status == "upcoming":
@@ -543,6 +550,7 @@ class TextRenderer(Renderer):
 
     def digest(self, plan: Plan, digest: Digest) -> None:
         markdown = self.markdown
+        self._scope = digest.units
         out = Lines(stdout(), width=100_000 if markdown else None)  # markdown is wrapped by its reader
         h = "## " if markdown else ""
         out.add(("# " if markdown else "") + digest.subject(), "bold")

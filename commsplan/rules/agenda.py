@@ -155,6 +155,7 @@ class Agenda:
     period: PeriodStatus | None = None
     counts_from: dt.date | None = None  # overdue counts from this day (the period's start, or tracking's)
     undated: list[Undated] = field(default_factory=list)  # dated campaigns with no date this plan year
+    units: frozenset[str] | None = None  # --unit: the units in view (None: all)
 
     @cached_property
     def overdue(self) -> list[Item]:
@@ -263,4 +264,5 @@ def build_agenda(
         period_status(plan, today),
         counts_from,
         undated,
+        filters.units,
     )

@@ -36,6 +36,7 @@ class Digest:
     optional: list[Item] = field(default_factory=list)  # today's conditional duties: never overdue
     preparing: list[Item] = field(default_factory=list)  # campaigns open now, due after the window
     unit: str | None = None  # --unit: the borough or ward this digest is for
+    units: frozenset[str] | None = None  # the units in view (None: all)
     log_head: str | None = None  # LINES:SHA256 of the log as read: a witness the mail carries away
 
     @property
@@ -126,4 +127,5 @@ def build_digest(
         optional=agenda.optional,
         preparing=preparing,
         unit=unit,
+        units=filters.units,
     )
