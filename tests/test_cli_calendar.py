@@ -4,13 +4,15 @@ the log marks what was done (or --open-only leaves it out)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
 import icalendar
 
-from .helpers import PLAN, Cli, calendar_occurrences
+from .helpers import PLAN, Cli, calendar_occurrences, flat
 
 WINDOW = ("--from", "2020-10-01", "--until", "2020-11-30", "--now", "2020-10-26T10:00")
 
@@ -93,3 +95,24 @@ def test_the_log_marks_done_and_skipped_occurrences(cli: Cli, tmp_path: Path) ->
 def test_conditional_duties_are_not_diary_events(cli: Cli) -> None:
     # in the bundled plan ward social media is wanted only when there is something to say
     assert events_of(export(cli), "ward-social-media") == []
+
+
+def test_out_never_replaces_a_link_or_a_device(cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "target.ics"
+    target.write_text("keep")
+    link = tmp_path / "link.ics"
+    link.symlink_to(target)
+    result = cli("calendar", *WINDOW, "--out", str(link))
+    assert result.exit_code == 1
+    assert "not a regular file" in flat(result.stderr)
+    assert link.is_symlink() and target.read_text() == "keep"
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert cli("calendar", *WINDOW, "--out", str(fifo)).exit_code == 1
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_out_dash_is_stdout(cli: Cli) -> None:
+    result = cli("calendar", *WINDOW, "--out", "-")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("BEGIN:VCALENDAR")

@@ -236,7 +236,8 @@ def calendar(
     from_: FromOpt = None,
     until: UntilOpt = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Write to this file (default: stdout).", dir_okay=False)
+        Path | None,
+        typer.Option("--out", help="Write to this file, replacing it whole (default, or '-': stdout).", dir_okay=False),
     ] = None,
     open_only: Annotated[
         bool, typer.Option("--open-only", help="Leave out occurrences the log has as done or skipped.")
@@ -278,7 +279,7 @@ def calendar(
     if open_only:
         occurrences = [o for o in occurrences if completions.get((o.activity, o.key)) is None]
     data, events = calendar_bytes(p, occurrences, sess.now, completions.get, notice)
-    if out is None:
+    if out is None or str(out) == "-":
         if notice:  # stdout is the calendar file itself; the calendar's description says it too
             warn(notice)
         sys.stdout.buffer.write(data)
