@@ -220,3 +220,14 @@ def test_the_autumn_week_replayed(cli: Cli) -> None:
     # three boroughs' PSGs and a street briefing due 1 Nov; three monthly items and Halloween due 31 Oct
     assert digest.splitlines()[0] == "commsplan Mon 2 Nov: 8 overdue, 0 due today"
     assert "cp-daily-updates" not in digest.split("DUE TODAY")[0]
+
+
+def test_plain_undo_takes_back_the_last_thing_recorded_even_a_track(cli: Cli) -> None:
+    skip = cli("skip", "ward-street", "--from", "2020-11-02", "--until", "2020-11-29", "--reason", "L", "--now", NOW)
+    assert skip.exit_code == 0
+    track = cli("track", "--from", "2020-10-01", "--now", NOW)
+    undone = cli("undo", "--now", NOW)
+    assert undone.exit_code == 0, undone.stderr
+    assert record_id(track.stdout) in flat(undone.stdout)  # the track, not the older range skip
+    again = cli("undo", "--now", NOW)
+    assert record_id(skip.stdout) in flat(again.stdout)

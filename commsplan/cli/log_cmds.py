@@ -230,7 +230,7 @@ def undo(
     now: NowOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Retract the last completion (or --id one) by appending a retraction; nothing is deleted.
+    """Retract the last completion, range skip or track (or --id one) by appending a retraction.
 
     Example: commsplan undo --id r-3f9a1c2b7d4e
     """

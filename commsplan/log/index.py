@@ -345,7 +345,7 @@ class LogIndex:
 
     def last_completion(self) -> str | None:
         row = self.db.execute(
-            "SELECT id FROM records WHERE type IN ('done', 'skip', 'skip-range') AND retracted = 0 "
+            "SELECT id FROM records WHERE type IN ('done', 'skip', 'skip-range', 'track') AND retracted = 0 "
             "ORDER BY line DESC LIMIT 1"
         ).fetchone()
         return None if row is None else str(row[0])

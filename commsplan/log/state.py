@@ -136,7 +136,7 @@ class History:
     retracted: set[str] = field(default_factory=set)
     unknown_activities: dict[str, int] = field(default_factory=dict)  # activity id -> records
     ignored: list[str] = field(default_factory=list)  # why some records could not be used
-    last_completion: str | None = None  # record id of the newest done/skip still in force
+    last_completion: str | None = None  # record id of the newest done/skip/track still in force
     count: int = 0
     tracking_from: dt.date | None = None  # `track --from`: occurrences due before it do not count
     tracking_record: str | None = None
@@ -192,6 +192,7 @@ def fold(records: Iterable[Record], known_activities: set[str] | None = None) ->
                 # the latest in force wins: a team that re-adopts the plan moves the day
                 history.tracking_from = dt.date.fromisoformat(str(data["from"]))
                 history.tracking_record = record.id
+                live_completions.append(record)  # undo's default takes it back like a completion
             elif record.type == INCIDENT_OPEN:
                 incident = Incident(
                     id=str(data["incident"]),
@@ -240,7 +241,7 @@ def fold(records: Iterable[Record], known_activities: set[str] | None = None) ->
         except (KeyError, TypeError, ValueError) as exc:
             history.ignored.append(f"line {record.line}: {record.type} record lacks {exc} (ignored)")
     # Only completions still in force count for undo: the newest that is not retracted.
-    in_force = {c.record_id for c in completions.values()}
+    in_force = {c.record_id for c in completions.values()} | {history.tracking_record}
     for record in reversed(live_completions):
         if record.id in in_force:
             history.last_completion = record.id
