@@ -231,3 +231,11 @@ def test_plain_undo_takes_back_the_last_thing_recorded_even_a_track(cli: Cli) ->
     assert record_id(track.stdout) in flat(undone.stdout)  # the track, not the older range skip
     again = cli("undo", "--now", NOW)
     assert record_id(skip.stdout) in flat(again.stdout)
+
+
+def test_a_conditional_duty_done_days_later_is_not_late(cli: Cli) -> None:
+    result = cli("done", "cp-daily", "--occurrence", "2020-10-20", "--now", "2020-10-27T09:00")
+    assert result.exit_code == 0, result.stderr
+    assert "late" not in flat(result.stdout)
+    digest = cli("digest", "--now", "2020-10-27T10:00", "--since", "2020-10-26", "--no-mark").stdout
+    assert "DONE SINCE MON 26 OCT 2020 00:00 GMT: 1\n" in digest

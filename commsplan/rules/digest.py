@@ -106,7 +106,12 @@ def build_digest(
             skipped += 1
             continue
         done += 1
-        if completion.due is not None and completion.at.astimezone(schedule.zone).date() > completion.due:
+        conditional = activity is not None and activity.conditional is not None  # never late
+        if (
+            not conditional
+            and completion.due is not None
+            and completion.at.astimezone(schedule.zone).date() > completion.due
+        ):
             late += 1
     return Digest(
         now=now,

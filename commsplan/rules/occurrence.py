@@ -37,6 +37,26 @@ def choose_occurrence(
     tracking_from: dt.date | None = None,
     unit: str | None = None,
 ) -> Target:
+    """The occurrence a person means; it never guesses. A conditional duty is never late: a
+    story told a week on is still one of its days' news, not an overdue duty."""
+    target = _choose_occurrence(
+        plan, schedule, activity, completions, now, key, verb=verb, tracking_from=tracking_from, unit=unit
+    )
+    return Target(target.occurrence, 0) if activity.conditional is not None else target
+
+
+def _choose_occurrence(
+    plan: Plan,
+    schedule: Schedule,
+    activity: Activity,
+    completions: State,
+    now: dt.datetime,
+    key: str | None,
+    *,
+    verb: str,
+    tracking_from: dt.date | None,
+    unit: str | None,
+) -> Target:
     """The occurrence a person means; it never guesses.
 
     With ``key``: that occurrence, by its key (2020-Q3) or by any day inside its window
