@@ -225,3 +225,18 @@ def test_level_completion_offers_the_plan_triggers(monkeypatch: pytest.MonkeyPat
                                        "media-enquiry", "media"]  # fmt: skip
     broken = cast(typer.Context, SimpleNamespace(params={"plan": str(tmp_path / "none.yaml")}))
     assert trigger_words(broken, "") == []
+
+
+def test_a_closed_incident_does_not_ask_to_be_marked(cli: Cli) -> None:
+    cli("incident", "open", "X", "--level", "significant", "--now", "2020-10-31T22:00")
+    cli("incident", "close", "20201031-1", "--now", "2020-11-01T09:00")
+    shown = flat(cli("incident", "show", "20201031-1", "--now", "2020-11-01T10:00").stdout)
+    assert "Closed with 3 of 3 steps never marked done." in shown
+    assert "Mark one" not in shown
+
+
+def test_reversed_range_is_a_usage_error(cli: Cli) -> None:
+    result = cli(
+        "skip", "ward-street", "--from", "2020-11-29", "--until", "2020-11-02", "--reason", "x", "--now", "2020-11-01"
+    )
+    assert result.exit_code == 2

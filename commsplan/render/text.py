@@ -763,9 +763,14 @@ class TextRenderer(Renderer):
                 out.wrapped(safe(f"{sender} notify {audience} by {channels}: {step.what}"), 9)
         pending = sum(1 for s in steps if s.status == "pending")
         out.add()
-        out.wrapped(
-            f"{pending} of {len(steps)} steps pending. Mark one: commsplan incident notify {incident.id} STEP", 2, "dim"
-        )
+        if incident.is_open:
+            out.wrapped(
+                f"{pending} of {len(steps)} steps pending. Mark one: commsplan incident notify {incident.id} STEP",
+                2,
+                "dim",
+            )
+        else:  # a closed incident takes no more notifications: say what was left, not how to mark it
+            out.wrapped(f"Closed with {pending} of {len(steps)} steps never marked done.", 2, "dim")
         if events:
             out.add()
             out.add("Record (for the Community Impact Assessment):", "bold")

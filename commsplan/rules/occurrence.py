@@ -7,7 +7,7 @@ import difflib
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-from commsplan.errors import LookupFailed
+from commsplan.errors import LookupFailed, UsageError
 from commsplan.log.state import State
 from commsplan.plan.lookup import find
 from commsplan.plan.model import Activity, Plan
@@ -216,7 +216,7 @@ def occurrences_in_range(
     are neither done nor skipped yet (of one unit's, with ``unit``; else every unit's). Refused when there are none, or the range is not the plan's."""
     period = plan.meta.period
     if end < start:
-        raise LookupFailed(f"--until {end.isoformat()} is before --from {start.isoformat()}")
+        raise UsageError(f"--until {end.isoformat()} is before --from {start.isoformat()}")
     if end < period.start or start > period.end:
         _inside_period(plan, start if start > period.end else end, f"{start.isoformat()} to {end.isoformat()}")
     if not activity.scheduled:
