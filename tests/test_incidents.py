@@ -240,3 +240,10 @@ def test_reversed_range_is_a_usage_error(cli: Cli) -> None:
         "skip", "ward-street", "--from", "2020-11-29", "--until", "2020-11-02", "--reason", "x", "--now", "2020-11-01"
     )
     assert result.exit_code == 2
+
+
+def test_a_step_keeps_its_number_when_a_later_trigger_adds_steps(cli: Cli) -> None:
+    cli("incident", "open", "X", "--level", "significant", "--now", "2020-10-31T22:00")
+    cli("incident", "also", "20201031-1", "media-enquiry", "--now", "2020-10-31T22:10")
+    result = cli("incident", "notify", "20201031-1", "3", "--note", "faith forum phoned", "--now", "2020-10-31T22:20")
+    assert flat(result.stdout).startswith("Step 3 (faith-incident-updates) done.")

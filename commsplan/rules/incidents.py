@@ -86,16 +86,24 @@ def checklist(plan: Plan, incident: Incident, moment: dt.datetime, zone: dt.tzin
     triggers calls for, then every rule that applies (DMC takes media queries about a critical
     or major incident: only once the incident has a media enquiry)."""
     office = in_office_hours(moment, plan.meta.office_hours, zone)
-    triggers = set(incident_triggers(plan, incident))
+    # Steps are numbered in the order the incident's triggers came (the one it was opened with,
+    # then each `incident also`), so a step keeps its number when a later trigger adds others.
+    active: set[str] = set()
+    listed: set[str] = set()
     steps: list[Step] = []
-    for activity in plan.activities:
-        freq = activity.frequency
-        if not isinstance(freq, Triggered) or not triggers & set(freq.triggers):
-            continue
-        steps.append(_activity_step(activity, len(steps) + 1, office, incident))
-    for rule in plan.rules:
-        if rule.refer_to and triggers & set(rule.when) and (not rule.applies_to or triggers & set(rule.applies_to)):
-            steps.append(_rule_step(rule, len(steps) + 1, incident, plan, office))
+    for trigger in incident_triggers(plan, incident):
+        active.add(trigger)
+        for activity in plan.activities:
+            freq = activity.frequency
+            if activity.id in listed or not isinstance(freq, Triggered) or trigger not in freq.triggers:
+                continue
+            listed.add(activity.id)
+            steps.append(_activity_step(activity, len(steps) + 1, office, incident))
+        for rule in plan.rules:
+            applies = not rule.applies_to or active & set(rule.applies_to)
+            if rule.id not in listed and rule.refer_to and active & set(rule.when) and applies:
+                listed.add(rule.id)
+                steps.append(_rule_step(rule, len(steps) + 1, incident, plan, office))
     return office, steps
 
 
