@@ -230,3 +230,15 @@ def test_plan_text_is_escaped_in_html_and_utf8_survives(cli: Cli, tmp_path: Path
     assert "Café <b>briefing</b> & “press” notes" in body["text/plain"]
     assert "Café &lt;b&gt;briefing&lt;/b&gt; &amp; “press” notes" in body["text/html"]
     assert "<b>briefing" not in body["text/html"]
+
+
+def test_the_html_part_says_what_the_text_part_says(cli: Cli) -> None:
+    cli("done", "iag", "--occurrence", "2020-Q3", "--now", "2020-10-26T10:00")
+    result = cli("digest", "--now", "2020-10-27T07:00", "--format", "email", "--to", "team@example.org", "--no-mark")
+    message = parse(result.stdout_bytes)
+    text, page = parts(message)["text/plain"], parts(message)["text/html"]
+    head = next(line for line in text.splitlines() if line.startswith("Log head: "))
+    assert f"<p>Log head: <code>{head.removeprefix('Log head: ')}</code></p>" in page
+    for heading in ("TODAY, IF THERE IS SOMETHING TO SAY (2)", "BEING PREPARED (1)", "CAMPAIGNS STARTING SOON (1)"):
+        assert heading in text and f"<h2>{heading}</h2>" in page
+    assert "NO DATE THIS PLAN YEAR" in text and "NO DATE THIS PLAN YEAR" in page

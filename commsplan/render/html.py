@@ -70,6 +70,8 @@ def digest_html(plan: Plan, digest: Digest, notes: Sequence[str]) -> str:
         f"<p>{h(plan.meta.unit)} · now {h(f'{digest.now:%a %-d %b %Y %H:%M %Z}')} · "
         f"the next {(digest.window.end - digest.window.start).days + 1} days, to {h(_when(digest.window.end))}</p>",
     ]
+    if digest.period is not None and digest.period.notice:
+        out.append(f"<p><strong>{h(digest.period.notice)}</strong></p>")
     if digest.incidents:
         out.append(f"<h2>OPEN INCIDENTS ({len(digest.incidents)})</h2><ul>")
         for incident, steps in digest.incidents:
@@ -80,25 +82,43 @@ def digest_html(plan: Plan, digest: Digest, notes: Sequence[str]) -> str:
     sections: list[tuple[str, list[list[Item]]]] = [
         (f"OVERDUE ({digest.overdue_count})", digest.overdue),
         (f"DUE TODAY ({len(digest.today)})", _runs(digest.today)),
-        (f"COMING UP TO {_when(digest.window.end).upper()} ({len(digest.coming)})", _runs(digest.coming)),
     ]
+    if digest.optional:
+        sections.append((f"TODAY, IF THERE IS SOMETHING TO SAY ({len(digest.optional)})", _runs(digest.optional)))
+    sections.append((f"COMING UP TO {_when(digest.window.end).upper()} ({len(digest.coming)})", _runs(digest.coming)))
     for title, groups in sections:
         out.append(f"<h2>{h(title)}</h2>")
         out.append("<ul>" + "".join(_group_rows(plan, groups)) + "</ul>" if groups else "<p>nothing</p>")
-    if digest.campaigns:
-        out.append(f"<h2>CAMPAIGNS STARTING SOON ({len(digest.campaigns)})</h2><ul>")
-        for item in digest.campaigns:
+    for title, items, opens in (
+        ("BEING PREPARED", digest.preparing, "opened"),
+        ("CAMPAIGNS STARTING SOON", digest.campaigns, "opens"),
+    ):
+        if not items:
+            continue
+        out.append(f"<h2>{title} ({len(items)})</h2><ul>")
+        for item in items:
             occ = item.occurrence
             out.append(
-                f"<li><code>{h(item.activity.id)}</code> · {h(occ.key)}: opens {h(_when(occ.opens))}, "
+                f"<li><code>{h(item.activity.id)}</code> · {h(occ.key)}: {opens} {h(_when(occ.opens))}, "
                 f"due {h(_when(occ.due))} ({h(item.activity.what.text)})</li>"
             )
+        out.append("</ul>")
+    if digest.undated:
+        first = digest.undated[0]
+        span = f"{_when(first.year_start)} to {_when(first.year_end)}"
+        names = {d.id: d.name for d in plan.named_dates} | {s.id: s.name for s in plan.seasons}
+        out.append(f"<h2>NO DATE THIS PLAN YEAR ({h(span)}): add the dates to the plan</h2><ul>")
+        for undated in digest.undated:
+            what = ", ".join(names.get(n, n) for n in undated.names)
+            out.append(f"<li><code>{h(undated.activity.id)}</code>: {h(what)}</li>")
         out.append("</ul>")
     late = f", {digest.late_since} of them late" if digest.late_since else ""
     skipped = f"; {digest.skipped_since} skipped" if digest.skipped_since else ""
     out.append(
         f"<h2>DONE SINCE {h(f'{digest.since:%a %-d %b %Y %H:%M %Z}'.upper())}: {digest.done_since}{h(late)}{h(skipped)}</h2>"
     )
+    if digest.log_head is not None:  # the witness `log --verify --head` checks later
+        out.append(f"<p>Log head: <code>{h(digest.log_head)}</code></p>")
     if notes:
         out.append("<h2>NOTES</h2><ul>" + "".join(f"<li>{h(n)}</li>" for n in notes) + "</ul>")
     out.append("</body></html>")
