@@ -116,3 +116,9 @@ def test_out_dash_is_stdout(cli: Cli) -> None:
     result = cli("calendar", *WINDOW, "--out", "-")
     assert result.exit_code == 0
     assert result.stdout.startswith("BEGIN:VCALENDAR")
+
+
+def test_each_borough_s_event_names_its_borough(cli: Cli) -> None:
+    cal = export(cli)
+    titles = {str(e["SUMMARY"]) for e in events_of(cal, "la-problem-solving-group")}
+    assert {t.rsplit(" · ", 1)[1] for t in titles} == {"Barking & Dagenham", "Havering", "Redbridge"}

@@ -359,5 +359,9 @@ def report(
     )
     # "On time" is judged by the time a record claims; those recorded days later are listed.
     window = (local_midnight(start, sess.zone) - dt.timedelta(microseconds=1), local_midnight(end, sess.zone))
-    back_dated = [(key, c) for key, c in history.completions.recorded_between(*window) if c.back_dated]
+    back_dated = [
+        (key, c)
+        for key, c in history.completions.recorded_between(*window)
+        if c.back_dated and (units is None or "@" not in key[1] or key[1].rsplit("@", 1)[1] in units)
+    ]
     renderer(json, "csv" if csv else "text").report(result, by or "audience", back_dated)

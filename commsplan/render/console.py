@@ -16,7 +16,7 @@ from rich.text import Text
 # Latin-1 (PYTHONIOENCODING=ascii, an old terminal, a cron with LANG=C on some systems).
 _ASCII = {
     "·": "-",
-    "…": "...",
+    "…": ".",  # one column, like the ellipsis a table cell was cut with: columns stay aligned
     "█": "#",
     "░": ".",
     "—": "-",

@@ -42,8 +42,11 @@ def short_name(plan: Plan, audience_id: str) -> str:
     return audience.aliases[0] if audience.aliases else audience.name
 
 
-def title(plan: Plan, activity: Activity, completion: Completion | None) -> str:
+def title(plan: Plan, activity: Activity, completion: Completion | None, unit: str | None = None) -> str:
+    """What to do, the audience's short name, and the borough or ward of a per-unit duty."""
     text = f"{activity.what.text} · {short_name(plan, activity.audience)}"
+    if unit is not None:
+        text += f" · {plan.unit(unit).name}"
     if completion is None:
         return text
     return ("Done: " if completion.status == "done" else "Skipped: ") + text
@@ -96,7 +99,7 @@ def _event(
     start = occ.opens if activity.frequency.kind in CAMPAIGN_KINDS and not daily else occ.due
     event.add("dtstart", start)
     event.add("dtend", occ.due + dt.timedelta(days=1))
-    event.add("summary", title(plan, activity, completion))
+    event.add("summary", title(plan, activity, completion, occ.unit))
     event.add("description", _describe(plan, activity, occ, completion, daily))
     event.add("categories", channels)
     event.add("transp", "TRANSPARENT")
