@@ -132,3 +132,12 @@ def test_a_borough_s_view_counts_only_its_own_borough(cli: Cli) -> None:
     assert "boroughs done" not in out
     whole = flat(cli("due", "--now", "2020-10-26T09:00").stdout)
     assert "fortnight of 19 Oct: 0 of 3 boroughs done; Barking & Dagenham, Havering, Redbridge pending" in whole
+
+
+def test_log_says_which_units_a_range_skip_covers(cli: Cli) -> None:
+    skip = cli(
+        "skip", "la-problem", "--unit", "havering", "--from", "2020-11-02", "--until", "2020-11-29",
+        "--reason", "Lockdown", "--now", "2020-10-26",
+    )  # fmt: skip
+    assert skip.exit_code == 0, skip.stderr
+    assert "2020-11-02 2020-11-29 (2 occurrences of havering)" in flat(cli("log").stdout)

@@ -676,6 +676,11 @@ class TextRenderer(Renderer):
                 for k in ("activity", "occurrence", "incident", "step", "target", "from", "until")
                 if data.get(k)
             )
+            keys = data.get("occurrences")
+            if isinstance(keys, list):  # a range skip: how many, and which boroughs or wards
+                units = sorted({str(k).rsplit("@", 1)[1] for k in keys if "@" in str(k)})
+                what += f" ({len(keys)} occurrence{'s' if len(keys) != 1 else ''}"
+                what += f" of {', '.join(units)})" if units else ")"
             line: Segs = [
                 (f"{r.ts.strftime('%Y-%m-%d %H:%M')}  ", ""),
                 (f"{r.type:<8}", "bold"),
