@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from commsplan.log.state import Incident
 from commsplan.plan.model import Activity, Plan
+from commsplan.render.text import runs
 from commsplan.rules.agenda import Item
 from commsplan.rules.digest import Digest
 from commsplan.rules.report import Fate, GroupStats, Occasional, Overview
@@ -51,13 +52,6 @@ def _group_rows(plan: Plan, groups: Sequence[Sequence[Item]]) -> list[str]:
     return rows
 
 
-def _runs(items: Sequence[Item]) -> list[list[Item]]:
-    groups: dict[tuple[str, str], list[Item]] = {}
-    for item in items:
-        groups.setdefault((item.activity.id, item.status), []).append(item)
-    return list(groups.values())
-
-
 def digest_html(plan: Plan, digest: Digest, notes: Sequence[str]) -> str:
     """The digest as a small HTML document for the mail's HTML part (inline styles only)."""
     out = [
@@ -81,11 +75,11 @@ def digest_html(plan: Plan, digest: Digest, notes: Sequence[str]) -> str:
         out.append("</ul>")
     sections: list[tuple[str, list[list[Item]]]] = [
         (f"OVERDUE ({digest.overdue_count})", digest.overdue),
-        (f"DUE TODAY ({len(digest.today)})", _runs(digest.today)),
+        (f"DUE TODAY ({len(digest.today)})", runs(digest.today)),
     ]
     if digest.optional:
-        sections.append((f"TODAY, IF THERE IS SOMETHING TO SAY ({len(digest.optional)})", _runs(digest.optional)))
-    sections.append((f"COMING UP TO {_when(digest.window.end).upper()} ({len(digest.coming)})", _runs(digest.coming)))
+        sections.append((f"TODAY, IF THERE IS SOMETHING TO SAY ({len(digest.optional)})", runs(digest.optional)))
+    sections.append((f"COMING UP TO {_when(digest.window.end).upper()} ({len(digest.coming)})", runs(digest.coming)))
     for title, groups in sections:
         out.append(f"<h2>{h(title)}</h2>")
         out.append("<ul>" + "".join(_group_rows(plan, groups)) + "</ul>" if groups else "<p>nothing</p>")
@@ -106,11 +100,9 @@ def digest_html(plan: Plan, digest: Digest, notes: Sequence[str]) -> str:
     if digest.undated:
         first = digest.undated[0]
         span = f"{_when(first.year_start)} to {_when(first.year_end)}"
-        names = {d.id: d.name for d in plan.named_dates} | {s.id: s.name for s in plan.seasons}
         out.append(f"<h2>NO DATE THIS PLAN YEAR ({h(span)}): add the dates to the plan</h2><ul>")
         for undated in digest.undated:
-            what = ", ".join(names.get(n, n) for n in undated.names)
-            out.append(f"<li><code>{h(undated.activity.id)}</code>: {h(what)}</li>")
+            out.append(f"<li><code>{h(undated.activity.id)}</code>: {h(undated.what(plan))}</li>")
         out.append("</ul>")
     late = f", {digest.late_since} of them late" if digest.late_since else ""
     skipped = f"; {digest.skipped_since} skipped" if digest.skipped_since else ""

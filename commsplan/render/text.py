@@ -537,10 +537,10 @@ class TextRenderer(Renderer):
         span = f"{short_day(first.year_start, year=True)} to {short_day(first.year_end, year=True)}"
         h = "## " if self.markdown else ""
         out.add(f"{h}NO DATE THIS PLAN YEAR ({span}): add the dates to the plan", "bold yellow")
-        names = {d.id: d.name for d in plan.named_dates} | {s.id: s.name for s in plan.seasons}
         for item in undated:
-            what = ", ".join(names.get(n, n) for n in item.names)
-            out.wrapped(safe(f"{item.activity.id}: {what}"), 4, first=[("- " if self.markdown else "  ", "")])
+            out.wrapped(
+                safe(f"{item.activity.id}: {item.what(plan)}"), 4, first=[("- " if self.markdown else "  ", "")]
+            )
 
     def _user(self, text: str) -> str:
         """Text a person typed (or a plan says), made safe for this view."""

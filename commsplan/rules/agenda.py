@@ -112,6 +112,11 @@ class Undated:
     year_start: dt.date
     year_end: dt.date
 
+    def what(self, plan: Plan) -> str:
+        """The named dates or seasons without a date, by their names: 'We are Festival (Havering)'."""
+        names = {d.id: d.name for d in plan.named_dates} | {s.id: s.name for s in plan.seasons}
+        return ", ".join(names.get(n, n) for n in self.names)
+
 
 def undated_campaigns(
     plan: Plan, schedule: Schedule, now: dt.datetime, filters: Filters | None = None
