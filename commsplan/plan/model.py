@@ -22,7 +22,7 @@ When = Literal["any", "office_hours", "out_of_hours"]
 # A time of day as pydantic reads it ("08:00", "08:00:30", "18:00Z", "09:00+01:00"). The schema
 # gives a pattern, not `format: time`: that format is RFC 3339's, which wants seconds and an
 # offset, so editors would flag the "08:00" that `validate` accepts.
-TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?$"
+TIME_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?$"
 Time = Annotated[
     dt.time,
     WithJsonSchema({"type": "string", "pattern": TIME_PATTERN, "description": "HH:MM or HH:MM:SS (24-hour clock)"}),
