@@ -103,6 +103,7 @@ def test_a_reader_that_goes_away_ends_every_command_the_same_way(tmp_path: Path,
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMMSPLAN_")}
     env.update(COMMSPLAN_LOG=str(tmp_path / "log.jsonl"), COMMSPLAN_CACHE_DIR=str(tmp_path / "cache"))
     env["COMMSPLAN_PLAN"] = str(PLAN)
+    (tmp_path / "log.jsonl").touch(mode=0o600)  # not "started a new log at ..." on stderr
     process = subprocess.Popen(
         [sys.executable, "-m", "commsplan", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
     )

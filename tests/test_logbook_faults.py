@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import fcntl
+import grp
 import multiprocessing
 import os
 import re
@@ -258,17 +259,51 @@ def test_a_hard_linked_log_is_refused(tmp_path: Path) -> None:
     assert len(log.read().records) == 1
 
 
-@pytest.mark.parametrize(("mode", "shown"), [(0o666, "-rw-rw-rw-"), (0o620, "-rw--w----"), (0o602, "-rw-----w-")])
-def test_a_log_writable_by_group_or_others_is_refused(tmp_path: Path, mode: int, shown: str) -> None:
+@pytest.mark.parametrize(("mode", "shown"), [(0o666, "-rw-rw-rw-"), (0o602, "-rw-----w-")])
+def test_a_log_writable_by_everyone_is_refused(tmp_path: Path, mode: int, shown: str) -> None:
     log = log_with(tmp_path, 1)
     log.path.chmod(mode)
     with pytest.raises(LogError) as caught:
         add(log, 2)
     assert message_of(caught) == (
-        f"completion NOT recorded: {log.path} is writable by group or others (mode {shown}); "
-        f"fix it with: chmod go-w {log.path}"
+        f"completion NOT recorded: {log.path} is writable by everyone (mode {shown}); fix it with: chmod o-w {log.path}"
     )
     assert len(log.read().records) == 1
+
+
+def test_a_log_writable_by_its_group_needs_a_folder_set_up_for_the_group(tmp_path: Path) -> None:
+    log = log_with(tmp_path, 1)
+    log.path.chmod(0o660)
+    tmp_path.chmod(0o700)
+    group = grp.getgrgid(os.stat(tmp_path).st_gid).gr_name
+    with pytest.raises(LogError) as caught:
+        add(log, 2)
+    assert message_of(caught) == (
+        f"completion NOT recorded: {log.path} is shared with group {group} (mode -rw-rw----) but its folder "
+        f"is not set up for the group (group {group}, mode drwx------): the index and side files the team "
+        f"creates there must belong to {group}; fix it with: chmod g+rwxs {tmp_path} "
+        f"(or, if the log is yours alone: chmod g-w {log.path})"
+    )
+    assert len(log.read().records) == 1
+    tmp_path.chmod(0o2770)  # as the message says: now the group's members can all append
+    add(log, 2)
+    assert len(log.read().records) == 2
+
+
+def test_a_log_in_a_folder_anyone_can_write_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "open"
+    folder.mkdir()
+    log = log_with(folder, 1)
+    folder.chmod(0o777)
+    with pytest.raises(LogError) as caught:
+        add(log, 2)
+    assert message_of(caught) == (
+        f"completion NOT recorded: the log's folder {folder} is writable by everyone, so anyone could "
+        f"replace the log; fix it with: chmod o-w {folder}"
+    )
+    folder.chmod(0o1777)  # sticky, as /tmp: nobody else can rename or remove the owner's private log
+    add(log, 2)
+    assert len(log.read().records) == 2
 
 
 def test_a_fifo_is_refused_without_hanging(tmp_path: Path) -> None:
@@ -287,10 +322,13 @@ def test_a_folder_where_the_log_should_be(tmp_path: Path) -> None:
 
 def test_a_file_where_the_folder_should_be(tmp_path: Path) -> None:
     with pytest.raises(LogError) as caught:
-        add(FileLog(Path("/dev/null/log.jsonl")), 1)
+        add(FileLog(Path("/dev/null/log.jsonl"), make_folder=True), 1)
     assert message_of(caught) == "completion NOT recorded: /dev/null is not a folder"
     with pytest.raises(LogError) as caught:
-        add(FileLog(Path("/dev/null/commsplan/log.jsonl")), 1)
+        add(FileLog(Path("/dev/null/log.jsonl")), 1)
+    assert message_of(caught) == "completion NOT recorded: /dev/null/log.jsonl: part of this path is not a folder"
+    with pytest.raises(LogError) as caught:
+        add(FileLog(Path("/dev/null/commsplan/log.jsonl"), make_folder=True), 1)
     assert message_of(caught) == "completion NOT recorded: /dev/null/commsplan: part of this path is not a folder"
 
 

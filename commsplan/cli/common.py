@@ -8,7 +8,8 @@ import errno
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo
@@ -17,7 +18,8 @@ import typer
 from typer.core import TyperGroup
 
 from commsplan.errors import CommsplanError
-from commsplan.log.book import Logbook, default_log_path
+from commsplan.log.book import Logbook
+from commsplan.log.choice import DEFAULT, ENVIRONMENT, OPTION, LogChoice
 from commsplan.log.records import LogRecord
 from commsplan.log.state import History, LogView
 from commsplan.plan.load import LoadedPlan, bundled_plan_path, load_plan
@@ -113,12 +115,24 @@ PlanOpt = Annotated[
         show_default=False,
     ),
 ]
+_LOG_ORIGIN: ContextVar[str] = ContextVar("log_origin", default=OPTION)
+
+
+def _log_origin(ctx: typer.Context, param: typer.CallbackParam, value: Path | None) -> Path | None:
+    """Remember whether the log came from --log or COMMSPLAN_LOG, for `info` to say."""
+    source = ctx.get_parameter_source(param.name or "log")
+    _LOG_ORIGIN.set(ENVIRONMENT if source is not None and source.name == "ENVIRONMENT" else OPTION)
+    return value
+
+
 LogOpt = Annotated[
     Path | None,
     typer.Option(
         "--log",
         envvar="COMMSPLAN_LOG",
-        help="Completion log (JSON Lines). Default: one per plan in your data folder.",
+        help="Completion log (JSON Lines). Default: one per plan (named by its unit and period) in your data folder.",
+        callback=_log_origin,
+        readable=False,  # a log another group's members share is explained by commsplan, not refused here
         show_default=False,
     ),
 ]
@@ -208,6 +222,8 @@ class Session:
     log_path: Path | None
     notes: list[str] | None = None  # when set, warnings are kept here (for a mail's body), not printed
     clock: dt.datetime | None = None  # the real clock, read once: when a record was really made
+    log_origin: str = OPTION  # where log_path came from: --log or COMMSPLAN_LOG
+    _choice: LogChoice | None = field(default=None, repr=False)
 
     def warn(self, message: str) -> None:
         if self.notes is None:
@@ -223,9 +239,41 @@ class Session:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.plan.meta.timezone)
 
+    def log_choice(self) -> LogChoice:
+        """Which log, and why: --log or COMMSPLAN_LOG (its folder must exist), else the plan's
+        default log, named by its unit and period, adopting its older log once (said on stderr)."""
+        if self._choice is None:
+            from commsplan.log.choice import default_log, explicit_log, plan_log_id
+
+            if self.log_path is not None:
+                self._choice = explicit_log(self.log_path, self.log_origin)
+            else:
+                from platformdirs import user_data_path
+
+                period = self.plan.meta.period
+                self._choice = default_log(
+                    user_data_path("commsplan", appauthor=False),
+                    plan_log_id(self.plan.meta.unit),
+                    period.start,
+                    period.end,
+                    digest=self.loaded.digest,
+                    plan_path=self.loaded.path,
+                )
+                if self._choice.adopted_from is not None:
+                    warn(
+                        f"this plan's log is now {self._choice.path}, named by the plan's unit and period "
+                        f"rather than its file's path; it was {self._choice.adopted_from} (adopted once, "
+                        "nothing copied or lost)"
+                    )
+                ambiguity = self._choice.ambiguity()
+                if ambiguity is not None:
+                    self.warn(ambiguity)
+        return self._choice
+
     def logbook(self) -> Logbook:
         """The completion log: --log, else the default one for this plan."""
-        return Logbook(self.log_path if self.log_path is not None else default_log_path(self.loaded.path))
+        choice = self.log_choice()
+        return Logbook(choice.path, make_folder=choice.origin == DEFAULT)
 
     def append(self, kind: str, data: dict[str, Any], check: Callable[[LogView], None] | None = None) -> LogRecord:
         """Append one record to the log, warning first where its storage is unsafe; ``check``
@@ -235,6 +283,14 @@ class Session:
         time it was recorded; a record dated before the log's last one is kept, with a warning.
         """
         book = self.logbook()
+        if self.log_choice().candidates:
+            from commsplan.errors import LogError
+
+            # A record written now would start a third log, and the older ones would be forgotten.
+            raise LogError(
+                "completion NOT recorded: several older logs hold this plan's records (listed above); "
+                "choose one as said there, then record again"
+            )
         storage = book.storage_warning()
         if storage:
             warn(storage)
@@ -250,6 +306,8 @@ class Session:
                 check(log)
 
         record = book.append(kind, self.now, data, self.loaded.digest, check=decide)
+        if book.created:
+            _message("commsplan: ", f"started a new log at {book.path}").emit()
         if later:
             zone = self.zone
             warn(
@@ -316,7 +374,7 @@ def session(plan: Path | None, log: Path | None, now: str | None, *, notes: list
     moment = resolve_now(now, zone) if now is not None else clock
     # A moment outside the plan's period is said in the output of the commands it concerns
     # (rules.period), where a reader sees it, not in a stderr line that scrolls away.
-    return Session(loaded, moment, log, notes=notes, clock=clock)
+    return Session(loaded, moment, log, notes=notes, clock=clock, log_origin=_LOG_ORIGIN.get())
 
 
 def renderer(json: bool = False, fmt: str = "text") -> Renderer:

@@ -321,11 +321,20 @@ def info(
 
     Example: commsplan info
     """
+    from commsplan.log.choice import adopted_from
+
     sess = session(plan, log, now)
+    choice = sess.log_choice()
     book = sess.logbook()
     read = book.read()
     storage = book.storage_warning()
     period = sess.plan.meta.period
+    older = adopted_from(choice.path) if choice.origin == "default" else []
+    reason = choice.reason
+    if older:
+        reason += f", adopted from {', '.join(map(str, older))}"
+    if choice.candidates:
+        reason += f"; {len(choice.candidates)} older logs of this plan are waiting for you to choose one (see above)"
     renderer(json).info(
         {
             "plan": str(sess.loaded.path),
@@ -335,6 +344,11 @@ def info(
             "timezone": sess.plan.meta.timezone,
             "now": sess.now.isoformat(),
             "log": str(book.path),
+            "log_from": reason,
+            "log_origin": choice.origin,
+            "log_plan_id": choice.plan_id or None,
+            "log_adopted_from": [str(path) for path in older],
+            "log_candidates": [str(path) for path in choice.candidates],
             "log_exists": book.exists(),
             "log_records": len(read.records),
             "log_problems": [p.message for p in read.problems],

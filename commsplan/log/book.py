@@ -16,26 +16,31 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from commsplan.log.filelog import FileLog, default_log_path, filesystem_warning
+from commsplan.log.filelog import FileLog, filesystem_warning
 from commsplan.log.index import LogIndex, Progress, identity
 from commsplan.log.records import TRACK, Head, LogProblem, LogRead, LogRecord
 from commsplan.log.state import Completion, FoldedView, History, LogView, fold
 
-__all__ = ["Logbook", "default_log_path"]
+__all__ = ["Logbook"]
 
 
 class Logbook:
     """The completion log at ``path`` (a JSON Lines file)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, make_folder: bool = False) -> None:
         self.path = Path(path)
-        self._file = FileLog(self.path)
+        self._file = FileLog(self.path, make_folder=make_folder)
 
     def __repr__(self) -> str:
         return f"Logbook({str(self.path)!r})"
 
     def exists(self) -> bool:
         return self._file.exists()
+
+    @property
+    def created(self) -> bool:
+        """The last append started this log (its file did not exist before)."""
+        return self._file.created
 
     def read(self) -> LogRead:
         """Every intact record; damaged lines are reported as problems and skipped."""

@@ -4,7 +4,9 @@ A JSON Lines file. Each line is one self-describing record that carries the sha2
 line before it, so an edited, removed or inserted line breaks the chain where it happened.
 
 Writing: the file is opened O_APPEND|O_NOFOLLOW|O_CLOEXEC|O_NONBLOCK and refused if it is a
-symbolic link, hard-linked, not a regular file, or writable by group or others. Under an
+symbolic link, hard-linked, not a regular file, or writable by others; writable by its group
+only in a folder set up for that group (see ``sharing_problem``), where every file commsplan
+creates is the group's, mode 0660 (the index excepted: one per person). Under an
 exclusive flock held across reading the tail, writing and fsync, a torn tail left by an
 interrupted writer is moved to a side file and cut off, then the record goes out as ONE
 os.write of one line. A short write or an I/O error takes the partial record back out and
@@ -47,12 +49,111 @@ def plan_identity(plan_bytes: bytes) -> str:
     return hashlib.sha256(plan_bytes).hexdigest()
 
 
-def default_log_path(plan_path: Path) -> Path:
-    """One log per plan file, in the user's data folder (~/.local/share/commsplan on Linux)."""
-    from platformdirs import user_data_path
+def index_path(log_path: Path) -> Path:
+    """Where the SQLite index of the log at ``log_path`` lives.
 
-    tag = hashlib.sha256(str(plan_path.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:8]
-    return user_data_path("commsplan", appauthor=False) / f"{plan_path.stem}-{tag}.jsonl"
+    A log its group shares gets one index per person (``.index-u<uid>``), each private to its
+    owner: an index is trusted only when nobody else can have written it (another member could
+    put rows, or triggers that forge completions, in a shared one), so each member keeps their
+    own rather than trusting a colleague's.
+    """
+    try:
+        shared = bool(os.stat(log_path).st_mode & 0o020)
+    except OSError:
+        shared = False
+    return log_path.with_name(f"{log_path.name}.index-u{os.getuid()}" if shared else f"{log_path.name}.index")
+
+
+def new_file_mode(folder: Path) -> int:
+    """The mode for a file commsplan creates in ``folder``: 0660 in a folder set up for a group
+    (setgid, the group can write it, others cannot, and you are in its group), else 0600."""
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return 0o600
+    return 0o660 if _group_folder(info) else 0o600
+
+
+def sharing_problem(path: Path, file: os.stat_result, folder: os.stat_result) -> str | None:
+    """Why a log with this mode and owner, in this folder, is not safe to append to, with the
+    commands that fix it; None when it is safe (private to its owner, or shared by a group
+    set up as the README says)."""
+    where = path.parent
+    mode = f"mode {stat.filemode(file.st_mode)}"
+    if file.st_mode & 0o002:
+        return f"{path} is writable by everyone ({mode}); fix it with: chmod o-w {_q(path)}"
+    if folder.st_mode & 0o002 and not folder.st_mode & stat.S_ISVTX:
+        return (
+            f"the log's folder {where} is writable by everyone, so anyone could replace the log; "
+            f"fix it with: chmod o-w {_q(where)}"
+        )
+    if not file.st_mode & 0o020:
+        return None  # a private log: the owner's alone
+    group = _group_name(file.st_gid)
+    if file.st_gid not in _my_groups():
+        return (
+            f"{path} is shared with group {group}, which you are not in; ask to be added "
+            f"(sudo usermod -aG {group} {_me()}, then log in again), or, if the log is yours alone, "
+            f"fix it with: chmod g-w {_q(path)}"
+        )
+    if folder.st_mode & 0o002:
+        return (
+            f"{path} is shared with group {group} but its folder {where} is writable by everyone; "
+            f"a shared log needs a folder of its own: sudo install -d -m 2770 -g {group} FOLDER, "
+            f"then move the log there"
+        )
+    fixes = []
+    if folder.st_gid != file.st_gid:
+        fixes.append(f"chgrp {group} {_q(where)}")
+    if (folder.st_mode & 0o070) != 0o070 or not folder.st_mode & stat.S_ISGID:
+        fixes.append(f"chmod g+rwxs {_q(where)}")
+    if not file.st_mode & 0o040:
+        fixes.append(f"chmod g+r {_q(path)}")
+    if fixes:
+        return (
+            f"{path} is shared with group {group} ({mode}) but its folder is not set up for the group "
+            f"(group {_group_name(folder.st_gid)}, mode {stat.filemode(folder.st_mode)}): the index and "
+            f"side files the team creates there must belong to {group}; fix it with: {' && '.join(fixes)} "
+            f"(or, if the log is yours alone: chmod g-w {_q(path)})"
+        )
+    return None
+
+
+def _group_folder(info: os.stat_result) -> bool:
+    return (
+        bool(info.st_mode & stat.S_ISGID)
+        and info.st_mode & 0o070 == 0o070
+        and not info.st_mode & 0o002
+        and info.st_gid in _my_groups()
+    )
+
+
+def _my_groups() -> set[int]:
+    return {os.getegid(), *os.getgroups()}
+
+
+def _group_name(gid: int) -> str:
+    import grp
+
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def _me() -> str:
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return str(os.getuid())
+
+
+def _q(path: Path) -> str:
+    import shlex
+
+    return shlex.quote(str(path))
 
 
 def filesystem_warning(path: Path, *, mounts: Path = Path("/proc/mounts")) -> str | None:
@@ -101,8 +202,10 @@ def _unescape_mount(field_: str) -> str:
 class FileLog:
     """CompletionLog over a JSON Lines file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, make_folder: bool = False) -> None:
         self.path = Path(path)
+        self.make_folder = make_folder  # the default log's data folder is made; a --log's is not
+        self.created = False  # the last append started this log (made its file)
 
     def __repr__(self) -> str:
         return f"FileLog({str(self.path)!r})"
@@ -168,6 +271,8 @@ class FileLog:
             return LogRead((), ())  # no log yet: nothing recorded
         except IsADirectoryError:
             raise LogError(f"{self.path}: is a folder, not a log file") from None
+        except PermissionError:
+            raise LogError(self._denied("read")) from None
         except OSError as exc:
             raise LogError(f"{self.path}: cannot read the log: {_reason(exc)}") from None
         try:
@@ -267,13 +372,27 @@ class FileLog:
         return LogRecord(0, record_id, ts, type, dict(data), plan, prev)
 
     def _open_for_append(self) -> int:
-        _make_folder(self.path.parent)
+        if self.make_folder:
+            _make_folder(self.path.parent)
         # O_RDWR, not O_WRONLY: `prev` is read through this same descriptor, under the same
         # lock, so it is the hash of the file being appended to and not of whatever the path
         # names a moment later. O_NONBLOCK keeps a FIFO from hanging the open; cleared below.
-        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+        flags = os.O_RDWR | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+        self.created = False
         try:
-            fd = os.open(self.path, flags, 0o600)
+            try:
+                fd = os.open(self.path, flags)
+            except FileNotFoundError:
+                # A new log: made here (O_EXCL: only one of two first writers makes it), with
+                # its group's mode in a folder set up for a group, else private; fchmod, as the
+                # umask would take the group's write away.
+                mode = new_file_mode(self.path.parent)
+                try:
+                    fd = os.open(self.path, flags | os.O_CREAT | os.O_EXCL, mode)
+                    self.created = True
+                    os.fchmod(fd, mode)
+                except FileExistsError:
+                    fd = os.open(self.path, flags)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise LogError(
@@ -284,6 +403,12 @@ class FileLog:
                 raise LogError(f"completion NOT recorded: {self.path} is a folder, not a log file") from None
             if exc.errno in (errno.ENXIO, errno.EWOULDBLOCK):
                 raise LogError(f"completion NOT recorded: {self.path} is not a regular file") from None
+            if exc.errno == errno.ENOTDIR:
+                raise LogError(f"completion NOT recorded: {self.path}: part of this path is not a folder") from None
+            if exc.errno == errno.ENOENT:
+                raise LogError(f"completion NOT recorded: the folder {self.path.parent} does not exist") from None
+            if exc.errno == errno.EACCES:
+                raise LogError(f"completion NOT recorded: {self._denied('open')}") from None
             raise LogError(f"completion NOT recorded: cannot open {self.path}: {_reason(exc)}") from None
         try:
             info = os.fstat(fd)
@@ -294,11 +419,9 @@ class FileLog:
                     f"completion NOT recorded: {self.path} has {info.st_nlink} hard links; "
                     "a log must have exactly one name"
                 )
-            if info.st_mode & 0o022:
-                raise LogError(
-                    f"completion NOT recorded: {self.path} is writable by group or others "
-                    f"(mode {stat.filemode(info.st_mode)}); fix it with: chmod go-w {self.path}"
-                )
+            problem = sharing_problem(self.path, info, os.stat(self.path.parent))
+            if problem is not None:
+                raise LogError(f"completion NOT recorded: {problem}")
             os.set_blocking(fd, True)
             if info.st_size == 0:
                 # A new (or empty) log: make its name durable too, before the first record counts.
@@ -310,6 +433,20 @@ class FileLog:
             os.close(fd)
             raise
         return fd
+
+    def _denied(self, verb: str) -> str:
+        """Why opening the log was refused, in terms a team can act on."""
+        try:
+            info = os.stat(self.path)
+        except OSError:
+            return f"cannot {verb} {self.path}: permission denied in its folder {self.path.parent}"
+        if info.st_mode & 0o060 and info.st_gid not in _my_groups():
+            group = _group_name(info.st_gid)
+            return (
+                f"{self.path} is shared with group {group}, which you are not in; ask to be added "
+                f"(sudo usermod -aG {group} {_me()}, then log in again)"
+            )
+        return f"cannot {verb} {self.path}: permission denied ({stat.filemode(info.st_mode)})"
 
     def _still_the_log(self, fd: int) -> None:
         """After waiting for the lock: refuse if the file was removed or replaced meanwhile."""
@@ -336,18 +473,20 @@ class FileLog:
         stamp = ts.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
         side = self.path.with_name(f"{self.path.name}.torn-{stamp}")
         side_fd = -1
+        mode = new_file_mode(self.path.parent)  # in a group's folder, the group can read it too
         try:
             for attempt in range(1, 1000):
                 if attempt > 1:
                     side = self.path.with_name(f"{self.path.name}.torn-{stamp}-{attempt}")
                 try:
-                    side_fd = os.open(side, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+                    side_fd = os.open(side, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
                     break
                 except FileExistsError:
                     continue
             else:
                 raise OSError(errno.EEXIST, "too many side files with this time")
             try:
+                os.fchmod(side_fd, mode)
                 _write_all(side_fd, torn)
                 os.fsync(side_fd)
             finally:

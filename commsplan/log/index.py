@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from commsplan.log.filelog import FileLog
+from commsplan.log.filelog import FileLog, index_path
 from commsplan.log.records import DONE, RETRACT, SKIP, SKIP_RANGE, Decoder, LogProblem, LogRecord, decode_line
 from commsplan.log.state import Completion, recorded_time
 
@@ -111,7 +111,7 @@ def identity(info: os.stat_result) -> str:
 class LogIndex:
     def __init__(self, log: FileLog, path: Path | None = None, progress: Progress | None = None) -> None:
         self.log = log
-        self.path = path or log.path.with_name(log.path.name + ".index")
+        self.path = path or index_path(log.path)  # per person when a group shares the log
         self._db: sqlite3.Connection | None = None
         self.rebuilt = False  # the last open built a fresh file
         self.progress = progress  # told how far a build has gone (a progress bar on a terminal)

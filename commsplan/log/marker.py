@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 
 from commsplan.files import write_atomically
+from commsplan.log.filelog import new_file_mode
 
 
 class DigestMarker:
@@ -23,4 +24,4 @@ class DigestMarker:
 
     def write(self, when: dt.datetime) -> None:
         with contextlib.suppress(OSError):  # the next digest then counts from 24 hours back
-            write_atomically(self.path, (when.isoformat() + "\n").encode("utf-8"), mode=0o600)
+            write_atomically(self.path, (when.isoformat() + "\n").encode("utf-8"), mode=new_file_mode(self.path.parent))

@@ -719,8 +719,8 @@ class TextRenderer(Renderer):
         for key, value in facts.items():
             if key == "log_problems":
                 value = "; ".join(value) or "none"
-            if key == "warning":
-                continue
+            if key in ("warning", "log_origin", "log_plan_id", "log_adopted_from", "log_candidates"):
+                continue  # said in "log from", in words; --json has them apart
             out.wrapped(safe(str(value)), 14, first=[(f"{key.replace('_', ' '):<13} ", "")])
         out.emit()
 
