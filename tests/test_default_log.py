@@ -224,3 +224,28 @@ def test_a_new_log_in_an_existing_folder_is_started_and_said_once(tmp_path: Path
     assert (tmp_path / "team.jsonl").stat().st_mode & 0o777 == 0o600
     second = cli("done", "iag", "--occurrence", "2020-Q3", "--now", "2020-10-26")
     assert second.exit_code == 0 and second.stderr == ""
+
+
+def test_an_older_log_that_may_be_this_plans_is_pointed_out_not_taken(tmp_path: Path) -> None:
+    """A plan edited and moved since: its old log carries neither its sha256 nor its path's old
+    name. Nothing is adopted, but `log` does not show an empty log in silence."""
+    cli, env = default_cli(tmp_path)
+    data = tmp_path / "xdg" / "commsplan"
+    elsewhere = old_log(data, "east_area_2020-0badc0de.jsonl", hashlib.sha256(b"an older version").hexdigest())
+    shown = cli("log", env=env)
+    assert shown.exit_code == 0 and squeezed(shown.stdout) == squeezed(f"No records in {data / NEW}.")
+    said = squeezed(shown.stderr)
+    assert said.startswith(
+        squeezed(
+            f"commsplan: warning: this plan has no log yet ({data / NEW}); these logs beside it are named the old "
+            "way and do not look like this plan's (no record made under this plan file):\n"
+            f"  {elsewhere} (2 records, last written "
+        )
+    )
+    assert said.endswith(
+        squeezed(f"if one of them is this plan's log, give it the new name: mv {elsewhere} {data / NEW}")
+    )
+    assert not elsewhere.is_symlink() and not (data / NEW).exists()
+    os.rename(elsewhere, data / NEW)
+    again = cli("log", env=env)
+    assert again.stderr == "" and again.stdout.count("snb-quarterly-meeting") == 2

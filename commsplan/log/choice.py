@@ -75,6 +75,22 @@ class LogChoice:
             f"or use one for this command with --log PATH"
         )
 
+    def unclaimed(self) -> str | None:
+        """For a default log not started yet: the logs named the old way beside it that are not
+        recognisably this plan's (it may be one of them, edited and moved since), so that an
+        empty log is never silently all there is; None when there is nothing to say."""
+        if self.origin != DEFAULT or self.candidates or os.path.lexists(self.path):
+            return None
+        older = _old_named(self.path.parent)
+        if not older:
+            return None
+        listed = "\n".join(f"  {path} ({_count(path)})" for path in older)
+        return (
+            f"this plan has no log yet ({self.path}); these logs beside it are named the old way and do not "
+            f"look like this plan's (no record made under this plan file):\n{listed}\n"
+            f"if one of them is this plan's log, give it the new name: mv {older[0]} {self.path}"
+        )
+
 
 def plan_log_id(unit: str) -> str:
     """The plan's identity in its log's name: its unit's name in lower case, words joined by -."""
@@ -199,6 +215,22 @@ def adopt(old: Path, new: Path) -> bool:
         with suppress(OSError):
             os.unlink(f"{old}.index{suffix}")
     return True
+
+
+def _old_named(folder: Path) -> list[Path]:
+    """Regular, non-empty files in ``folder`` named the way earlier versions named logs."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        if _OLD_NAME.fullmatch(name):
+            with suppress(OSError):
+                info = os.stat(folder / name, follow_symlinks=False)
+                if stat.S_ISREG(info.st_mode) and info.st_size:
+                    found.append(folder / name)
+    return found
 
 
 def adopted_from(path: Path) -> list[Path]:
