@@ -8,7 +8,7 @@ import errno
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo
@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from commsplan.errors import CommsplanError
-from commsplan.log.book import Logbook, default_log_path
+from commsplan.log.book import LogBackend, open_log
 from commsplan.log.records import LogRecord
 from commsplan.log.state import History, LogView
 from commsplan.plan.load import LoadedPlan, bundled_plan_path, load_plan
@@ -114,11 +114,12 @@ PlanOpt = Annotated[
     ),
 ]
 LogOpt = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--log",
         envvar="COMMSPLAN_LOG",
-        help="Completion log (JSON Lines). Default: one per plan in your data folder.",
+        help="Completion log: a JSON Lines file, or a postgresql:// URL (no password in it: ~/.pgpass). "
+        "Default: one file per plan in your data folder.",
         show_default=False,
     ),
 ]
@@ -205,9 +206,10 @@ class Session:
 
     loaded: LoadedPlan
     now: dt.datetime  # --now, else the clock: the time records claim
-    log_path: Path | None
+    log_path: str | None  # --log: a file's path or a postgresql:// URL
     notes: list[str] | None = None  # when set, warnings are kept here (for a mail's body), not printed
     clock: dt.datetime | None = None  # the real clock, read once: when a record was really made
+    _book: LogBackend | None = field(default=None, repr=False)
 
     def warn(self, message: str) -> None:
         if self.notes is None:
@@ -223,9 +225,12 @@ class Session:
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.plan.meta.timezone)
 
-    def logbook(self) -> Logbook:
-        """The completion log: --log, else the default one for this plan."""
-        return Logbook(self.log_path if self.log_path is not None else default_log_path(self.loaded.path))
+    def logbook(self) -> LogBackend:
+        """The completion log: --log, else the default one for this plan (one object per
+        session: a database's connection is made once)."""
+        if self._book is None:
+            self._book = open_log(self.log_path, self.loaded.path)
+        return self._book
 
     def append(self, kind: str, data: dict[str, Any], check: Callable[[LogView], None] | None = None) -> LogRecord:
         """Append one record to the log, warning first where its storage is unsafe; ``check``
@@ -307,7 +312,7 @@ def open_plan(plan: Path | None, *, cached: bool = True) -> LoadedPlan:
     return loaded
 
 
-def session(plan: Path | None, log: Path | None, now: str | None, *, notes: list[str] | None = None) -> Session:
+def session(plan: Path | None, log: str | None, now: str | None, *, notes: list[str] | None = None) -> Session:
     """The plan, the clock and the log for a command; ``notes`` collects its warnings instead
     of printing them (a mailed digest puts them in its body)."""
     loaded = open_plan(plan)
