@@ -13,6 +13,7 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from commsplan.cli import app
+from commsplan.log.book import LogBackend, open_log
 from commsplan.log.filelog import FileLog
 from commsplan.log.records import LogRecord
 
@@ -51,6 +52,13 @@ class Cli:
         self.log = log
         self.target = target or str(log)  # what COMMSPLAN_LOG says: the file, or a database's URL
         self.cache = cache
+
+    def book(self) -> LogBackend:
+        """The log this Cli writes to, whichever back end holds it."""
+        return open_log(self.target, PLAN)
+
+    def records(self) -> tuple[LogRecord, ...]:
+        return self.book().read().records
 
     def __call__(self, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
         base = {

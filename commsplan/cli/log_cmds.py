@@ -250,7 +250,12 @@ def undo(
     renderer(json).retracted(record, target)
 
 
-log_app = typer_app("The completion log's history, and its set-up, export and import.", invoke_without_command=True)
+_LOG_HELP = """Show the history of completions, skips, retractions and incidents.
+
+    Its commands: setup-db (a PostgreSQL log's tables, once), export and import (JSON Lines).
+    Example: commsplan log --activity snb --since 2020-10-01
+    """
+log_app = typer_app(_LOG_HELP, invoke_without_command=True)
 app.add_typer(log_app, name="log")
 
 
