@@ -79,7 +79,7 @@ def open_log(target: str | Path | None, plan_path: Path) -> LogBackend:
     if target is None:
         return Logbook(default_log_path(plan_path))
     text = str(target)
-    if text[:13].lower().startswith(("postgresql://", "postgres://")):
+    if text.startswith(("postgresql://", "postgres://")):  # libpq's own test of a URL
         from commsplan.log.pglog import PgLog
 
         return PgLog(text)

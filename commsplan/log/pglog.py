@@ -107,7 +107,10 @@ BEGIN
     RETURN NEW;
 END $$;
 
-CREATE FUNCTION commsplan_log_covered() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Runs as the log's owner (who ran setup-db), so a team's role needs only SELECT and INSERT
+-- on commsplan_log, and SELECT on the rest: nobody but the owner can write these tables.
+CREATE FUNCTION commsplan_log_covered() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path FROM CURRENT AS $$
 BEGIN
     INSERT INTO commsplan_covered
         SELECT DISTINCT n.activity, o.value, n.line
@@ -152,7 +155,7 @@ _NOT_RETRACTED = "NOT EXISTS (SELECT 1 FROM commsplan_log r WHERE r.type = 'retr
 
 def is_url(target: str) -> bool:
     """Whether ``--log`` names a database (a postgresql:// URL) rather than a file."""
-    return target[:13].lower().startswith(SCHEMES)
+    return target.startswith(SCHEMES)
 
 
 def _psycopg() -> Any:
