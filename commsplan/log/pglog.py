@@ -518,7 +518,7 @@ class PgLog:
                 return LogRecord(0, record_id, ts, type, dict(data), plan, prev)
             raise LogError(message) from None
         except LogError as exc:
-            if exc.message.startswith("completion NOT recorded"):
+            if "NOT recorded" in exc.message:
                 raise
             raise LogError(f"completion NOT recorded: {exc.message}") from None
         return LogRecord(0, record_id, ts, type, dict(data), plan, prev)
