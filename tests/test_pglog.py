@@ -219,6 +219,9 @@ def test_import_is_all_or_nothing_and_never_mixes_two_histories(pg_url: str, tmp
         f"inserted before it); see `commsplan log --verify --log {damaged}`\n"
     )
     assert db.records() == ()
+    into_file = Cli(tmp_path / "new.jsonl", tmp_path / "cache")("log", "import", str(damaged))
+    assert into_file.exit_code == 1 and "nothing imported" in into_file.stderr
+    assert not (tmp_path / "new.jsonl").exists()
     # a database with a history of its own refuses another
     assert db("done", "iag", "--occurrence", "2020-Q2", "--now", NOW).exit_code == 0
     other = db("log", "import", str(source.log))

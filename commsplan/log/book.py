@@ -125,6 +125,8 @@ class Logbook:
 
     def import_file(self, path: Path) -> tuple[int, int]:
         """Add a verified file log's records after those already here, all or nothing."""
+        if not self._file.exists():
+            continuation(path, None, str(self.path))  # a file refused leaves no empty log behind
         return self._file.extend(lambda here: continuation(path, here, str(self.path)))
 
     def read(self) -> LogRead:
