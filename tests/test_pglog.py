@@ -400,3 +400,20 @@ def test_a_connection_cut_in_the_middle_of_an_append_writes_nothing_and_a_retry_
     twice = run(env, "done", "iag", "--occurrence", "2020-Q3", "--now", NOW)
     assert twice.wait(timeout=60) == 1
     assert len(cli.records()) == 1
+
+
+def test_a_service_names_the_server_as_libpq_reads_it(pg_url: str, pg_server: PgServer, tmp_path: Path) -> None:
+    db = pg_url.split("/")[3].split("?")[0]
+    services = tmp_path / "pg_service.conf"
+    services.write_text(f"[team]\nhost={pg_server.folder}\nport={pg_server.port}\ndbname={db}\nuser=postgres\n")
+    cli = db_cli(tmp_path, "postgresql:///?service=team")
+    env = {"PGSERVICEFILE": str(services)}
+    assert cli("done", "iag", "--now", NOW, env=env).exit_code == 0
+    assert json.loads(cli("info", "--json", "--now", NOW, env=env).stdout)["log_records"] == 1
+    moved = tmp_path / "moved.conf"
+    moved.write_text(f"[team]\nhost=127.0.0.1\nport={_free_port()}\ndbname={db}\nuser=postgres\n")
+    down = cli("done", "cmg", "--now", NOW, env={"PGSERVICEFILE": str(moved)})
+    assert flat(down.stderr) == (
+        "commsplan: error: completion NOT recorded: PostgreSQL at service team: no server is answering there "
+        "(is PostgreSQL running?)\n"
+    )
