@@ -118,6 +118,7 @@ LogOpt = Annotated[
     typer.Option(
         "--log",
         envvar="COMMSPLAN_LOG",
+        metavar="PATH-OR-URL",
         help="Completion log: a JSON Lines file, or a postgresql:// URL (no password in it: ~/.pgpass). "
         "Default: one file per plan in your data folder.",
         show_default=False,
