@@ -8,10 +8,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
 from commsplan.cli import app
+from commsplan.log.book import LogBackend, open_log
 from commsplan.log.filelog import FileLog
 from commsplan.log.records import LogRecord
 
@@ -32,6 +34,10 @@ def add(log: FileLog, n: int, kind: str = "done", **extra: object) -> LogRecord:
     return log.append(kind, TS + dt.timedelta(minutes=n), data, PLAN_DIGEST)
 
 
+# Runs a test that takes the `cli` fixture on both back ends of the log: the file and PostgreSQL.
+BOTH = pytest.mark.parametrize("cli", ["file", "postgresql"], indirect=True)
+
+
 def flat(text: str) -> str:
     """Output as one line per message: the continuation lines of a message wrapped at 80
     columns (indented) are joined back to the line they continue."""
@@ -41,21 +47,31 @@ def flat(text: str) -> str:
 class Cli:
     """Runs commsplan in-process with a pinned terminal: 80 columns, no colour, a private log."""
 
-    def __init__(self, log: Path, cache: Path) -> None:
+    def __init__(self, log: Path, cache: Path, target: str | None = None) -> None:
         self.runner = CliRunner()
         self.log = log
+        self.target = target or str(log)  # what COMMSPLAN_LOG says: the file, or a database's URL
         self.cache = cache
+
+    def book(self) -> LogBackend:
+        """The log this Cli writes to, whichever back end holds it."""
+        return open_log(self.target)
+
+    def records(self) -> tuple[LogRecord, ...]:
+        return self.book().read().records
 
     def __call__(self, *args: str, env: dict[str, str] | None = None, input: str | None = None) -> Result:
         base = {
             "COLUMNS": "80",
             "NO_COLOR": "1",
             "TERM": "dumb",
-            "COMMSPLAN_LOG": str(self.log),
+            "COMMSPLAN_LOG": self.target,
             "COMMSPLAN_PLAN": "",
             "COMMSPLAN_NOW": "",
             "COMMSPLAN_CACHE_DIR": str(self.cache),
         }
+        if self.target != str(self.log):  # a database's digest markers stay in the test's folder too
+            base["XDG_DATA_HOME"] = str(self.log.parent / "data")
         base.update(env or {})
         # empty means unset for the options' env fallbacks
         clean: dict[str, Any] = {k: (v if v != "" else None) for k, v in base.items()}

@@ -20,17 +20,25 @@ from .helpers import Cli
 
 ROOT_GROUP = typer.main.get_command(app)
 assert isinstance(ROOT_GROUP, TyperGroup)
-COMMANDS = sorted(name for name, c in ROOT_GROUP.commands.items() if not isinstance(c, TyperGroup))
+# `log` is a command with commands of its own (setup-db, export, import)
+COMMANDS = sorted(
+    name for name, c in ROOT_GROUP.commands.items() if not isinstance(c, TyperGroup) or c.invoke_without_command
+)
 INCIDENT_GROUP = ROOT_GROUP.commands["incident"]
 assert isinstance(INCIDENT_GROUP, TyperGroup)
 INCIDENT = sorted(INCIDENT_GROUP.commands)
+LOG_GROUP = ROOT_GROUP.commands["log"]
+assert isinstance(LOG_GROUP, TyperGroup)
+LOG = [f"log {c}" for c in sorted(LOG_GROUP.commands)]
 
 # Which shared options each command takes: exactly those it uses (GUIDE, interface contract).
 READS_PLAN = {"validate", "who", "list", "show", "due", "digest", "calendar", "report", "done", "skip", "undo", "track"}
 READS_PLAN |= {"log", "info", *(f"incident {c}" for c in INCIDENT)}
 USES_LOG = {"due", "digest", "calendar", "report", "done", "skip", "undo", "track", "log", "info"}
 USES_LOG |= {f"incident {c}" for c in INCIDENT}
-USES_NOW = USES_LOG - {"log"}
+READS_PLAN |= {"log export", "log import"}  # the default log is the plan's
+USES_LOG |= set(LOG)
+USES_NOW = USES_LOG - {"log", *LOG}
 
 
 def test_version_same_from_module_and_script() -> None:
@@ -43,14 +51,14 @@ def test_version_same_from_module_and_script() -> None:
     assert installed.stdout == module.stdout
 
 
-@pytest.mark.parametrize("command", [*COMMANDS, *(f"incident {c}" for c in INCIDENT)])
+@pytest.mark.parametrize("command", [*COMMANDS, *(f"incident {c}" for c in INCIDENT), *LOG])
 def test_every_command_has_help_with_an_example(cli: Cli, command: str) -> None:
     result = cli(*command.split(), "--help")
     assert result.exit_code == 0
     assert "Example" in result.stdout, f"'commsplan {command} --help' shows no example"
 
 
-@pytest.mark.parametrize("command", [*COMMANDS, *(f"incident {c}" for c in INCIDENT)])
+@pytest.mark.parametrize("command", [*COMMANDS, *(f"incident {c}" for c in INCIDENT), *LOG])
 def test_every_command_takes_the_shared_options_it_uses_and_no_other(cli: Cli, command: str) -> None:
     help_text = cli(*command.split(), "--help").stdout
     for option, users in (("--plan", READS_PLAN), ("--log", USES_LOG), ("--now", USES_NOW)):
@@ -69,6 +77,7 @@ def test_every_command_is_listed_here() -> None:
         "renew",
         "diff",
     }
+    assert LOG == ["log export", "log import", "log setup-db"]
 
 
 def test_unknown_option_is_a_usage_error(cli: Cli) -> None:

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .helpers import Cli, flat
+from .helpers import BOTH, Cli, flat
 
 NOW = "2020-10-27T07:00"
 
@@ -22,6 +22,7 @@ def seed(cli: Cli) -> None:
     cli("incident", "open", "Disorder, Ilford Lane", "--level", "major", "--now", "2020-10-26T23:10")
 
 
+@BOTH
 def test_digest_sections_in_order(cli: Cli) -> None:
     seed(cli)
     result = cli("digest", "--now", NOW, "--since", "2020-10-26")
@@ -101,6 +102,7 @@ def test_installed_digest_under_cron(tmp_path: Path) -> None:
     assert tz.stdout == result.stdout
 
 
+@BOTH
 def test_done_since_counts_from_the_saved_marker(cli: Cli) -> None:
     cli("done", "iag", "--occurrence", "2020-Q3", "--now", "2020-10-26T10:00")
     first = cli("digest", "--now", "2020-10-26T12:00", "--mark")
@@ -113,6 +115,7 @@ def test_done_since_counts_from_the_saved_marker(cli: Cli) -> None:
     assert cli("digest", "--now", "2020-10-27T08:00").stdout.splitlines()[-3] == second.stdout.splitlines()[-3]
 
 
+@BOTH
 def test_incident_steps_for_a_team_are_the_same_in_due_and_digest(cli: Cli) -> None:
     """Duty officers send partners' notifications with the SLT: their cron mail must show them."""
     cli("incident", "open", "Flooding, Romford", "--level", "significant", "--now", "2020-10-26T22:00")

@@ -13,7 +13,7 @@ from commsplan.log.state import Incident
 from commsplan.plan.load import load_plan
 from commsplan.rules.incidents import checklist, in_office_hours
 
-from .helpers import PLAN, Cli, flat
+from .helpers import BOTH, PLAN, Cli, flat
 
 LONDON = ZoneInfo("Europe/London")
 PLAN_OBJ = load_plan(PLAN).plan
@@ -114,6 +114,7 @@ def test_dmc_referral_only_for_a_media_query_about_a_critical_or_major_incident(
         assert steps[-1].refer_to == "dmc" and steps[-1].owner == "comms-team"
 
 
+@BOTH
 def test_incident_flow_through_the_cli(cli: Cli) -> None:
     opened = cli("incident", "open", "Stabbing, Romford", "--level", "critical", "--area", "Romford",
                  "--now", "2020-10-27T22:15", "--by", "Insp Patel", "--json")  # fmt: skip
@@ -189,6 +190,7 @@ def test_a_significant_incident_on_a_saturday_night(cli: Cli) -> None:
     ]
 
 
+@BOTH
 def test_a_media_query_arrives_later_and_brings_the_dmc_referral(cli: Cli) -> None:
     cli("incident", "open", "Stabbing, Romford", "--level", "critical", "--now", "2020-10-26T22:15")
     before = json.loads(cli("incident", "show", "20201026-1", "--json", "--now", "2020-10-26T22:20").stdout)

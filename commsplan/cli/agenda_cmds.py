@@ -190,7 +190,7 @@ def digest(
     history = sess.history()
     book = sess.logbook()
     # each team's (and each unit's) digest remembers its own last run
-    marker = DigestMarker(book.path, "-".join(part for part in (owner_id, unit_id) if part) or None)
+    marker = DigestMarker(book.side_path, "-".join(part for part in (owner_id, unit_id) if part) or None)
     start = (
         resolve_now(since, sess.zone, "--since")
         if since

@@ -18,7 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from commsplan.errors import CommsplanError
-from commsplan.log.book import Logbook
+from commsplan.log.book import LogBackend, open_log
 from commsplan.log.choice import DEFAULT, ENVIRONMENT, OPTION, LogChoice
 from commsplan.log.records import LogRecord
 from commsplan.log.state import History, LogView
@@ -118,7 +118,7 @@ PlanOpt = Annotated[
 _LOG_ORIGIN: ContextVar[str] = ContextVar("log_origin", default=OPTION)
 
 
-def _log_origin(ctx: typer.Context, param: typer.CallbackParam, value: Path | None) -> Path | None:
+def _log_origin(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
     """Remember whether the log came from --log or COMMSPLAN_LOG, for `info` to say."""
     source = ctx.get_parameter_source(param.name or "log")
     _LOG_ORIGIN.set(ENVIRONMENT if source is not None and source.name == "ENVIRONMENT" else OPTION)
@@ -126,13 +126,14 @@ def _log_origin(ctx: typer.Context, param: typer.CallbackParam, value: Path | No
 
 
 LogOpt = Annotated[
-    Path | None,
+    str | None,
     typer.Option(
         "--log",
         envvar="COMMSPLAN_LOG",
-        help="Completion log (JSON Lines). Default: one per plan (named by its unit and period) in your data folder.",
+        metavar="PATH-OR-URL",
+        help="Completion log: a JSON Lines file, or a postgresql:// URL (no password in it: ~/.pgpass). "
+        "Default: one file per plan (named by its unit and period) in your data folder.",
         callback=_log_origin,
-        readable=False,  # a log another group's members share is explained by commsplan, not refused here
         show_default=False,
     ),
 ]
@@ -219,11 +220,12 @@ class Session:
 
     loaded: LoadedPlan
     now: dt.datetime  # --now, else the clock: the time records claim
-    log_path: Path | None
+    log_path: str | None  # --log: a file's path or a postgresql:// URL
     notes: list[str] | None = None  # when set, warnings are kept here (for a mail's body), not printed
     clock: dt.datetime | None = None  # the real clock, read once: when a record was really made
     log_origin: str = OPTION  # where log_path came from: --log or COMMSPLAN_LOG
     _choice: LogChoice | None = field(default=None, repr=False)
+    _book: LogBackend | None = field(default=None, repr=False)
 
     def warn(self, message: str) -> None:
         if self.notes is None:
@@ -270,10 +272,13 @@ class Session:
                     self.warn(ambiguity)
         return self._choice
 
-    def logbook(self) -> Logbook:
-        """The completion log: --log, else the default one for this plan."""
-        choice = self.log_choice()
-        return Logbook(choice.path, make_folder=choice.origin == DEFAULT)
+    def logbook(self) -> LogBackend:
+        """The completion log: --log, else the default one for this plan (one object per
+        session: a database's connection is made once)."""
+        if self._book is None:
+            choice = self.log_choice()
+            self._book = open_log(choice.target, make_folder=choice.origin == DEFAULT)
+        return self._book
 
     def append(self, kind: str, data: dict[str, Any], check: Callable[[LogView], None] | None = None) -> LogRecord:
         """Append one record to the log, warning first where its storage is unsafe; ``check``
@@ -307,7 +312,7 @@ class Session:
 
         record = book.append(kind, self.now, data, self.loaded.digest, check=decide)
         if book.created:
-            _message("commsplan: ", f"started a new log at {book.path}").emit()
+            _message("commsplan: ", f"started a new log at {book.where}").emit()
         if later:
             zone = self.zone
             warn(
@@ -365,7 +370,7 @@ def open_plan(plan: Path | None, *, cached: bool = True) -> LoadedPlan:
     return loaded
 
 
-def session(plan: Path | None, log: Path | None, now: str | None, *, notes: list[str] | None = None) -> Session:
+def session(plan: Path | None, log: str | None, now: str | None, *, notes: list[str] | None = None) -> Session:
     """The plan, the clock and the log for a command; ``notes`` collects its warnings instead
     of printing them (a mailed digest puts them in its body)."""
     loaded = open_plan(plan)

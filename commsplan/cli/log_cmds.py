@@ -25,6 +25,7 @@ from commsplan.cli.common import (
     warn,
 )
 from commsplan.errors import LogError, LookupFailed, UsageError
+from commsplan.log.book import LogBackend
 
 app = typer_app("The completion log: record, retract, read and verify.")
 
@@ -59,7 +60,7 @@ def _complete(
     unit: str | None,
     by: str | None,
     plan: Path | None,
-    log: Path | None,
+    log: str | None,
     now: str | None,
     json: bool,
     **extra: str | None,
@@ -239,18 +240,28 @@ def undo(
 
     sess = session(plan, log, now)
     book = sess.logbook()
-    target = retraction_target(book.view(), record_id, book.path)
+    target = retraction_target(book.view(), record_id, book.where)
 
     def still_in_force(now: LogView) -> None:
         # Asked again under the log's lock: of two retractions of one record at once, one wins.
-        retraction_target(now, target.id, book.path)
+        retraction_target(now, target.id, book.where)
 
     record = sess.append(RETRACT, {"target": target.id, "by": by or login_name()}, check=still_in_force)
     renderer(json).retracted(record, target)
 
 
-@app.command(name="log")
+_LOG_HELP = """Show the history of completions, skips, retractions and incidents.
+
+    Its commands: setup-db (a PostgreSQL log's tables, once), export and import (JSON Lines).
+    Example: commsplan log --activity snb --since 2020-10-01
+    """
+log_app = typer_app(_LOG_HELP, invoke_without_command=True)
+app.add_typer(log_app, name="log")
+
+
+@log_app.callback()
 def log_(
+    ctx: typer.Context,
     activity: Annotated[
         str | None, typer.Option("--activity", help="Only this activity (or a start of its id).")
     ] = None,
@@ -274,8 +285,11 @@ def log_(
 ) -> None:
     """Show the history of completions, skips, retractions and incidents.
 
+    Its commands: setup-db (a PostgreSQL log's tables, once), export and import (JSON Lines).
     Example: commsplan log --activity snb --since 2020-10-01
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from commsplan.log.records import Head
     from commsplan.log.state import select_records
 
@@ -298,10 +312,10 @@ def log_(
         out.verification(book, checked, witness)
         breaks = [p for p in checked.problems if p.kind == "chain"]
         if breaks:
-            raise LogError(f"{book.path}: the hash chain is broken at line {breaks[0].line}")
+            raise LogError(f"{book.where}: the hash chain is broken at line {breaks[0].line}")
         moved = [p for p in checked.problems if p.kind == "head"]
         if moved:
-            raise LogError(f"{book.path}: does not extend the head {head}")
+            raise LogError(f"{book.where}: does not extend the head {head}")
         return
     read = book.read()
     for problem in read.problems:
@@ -346,7 +360,7 @@ def info(
             "period": f"{period.start.isoformat()} to {period.end.isoformat()}",
             "timezone": sess.plan.meta.timezone,
             "now": sess.now.isoformat(),
-            "log": str(book.path),
+            "log": str(book.where),
             "log_from": reason,
             "log_origin": choice.origin,
             "log_plan_id": choice.plan_id or None,
@@ -364,3 +378,110 @@ def info(
     unclaimed = choice.unclaimed()
     if unclaimed is not None:
         warn(unclaimed)
+
+
+@log_app.command("setup-db")
+def setup_db(log: LogOpt = None) -> None:
+    """Set up a PostgreSQL log: its tables, index and append-only triggers (once; safe to repeat).
+
+    Run it as the database's owner; the URL names the database (createdb makes it) and no
+    password: libpq finds that in ~/.pgpass, PGPASSFILE or PGSERVICE.
+    Example: commsplan log setup-db --log postgresql://comms@db.example.org/commsplan
+    """
+    from commsplan.log.choice import is_url
+    from commsplan.log.pglog import PgLog
+    from commsplan.render.console import say
+
+    if log is None or not is_url(log):
+        raise UsageError(
+            "setup-db sets up a PostgreSQL log: give its URL with --log postgresql://HOST/DATABASE "
+            "(or COMMSPLAN_LOG); a file log needs no set-up"
+        )
+    say(PgLog(log).setup())
+
+
+@log_app.command("export")
+def export(
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write to this file (replaced whole, mode 0600) instead of stdout.", dir_okay=False),
+    ] = None,
+    plan: PlanOpt = None,
+    log: LogOpt = None,
+) -> None:
+    """Write the log's records as JSON Lines: byte for byte what a file log holds.
+
+    From a database this is its backup, or a file log to carry elsewhere (see log import).
+    Example: commsplan log export --log postgresql://db.example.org/commsplan --out team-log.jsonl
+    """
+    import sys
+
+    from commsplan.render.console import say, stderr
+
+    book = session(plan, log, None).logbook()
+    if out is None:
+        sys.stdout.flush()
+        book.export(sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return
+    if book.where == str(out):
+        raise UsageError(f"--out {out} is the log itself")
+    count = _export_to(book, out)
+    say(f"exported {count} record{'s' if count != 1 else ''} from {book.where} to {out}", stderr())
+
+
+def _export_to(book: LogBackend, out: Path) -> int:
+    """Export into a temp file beside ``out``, then rename it in: never a half-written copy."""
+    import contextlib
+    import tempfile
+
+    folder = out.parent if str(out.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise LogError(f"nothing exported: cannot write in {folder}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            count = book.export(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, out)
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise LogError(f"nothing exported: cannot write {out}: {exc.strerror or exc}") from None
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return count
+
+
+@log_app.command("import")
+def import_(
+    file: Annotated[
+        Path, typer.Argument(help="A file log (JSON Lines), as `log export` writes it.", show_default=False)
+    ],
+    plan: PlanOpt = None,
+    log: LogOpt = None,
+) -> None:
+    """Load a file log into the log (a database, or another file), all or nothing.
+
+    The file's hash chain is verified first. An empty log takes every record; a log whose
+    records the file begins with takes the rest (running it again adds nothing); any other
+    log refuses it, so two histories are never mixed.
+    Example: commsplan log import team-log.jsonl --log postgresql://db.example.org/commsplan
+    """
+    from commsplan.render.console import say
+
+    book = session(plan, log, None).logbook()
+    added, kept = book.import_file(file)
+    total = added + kept
+    if not added:
+        say(f"nothing to import: {book.where} already holds all {total} record{'s' if total != 1 else ''} of {file}")
+    elif kept:
+        say(
+            f"imported {added} record{'s' if added != 1 else ''} from {file} into {book.where}, after the {kept} it held"
+        )
+    else:
+        say(f"imported {added} record{'s' if added != 1 else ''} from {file} into {book.where}")

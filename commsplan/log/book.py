@@ -14,14 +14,79 @@ import sqlite3
 import stat
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Protocol
 
+from commsplan.log.choice import is_url
 from commsplan.log.filelog import FileLog, filesystem_warning
 from commsplan.log.index import LogIndex, Progress, identity
 from commsplan.log.records import TRACK, Head, LogProblem, LogRead, LogRecord
-from commsplan.log.state import Completion, FoldedView, History, LogView, fold
+from commsplan.log.state import Completion, FoldedView, History, LogView, fold, history_warnings
+from commsplan.log.transfer import continuation
 
-__all__ = ["Logbook"]
+__all__ = ["LogBackend", "Logbook", "open_log"]
+
+
+class LogBackend(Protocol):
+    """What commands use of a completion log, whichever back end holds it: the JSON Lines
+    file (``Logbook``) or a PostgreSQL database (``commsplan.log.pglog.PgLog``)."""
+
+    @property
+    def where(self) -> str:
+        """The log as a person names it: the file's path, or the database's URL."""
+        ...
+
+    @property
+    def side_path(self) -> Path:
+        """A local path beside which this machine keeps what belongs with the log (markers)."""
+        ...
+
+    @property
+    def created(self) -> bool:
+        """The last append started this log (a file log's file did not exist before)."""
+        ...
+
+    def exists(self) -> bool: ...
+    def read(self) -> LogRead: ...
+    def verify(self, witness: Head | None = None) -> LogRead: ...
+    def head(self) -> Head | None: ...
+    def head_hash(self) -> str: ...
+    def append(
+        self,
+        type: str,
+        ts: dt.datetime,
+        data: Mapping[str, Any],
+        plan: str,
+        *,
+        check: Callable[[LogView], None] | None = None,
+    ) -> LogRecord: ...
+    def view(self) -> LogView: ...
+    def storage_warning(self) -> str | None: ...
+    def history(
+        self,
+        known_activities: set[str],
+        *,
+        full: bool = False,
+        plan: str | None = None,
+        create_index: bool = True,
+        progress: Progress | None = None,
+    ) -> tuple[History, list[str]]: ...
+    def export(self, out: IO[bytes]) -> int:
+        """Write the records as JSON Lines, byte for byte what the file back end holds."""
+        ...
+
+    def import_file(self, path: Path) -> tuple[int, int]:
+        """Add a verified file log's records after those already here: (added, already here)."""
+        ...
+
+
+def open_log(target: str | Path, *, make_folder: bool = False) -> LogBackend:
+    """The log a LogChoice names: a postgresql:// URL is a database, anything else a file
+    (``make_folder``: the default log's data folder is made; a --log's folder must exist)."""
+    if isinstance(target, str) and is_url(target):
+        from commsplan.log.pglog import PgLog
+
+        return PgLog(target)
+    return Logbook(Path(target), make_folder=make_folder)
 
 
 class Logbook:
@@ -34,6 +99,14 @@ class Logbook:
     def __repr__(self) -> str:
         return f"Logbook({str(self.path)!r})"
 
+    @property
+    def where(self) -> str:
+        return str(self.path)
+
+    @property
+    def side_path(self) -> Path:
+        return self.path
+
     def exists(self) -> bool:
         return self._file.exists()
 
@@ -41,6 +114,28 @@ class Logbook:
     def created(self) -> bool:
         """The last append started this log (its file did not exist before)."""
         return self._file.created
+
+    def export(self, out: IO[bytes]) -> int:
+        """Write the log's complete lines as they are (a torn tail is not a line yet)."""
+        count = 0
+        with contextlib.suppress(FileNotFoundError), self.path.open("rb") as source:
+            pending = b""
+            while chunk := source.read(8 << 20):
+                cut = chunk.rfind(b"\n") + 1
+                if not cut:
+                    pending += chunk
+                    continue
+                block = pending + chunk[:cut]
+                out.write(block)
+                count += block.count(b"\n")
+                pending = chunk[cut:]
+        return count
+
+    def import_file(self, path: Path) -> tuple[int, int]:
+        """Add a verified file log's records after those already here, all or nothing."""
+        if not self._file.exists():
+            continuation(path, None, str(self.path))  # a file refused leaves no empty log behind
+        return self._file.extend(lambda here: continuation(path, here, str(self.path)))
 
     def read(self) -> LogRead:
         """Every intact record; damaged lines are reported as problems and skipped."""
@@ -144,23 +239,7 @@ class Logbook:
                 for record in read.records:
                     if record.plan != plan:
                         others[record.plan] = others.get(record.plan, 0) + 1
-        warnings = [f"log {problem.message}" for problem in problems]
-        warnings += [f"log {message}" for message in history.ignored]
-        if history.unknown_activities:
-            names = ", ".join(sorted(history.unknown_activities))
-            count = sum(history.unknown_activities.values())
-            warnings.append(
-                f"the log has {count} record(s) for activities this plan does not have ({names}); kept, not counted"
-            )
-        if others:
-            count = sum(others.values())
-            digests = ", ".join(d[:12] or "none" for d in sorted(others, key=lambda d: -others[d])[:3])
-            more = f" and {len(others) - 3} more" if len(others) > 3 else ""
-            warnings.append(
-                f"the log has {count} record(s) made under another plan file than this one "
-                f"(plan sha256 {digests}{more}); they are counted against this plan"
-            )
-        return history, warnings
+        return history, history_warnings(history, problems, others)
 
     def _indexed(
         self, known: set[str], plan: str | None, create: bool, progress: Progress | None = None

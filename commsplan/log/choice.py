@@ -44,12 +44,18 @@ _CHUNK = 8 << 20
 class LogChoice:
     """The log a command uses and why."""
 
-    path: Path
+    path: Path  # the file log (for a database: none, see ``url``)
     origin: str  # OPTION, ENVIRONMENT or DEFAULT
     plan_id: str = ""  # for the default log: the plan's identity and period it is named by
     period: tuple[dt.date, dt.date] | None = None
     adopted_from: Path | None = None  # an older log renamed to ``path`` by this very call
     candidates: tuple[Path, ...] = field(default=())  # several older logs of this plan: none adopted
+    url: str | None = None  # a PostgreSQL log's URL, given with --log or COMMSPLAN_LOG
+
+    @property
+    def target(self) -> str | Path:
+        """What opens the log: the database's URL, else the file's path."""
+        return self.url if self.url is not None else self.path
 
     @property
     def reason(self) -> str:
@@ -109,9 +115,21 @@ def old_default_name(plan_path: Path) -> str:
     return f"{plan_path.stem}-{tag}.jsonl"
 
 
-def explicit_log(path: Path, origin: str) -> LogChoice:
-    """A log named with --log or COMMSPLAN_LOG. Its folder must exist: a typo in a path must not
-    quietly start a new log in new folders (a new file in an existing folder is fine)."""
+SCHEMES = ("postgresql://", "postgres://")  # libpq's own test of a connection URL
+
+
+def is_url(target: str) -> bool:
+    """Whether ``--log`` names a database (a postgresql:// URL) rather than a file."""
+    return target.startswith(SCHEMES)
+
+
+def explicit_log(given: str, origin: str) -> LogChoice:
+    """A log named with --log or COMMSPLAN_LOG: a database's URL, or a file whose folder must
+    exist: a typo in a path must not quietly start a new log in new folders (a new file in an
+    existing folder is fine)."""
+    if is_url(given):
+        return LogChoice(Path(), origin, url=given)
+    path = Path(given)
     folder = path.parent
     if not folder.is_dir():
         given = "--log" if origin == OPTION else "COMMSPLAN_LOG"

@@ -371,6 +371,37 @@ class FileLog:
             os.close(fd)  # also releases the flock
         return LogRecord(0, record_id, ts, type, dict(data), plan, prev)
 
+    def extend(self, lines_after: Callable[[Head | None], list[bytes]]) -> tuple[int, int]:
+        """Append many whole lines in one write, all or nothing: ``lines_after(head)`` gives
+        them (without newlines) for the log's head as it is under the lock, and raises to
+        refuse. Returns (lines added, lines there before)."""
+        try:
+            fd = self._open_for_append()
+        except LogError as exc:
+            raise LogError(exc.message.replace("completion NOT recorded", "nothing imported", 1)) from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError as exc:
+                raise LogError(f"nothing imported: cannot lock {self.path}: {_reason(exc)}") from None
+            self._still_the_log(fd)
+            size = os.fstat(fd).st_size
+            read = self.read_locked(fd, size, chain=True)
+            if read.problems:
+                raise LogError(
+                    f"nothing imported: {self.path}: {read.problems[0].message}; "
+                    f"see `commsplan log --verify --log {self.path}`"
+                )
+            lines = lines_after(read.head)
+            if lines:
+                try:
+                    self._write(fd, b"".join(line + b"\n" for line in lines), size)
+                except LogError as exc:
+                    raise LogError(exc.message.replace("completion NOT recorded", "nothing imported", 1)) from None
+        finally:
+            os.close(fd)
+        return len(lines), read.head.lines if read.head else 0
+
     def _open_for_append(self) -> int:
         if self.make_folder:
             _make_folder(self.path.parent)

@@ -24,4 +24,5 @@ class DigestMarker:
 
     def write(self, when: dt.datetime) -> None:
         with contextlib.suppress(OSError):  # the next digest then counts from 24 hours back
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # a database's: in the data folder
             write_atomically(self.path, (when.isoformat() + "\n").encode("utf-8"), mode=new_file_mode(self.path.parent))

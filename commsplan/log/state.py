@@ -249,6 +249,29 @@ def fold(records: Iterable[Record], known_activities: set[str] | None = None) ->
     return history
 
 
+def history_warnings(history: History, problems: Sequence[Any], others: Mapping[str, int]) -> list[str]:
+    """What a person should be told about a log's history: damage (``problems``, each with a
+    ``message``), records that could not be used, activities the plan does not have, and
+    records made under other plan files (``others``: plan sha256 -> records)."""
+    warnings = [f"log {problem.message}" for problem in problems]
+    warnings += [f"log {message}" for message in history.ignored]
+    if history.unknown_activities:
+        names = ", ".join(sorted(history.unknown_activities))
+        count = sum(history.unknown_activities.values())
+        warnings.append(
+            f"the log has {count} record(s) for activities this plan does not have ({names}); kept, not counted"
+        )
+    if others:
+        count = sum(others.values())
+        digests = ", ".join(d[:12] or "none" for d in sorted(others, key=lambda d: -others[d])[:3])
+        more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+        warnings.append(
+            f"the log has {count} record(s) made under another plan file than this one "
+            f"(plan sha256 {digests}{more}); they are counted against this plan"
+        )
+    return warnings
+
+
 def _opt(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 

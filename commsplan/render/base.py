@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from commsplan.log.book import Logbook
+    from commsplan.log.book import LogBackend
     from commsplan.log.records import Head, LogRead, LogRecord
     from commsplan.log.state import Completion, Incident
     from commsplan.plan.load import LoadedPlan
@@ -77,10 +77,10 @@ class Renderer:
     def retracted(self, record: LogRecord, target: LogRecord) -> None:
         raise NotImplementedError
 
-    def log_records(self, book: Logbook, records: Sequence[LogRecord], retracted: set[str], filtered: bool) -> None:
+    def log_records(self, book: LogBackend, records: Sequence[LogRecord], retracted: set[str], filtered: bool) -> None:
         raise NotImplementedError
 
-    def verification(self, book: Logbook, checked: LogRead, witness: Head | None = None) -> None:
+    def verification(self, book: LogBackend, checked: LogRead, witness: Head | None = None) -> None:
         raise NotImplementedError
 
     def info(self, facts: dict[str, Any]) -> None:

@@ -15,7 +15,7 @@ from commsplan.render.safetext import json_text
 from commsplan.rules.period import period_rule
 
 if TYPE_CHECKING:
-    from commsplan.log.book import Logbook
+    from commsplan.log.book import LogBackend
     from commsplan.log.records import Head, LogRead, LogRecord
     from commsplan.log.state import Completion, Incident
     from commsplan.plan.load import LoadedPlan
@@ -368,13 +368,13 @@ class JsonRenderer(Renderer):
     def retracted(self, record: LogRecord, target: LogRecord) -> None:
         emit(record_dict(record))
 
-    def log_records(self, book: Logbook, records: Sequence[LogRecord], retracted: set[str], filtered: bool) -> None:
+    def log_records(self, book: LogBackend, records: Sequence[LogRecord], retracted: set[str], filtered: bool) -> None:
         emit([{**record_dict(r), "retracted": r.id in retracted} for r in records])
 
-    def verification(self, book: Logbook, checked: LogRead, witness: Head | None = None) -> None:
+    def verification(self, book: LogBackend, checked: LogRead, witness: Head | None = None) -> None:
         emit(
             {
-                "path": str(book.path),
+                "path": book.where,
                 "records": len(checked.records),
                 "intact": not any(p.kind == "chain" for p in checked.problems),
                 "head": None if checked.head is None else str(checked.head),

@@ -24,7 +24,7 @@ from commsplan.render.safetext import visible as safe
 from commsplan.rules.period import period_rule
 
 if TYPE_CHECKING:
-    from commsplan.log.book import Logbook
+    from commsplan.log.book import LogBackend
     from commsplan.log.records import Head, LogRead, LogRecord
     from commsplan.log.state import Completion, Incident
     from commsplan.plan.load import LoadedPlan
@@ -662,11 +662,11 @@ class TextRenderer(Renderer):
             f"(record {target.id}, line {target.line}). Record {record.id}."
         )
 
-    def log_records(self, book: Logbook, records: Sequence[LogRecord], retracted: set[str], filtered: bool) -> None:
+    def log_records(self, book: LogBackend, records: Sequence[LogRecord], retracted: set[str], filtered: bool) -> None:
         from commsplan.log.state import BACK_DATED, recorded_time
 
         if not records:
-            say(f"No records{' match' if filtered else ''} in {safe(str(book.path))}.")
+            say(f"No records{' match' if filtered else ''} in {safe(book.where)}.")
             return
         out = Lines(stdout())
         for r in records:
@@ -701,9 +701,9 @@ class TextRenderer(Renderer):
             out.segs_wrapped(line, 18)
         out.emit()
 
-    def verification(self, book: Logbook, checked: LogRead, witness: Head | None = None) -> None:
+    def verification(self, book: LogBackend, checked: LogRead, witness: Head | None = None) -> None:
         breaks = [p for p in checked.problems if p.kind in ("chain", "head")]
-        path = safe(str(book.path))
+        path = safe(book.where)
         if breaks:
             for problem in breaks:
                 say(f"{path}: {problem.message}")
