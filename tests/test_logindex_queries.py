@@ -4,15 +4,22 @@ timing would not)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from commsplan.log.book import Logbook
+
 from .helpers import Cli
+
+TS = dt.datetime(2020, 10, 26, 9, 0, tzinfo=dt.UTC)
 
 # Tables a command may read whole: the schema (checked on every open), counts kept as lines are
 # indexed (a handful of rows each), and the damaged lines (one row per problem it reports anyway).
@@ -110,3 +117,28 @@ def test_the_check_sees_a_full_scan(cli: Cli) -> None:
     assert full_scans(cli, ["SELECT * FROM records WHERE type LIKE 'incident-%'"]) != []
     assert full_scans(cli, ["SELECT * FROM records WHERE activity = 'iag' ORDER BY line"]) != []
     assert full_scans(cli, ["SELECT * FROM records WHERE line > 5"]) != []
+
+
+def test_an_append_indexes_only_the_new_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    book = Logbook(tmp_path / "log.jsonl")
+    for n in range(300):  # 1.5 MB of log
+        book.append("done", TS, {"activity": "a", "occurrence": str(n), "by": "x", "note": "n" * 5000}, "p")
+    history, _ = book.history({"a"})  # builds the index
+    assert history.count == 300
+    size = book.path.stat().st_size
+    reads: list[tuple[int, int]] = []
+    pread = os.pread
+
+    def counting(fd: int, n: int, offset: int) -> bytes:
+        reads.append((n, offset))
+        return pread(fd, n, offset)
+
+    monkeypatch.setattr(os, "pread", counting)
+    book.append("done", TS, {"activity": "a", "occurrence": "new", "by": "x"}, "p")
+    monkeypatch.undo()
+    # the log's own check of its end (one block), then the index: from the old end only
+    assert sum(n for n, _ in reads) < 100_000 < size
+    assert max(offset for _, offset in reads) >= size
+    history, _ = book.history({"a"})
+    assert history.count == 301
+    assert history.completions.get(("a", "new")) is not None
