@@ -14,6 +14,13 @@ must prove that it still is, or be rebuilt:
 - A rebuild writes a fresh file beside it and renames it into place, never empties one, so
   nothing another person put in the old file survives.
 
+A command asks only what an index or a kept count answers: one occurrence's completion, one
+record by id, the records of a window of time, the rare records kept whole (incidents, tracks),
+and counts per activity and per plan file, the last time and the last completion in force,
+all updated as lines are indexed. None reads the records table from end to end (a test asks
+SQLite's query plan). A first build reads the log a slice at a time into one transaction on a
+file without a journal, and makes the indexes once every record is in.
+
 Every write to the index happens under the log's exclusive flock (a reader that finds the
 index stale upgrades its shared lock), so one process at a time touches it, and a rebuild
 never renames a file from under another writer's journal. Lines are decoded by log.records,
