@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from commsplan.log import index as index_module
 from commsplan.log.book import Logbook
 from commsplan.log.filelog import FileLog
 from commsplan.log.index import LogIndex
@@ -135,3 +136,29 @@ def test_commands_fall_back_to_a_full_read_when_the_index_cannot_be_kept(cli: Cl
     cli.log.with_name(cli.log.name + ".index").mkdir()  # nothing can be written there now
     items = json.loads(cli("due", "--json", "--overdue", "--now", "2020-10-26", "-a", "IAG").stdout)["items"]
     assert [i["occurrence"] for i in items] == ["2020-Q2"]
+
+
+@pytest.mark.parametrize("slice_bytes", [64, 300, 1 << 22])
+def test_a_build_in_slices_of_any_size_answers_like_the_full_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slice_bytes: int
+) -> None:
+    # 64 bytes: every line is longer than a slice; 300: slices end mid-line; 4 MiB: one slice
+    monkeypatch.setattr(index_module, "SLICE", slice_bytes)
+    log = FileLog(tmp_path / "log.jsonl")
+    for n, (activity, occurrence) in enumerate(KEYS * 3):
+        record = log.append("done", TS + dt.timedelta(minutes=n), {"activity": activity, "occurrence": occurrence}, "p")
+        if n % 4 == 1:
+            log.append("retract", TS + dt.timedelta(minutes=n, seconds=1), {"target": record.id}, "p")
+        if n % 3 == 2:
+            with open(log.path, "ab") as handle:
+                handle.write(DAMAGE[n % len(DAMAGE)] + b"\n")
+    log.append("track", TS + dt.timedelta(hours=1), {"from": "2020-10-12", "by": "x"}, "p")
+    with open(log.path, "ab") as handle:
+        handle.write(b'{"v":1,"id":"r-torn"')  # an interrupted write
+    same_answers(log)
+    index = LogIndex(log).open()
+    try:
+        assert index.problems()[-1].kind == "torn-tail"
+        assert index.last_time() == TS + dt.timedelta(hours=1)
+    finally:
+        index.close()

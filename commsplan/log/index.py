@@ -14,6 +14,13 @@ must prove that it still is, or be rebuilt:
 - A rebuild writes a fresh file beside it and renames it into place, never empties one, so
   nothing another person put in the old file survives.
 
+A command asks only what an index or a kept count answers: one occurrence's completion, one
+record by id, the records of a window of time, the rare records kept whole (incidents, tracks),
+and counts per activity and per plan file, the last time and the last completion in force,
+all updated as lines are indexed. None reads the records table from end to end (a test asks
+SQLite's query plan). A first build reads the log a slice at a time into one transaction on a
+file without a journal, and makes the indexes once every record is in.
+
 Every write to the index happens under the log's exclusive flock (a reader that finds the
 index stale upgrades its shared lock), so one process at a time touches it, and a rebuild
 never renames a file from under another writer's journal. Lines are decoded by log.records,
@@ -34,15 +41,27 @@ from pathlib import Path
 from typing import Any
 
 from commsplan.log.filelog import FileLog, index_path
-from commsplan.log.records import DONE, RETRACT, SKIP, SKIP_RANGE, Decoder, LogProblem, LogRecord, decode_line
+from commsplan.log.records import (
+    DONE,
+    RETRACT,
+    SKIP,
+    SKIP_RANGE,
+    TRACK,
+    Decoder,
+    LogProblem,
+    LogRecord,
+    decode_line,
+    gc_paused,
+)
 from commsplan.log.state import Completion, recorded_time
 
-SCHEMA_VERSION = "6"  # 4: the log's file identity; 5: when recorded, counts per plan and activity; 6: range skips
+SCHEMA_VERSION = "7"  # 4: file identity; 5: recorded, counts per plan/activity; 6: range skips; 7: aggregates
 _COMMON = frozenset({DONE, SKIP, RETRACT})
+_IN_FORCE = frozenset({DONE, SKIP, SKIP_RANGE, TRACK})  # what undo takes back by default
 _COMPLETION_COLUMNS = "type, ts, by_, id, channel, note, due, recorded"
 _SIDE_FILES = ("-journal", "-wal", "-shm")
 
-_DDL = """
+_TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE records (
     line INTEGER PRIMARY KEY,
@@ -58,13 +77,9 @@ CREATE TABLE records (
     due TEXT,
     channel TEXT,
     note TEXT,
-    recorded REAL,  -- the real time of recording (the time claimed is ts)
-    body TEXT  -- the whole record, kept only for the rare kinds (incidents) folded in Python
+    recorded TEXT,  -- the real time of recording, as the record says it (the time claimed is ts)
+    body TEXT  -- the whole record, kept only for the rare kinds (incidents, tracks, range skips)
 );
-CREATE INDEX records_key ON records (activity, occurrence, line);
-CREATE INDEX records_id ON records (id);
-CREATE INDEX records_epoch ON records (epoch);
-CREATE INDEX records_type ON records (type);
 -- Counts kept as lines are indexed, so a command never scans every record to find them.
 CREATE TABLE plans (plan TEXT PRIMARY KEY, records INTEGER NOT NULL);
 CREATE TABLE activities (activity TEXT PRIMARY KEY, records INTEGER NOT NULL);
@@ -75,6 +90,15 @@ CREATE TABLE covered (
 );
 CREATE INDEX covered_line ON covered (line);
 """
+# Made after a first build has loaded every record: one sort each, not a million updates.
+_INDEXES = """
+CREATE INDEX records_key ON records (activity, occurrence, line);
+CREATE INDEX records_id ON records (id);
+CREATE INDEX records_epoch ON records (epoch);
+-- only the rare kinds kept whole (incidents, tracks, range skips), which every command folds
+CREATE INDEX records_rare ON records (type, line) WHERE body IS NOT NULL;
+"""
+_DDL = _TABLES + _INDEXES
 
 # Completions in force, one row per occurrence: done and skip records, and each occurrence a
 # range skip covers. The latest line for an occurrence is what the log says of it.
@@ -219,12 +243,14 @@ class LogIndex:
         try:
             with contextlib.closing(sqlite3.connect(tmp, isolation_level=None)) as db:
                 # A disposable file being built: no journal, no fsync; it is renamed in only whole.
-                db.execute("PRAGMA journal_mode=OFF")
-                db.execute("PRAGMA synchronous=OFF")
-                db.executescript(_DDL)
+                # Nobody else opens it before then, so no locks to take either; the page cache
+                # (and the sorts that make the indexes at the end) may use 32 MiB of memory.
+                for pragma in ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE", "cache_size=-32768"):
+                    db.execute(f"PRAGMA {pragma}")
+                db.executescript(_TABLES)
                 db.execute("BEGIN")
                 _set(db, "version", SCHEMA_VERSION)
-                _index_from(db, fd, 0, 0, os.fstat(fd).st_size, self.progress)
+                _index_from(db, fd, 0, 0, os.fstat(fd).st_size, self.progress, fresh=True)
                 _set(db, "identity", identity(os.fstat(fd)))
                 db.execute("COMMIT")
             # Journal files left beside the old index (a crash, or someone else's) would be
@@ -278,10 +304,16 @@ class LogIndex:
 
     def completions_between(self, start: dt.datetime, end: dt.datetime) -> Iterator[tuple[tuple[str, str], Completion]]:
         """Completions in force that were recorded in (start, end]."""
+        # On the index of times: only the records of the window are read, then each is asked
+        # whether a later record for its occurrence took its place.
+        window = (start.timestamp(), end.timestamp())
         rows = self.db.execute(
-            f"{_LIVE} SELECT live.line, live.activity, live.occurrence, {_COMPLETION_COLUMNS} FROM live "
-            "JOIN records USING (line) WHERE epoch > ? AND epoch <= ?",
-            (start.timestamp(), end.timestamp()),
+            f"SELECT line, activity, occurrence, {_COMPLETION_COLUMNS} FROM records "
+            "WHERE epoch > ? AND epoch <= ? AND type IN ('done', 'skip') AND retracted = 0 "
+            "UNION ALL "
+            f"SELECT c.line, c.activity, c.occurrence, {_COMPLETION_COLUMNS} FROM records r JOIN covered c "
+            "ON c.line = r.line WHERE r.epoch > ? AND r.epoch <= ? AND r.type = 'skip-range' AND r.retracted = 0",
+            window + window,
         ).fetchall()
         for line, activity, occurrence, *columns in rows:
             later = self.db.execute(
@@ -291,21 +323,21 @@ class LogIndex:
             if later is None:
                 yield (activity, occurrence), _completion(*columns)
 
-    def records_of_types(self, prefix: str) -> list[LogRecord]:
-        # A range on the type's index: LIKE would scan every record.
+    def _rare(self, where: str, args: tuple[str, ...]) -> list[LogRecord]:
+        # Only the records kept whole have a body: their partial index holds nothing else.
         rows = self.db.execute(
-            "SELECT line, body FROM records WHERE type >= ? AND type < ? ORDER BY line", (prefix, prefix + "\U0010ffff")
+            f"SELECT line, body FROM records WHERE body IS NOT NULL AND {where} ORDER BY line", args
         ).fetchall()
         found = (decode_line(body, line) for line, body in rows)
         return [record for record in found if record is not None]
 
+    def records_of_types(self, prefix: str) -> list[LogRecord]:
+        """The records whose type begins with ``prefix`` (kept whole: incidents), in log order."""
+        return self._rare("type >= ? AND type < ?", (prefix, prefix + "\U0010ffff"))
+
     def records_in_force(self, type_: str) -> list[LogRecord]:
         """The records of one rare type (kept whole) that no retraction cancels, in log order."""
-        rows = self.db.execute(
-            "SELECT line, body FROM records WHERE type = ? AND retracted = 0 ORDER BY line", (type_,)
-        ).fetchall()
-        found = (decode_line(body, line) for line, body in rows)
-        return [record for record in found if record is not None]
+        return self._rare("type = ? AND retracted = 0", (type_,))
 
     def record(self, record_id: str) -> LogRecord | None:
         """The first record with this id (its completion fields; incidents whole)."""
@@ -320,9 +352,7 @@ class LogIndex:
         if body is not None:
             return decode_line(body, line)
         data = {"activity": activity, "occurrence": occurrence, "target": target, "by": by, "due": due}
-        data |= {"channel": channel, "note": note}
-        if recorded is not None:
-            data["recorded"] = dt.datetime.fromtimestamp(recorded, dt.UTC).isoformat()
+        data |= {"channel": channel, "note": note, "recorded": recorded}
         kept = {k: v for k, v in data.items() if v is not None}
         return LogRecord(line, id_, dt.datetime.fromisoformat(ts), kind, kept, "", "")
 
@@ -331,8 +361,9 @@ class LogIndex:
         return row is not None
 
     def last_time(self) -> dt.datetime | None:
-        row = self.db.execute("SELECT ts FROM records ORDER BY line DESC LIMIT 1").fetchone()
-        return None if row is None else dt.datetime.fromisoformat(row[0])
+        """The time the newest record claims (kept as lines are indexed)."""
+        last = _meta(self.db).get("last_time")
+        return dt.datetime.fromisoformat(last) if last else None
 
     def unknown_activities(self, known: set[str]) -> dict[str, int]:
         rows = self.db.execute("SELECT activity, records FROM activities").fetchall()
@@ -344,11 +375,8 @@ class LogIndex:
         return dict(rows.fetchall())
 
     def last_completion(self) -> str | None:
-        row = self.db.execute(
-            "SELECT id FROM records WHERE type IN ('done', 'skip', 'skip-range', 'track') AND retracted = 0 "
-            "ORDER BY line DESC LIMIT 1"
-        ).fetchone()
-        return None if row is None else str(row[0])
+        """The newest done, skip, range skip or track still in force (kept as lines are indexed)."""
+        return _meta(self.db).get("last_completion") or None
 
 
 def _expected() -> set[tuple[str, str, str, str]]:
@@ -388,69 +416,103 @@ def _set(db: sqlite3.Connection, key: str, value: str) -> None:
 
 
 def _index_from(
-    db: sqlite3.Connection, fd: int, offset: int, lines: int, size: int, progress: Progress | None = None
+    db: sqlite3.Connection,
+    fd: int,
+    offset: int,
+    lines: int,
+    size: int,
+    progress: Progress | None = None,
+    *,
+    fresh: bool = False,
 ) -> None:
-    data = b""
-    if size > offset:
-        parts = []
-        pos = offset
-        while pos < size:
-            chunk = os.pread(fd, min(1 << 24, size - pos), pos)
-            if not chunk:
-                break
-            parts.append(chunk)
-            pos += len(chunk)
-        data = b"".join(parts)
-    complete = data.rfind(b"\n") + 1
-    body = data[:complete]
+    """Index the whole lines of the log between ``offset`` and ``size``, in slices.
+
+    A slice of whole lines is read, decoded, stored and let go before the next, so a first
+    build of a million records holds a few megabytes of them at a time, not the whole log.
+    ``fresh``: the tables are new and empty, and their indexes are made after the last slice.
+    """
     # The same decoder as every other read of the log: a line the full read skips, the
     # index skips too, with the same message.
     decoder = Decoder(chain=False, lines_before=lines)
-    retractions = []
-    covered: list[tuple[str, str, int]] = []
-    start = 0
-    while start < len(body):
-        # a slice of whole lines at a time, so a long first build can say how far it has got
-        end = body.find(b"\n", min(start + SLICE, len(body)) - 1) + 1
-        texts, parsed = decoder.feed(body[start:end])
-        rows = []
-        for text, record in zip(texts, parsed, strict=True):
-            if record is None:
-                continue
-            data_ = record.data
-            kind = record.type
-            if kind == RETRACT:
-                retractions.append(str(data_.get("target")))
-            elif kind == SKIP_RANGE and isinstance(data_.get("occurrences"), list) and "activity" in data_:
-                activity = str(data_["activity"])
-                covered.extend((activity, str(key), record.line) for key in data_["occurrences"])
-            common = kind in _COMMON
-            rows.append(
-                (record.line, record.id, kind, record.ts.isoformat(), record.ts.timestamp(),
-                 _text(data_.get("activity")), _text(data_.get("occurrence")), _text(data_.get("target")),
-                 _text(data_.get("by")), _text(data_.get("due")), _text(data_.get("channel")),
-                 _text(data_.get("note") or data_.get("reason")), _epoch(data_.get("recorded")),
-                 None if common else text)
-            )  # fmt: skip
-        db.executemany(
-            "INSERT OR REPLACE INTO records (line, id, type, ts, epoch, activity, occurrence, target, by_, due, "
-            "channel, note, recorded, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-        start = end
-        if progress is not None:
-            progress(start, len(body))
-    problems = [(p.line, p.kind, p.message) for p in decoder.problems]
-    db.executemany("INSERT OR REPLACE INTO problems VALUES (?, ?, ?)", problems)
-    db.executemany("INSERT OR REPLACE INTO covered VALUES (?, ?, ?)", covered)
-    db.executemany("UPDATE records SET retracted = 1 WHERE id = ?", [(t,) for t in retractions])
+    retractions: list[tuple[str]] = []
     plans: dict[str, int] = {}
     activities: dict[str, int] = {}
-    for record in decoder.records:
-        plans[record.plan] = plans.get(record.plan, 0) + 1
-        if record.type in (DONE, SKIP, SKIP_RANGE) and record.data.get("activity") is not None:
-            activity = str(record.data["activity"])
-            activities[activity] = activities.get(activity, 0) + 1
+    counted = 0
+    last: LogRecord | None = None  # the newest record indexed now
+    in_force: LogRecord | None = None  # the newest of the kinds undo takes back
+    insert = (
+        "INSERT OR REPLACE INTO records (line, id, type, ts, epoch, activity, occurrence, target, by_, due, "
+        "channel, note, recorded, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    )
+    total = size - offset
+    pos = offset
+    tail = b""
+
+    with gc_paused():  # each slice makes thousands of objects that form no cycles
+        while pos < size:
+            chunk = os.pread(fd, min(SLICE, size - pos), pos)
+            if not chunk:
+                break
+            pos += len(chunk)
+            block = tail + chunk if tail else chunk
+            whole = block.rfind(b"\n") + 1
+            tail = block[whole:]
+            if not whole:
+                continue  # a line longer than a slice: read on to its end
+            texts, parsed = decoder.feed(block[:whole] if tail else block)
+            del block, chunk
+            rows = []
+            covered: list[tuple[str, str, int]] = []
+            for text, record in zip(texts, parsed, strict=True):
+                if record is None:
+                    continue
+                data = record.data
+                kind = record.type
+                get = data.get
+                activity = get("activity")
+                occurrence = get("occurrence")
+                target = get("target")
+                by = get("by")
+                due = get("due")
+                channel = get("channel")
+                note = get("note") or get("reason")
+                recorded = get("recorded")
+                fields = (activity, occurrence, target, by, due, channel, note, recorded)
+                if not _PLAIN.issuperset(map(type, fields)):  # a number or a list where text belongs
+                    activity, occurrence, target, by, due, channel, note, recorded = map(_text, fields)
+                ts = record.ts
+                rows.append(
+                    (record.line, record.id, kind, ts.isoformat(), ts.timestamp(), activity, occurrence, target,
+                     by, due, channel, note, recorded, None if kind in _COMMON else text)
+                )  # fmt: skip
+                plan = record.plan
+                plans[plan] = plans.get(plan, 0) + 1
+                if kind == RETRACT:
+                    retractions.append((str(target),))
+                else:
+                    if activity is not None and kind in _COUNTED:
+                        activities[activity] = activities.get(activity, 0) + 1
+                    if kind == SKIP_RANGE and "activity" in data and isinstance(get("occurrences"), list):
+                        line, name = record.line, str(data["activity"])
+                        covered.extend((name, str(key), line) for key in data["occurrences"])
+                if kind in _IN_FORCE:
+                    in_force = record
+            if decoder.records:
+                last = decoder.records[-1]
+                counted += len(decoder.records)
+                decoder.records.clear()  # stored: let them go
+            problems = [(p.line, p.kind, p.message) for p in decoder.problems]
+            decoder.problems.clear()
+            del texts, parsed
+            db.executemany(insert, rows)
+            db.executemany("INSERT OR REPLACE INTO covered VALUES (?, ?, ?)", covered)
+            db.executemany("INSERT OR REPLACE INTO problems VALUES (?, ?, ?)", problems)
+            if progress is not None:
+                progress(pos - offset - len(tail), total)
+    if fresh:  # one statement at a time: executescript would commit the transaction first
+        for statement in _INDEXES.split(";"):
+            db.execute(statement)
+    db.executemany("UPDATE records SET retracted = 1 WHERE id = ?", retractions)
     db.executemany(
         "INSERT INTO plans VALUES (?, ?) ON CONFLICT (plan) DO UPDATE SET records = records + excluded.records",
         plans.items(),
@@ -460,18 +522,41 @@ def _index_from(
         "ON CONFLICT (activity) DO UPDATE SET records = records + excluded.records",
         activities.items(),
     )
-    _set(db, "records", str(int(_meta(db).get("records", "0")) + len(decoder.records)))
-    _set(db, "offset", str(offset + complete))
+    meta = _meta(db)
+    _set(db, "records", str(int(meta.get("records", "0")) + counted))
+    _set(db, "offset", str(pos - len(tail)))
     _set(db, "lines", str(decoder.number))
+    if last is not None:
+        _set(db, "last_time", last.ts.isoformat())
+    if retractions or in_force is not None:
+        _set(db, "last_completion", _newest_in_force(db, in_force, meta.get("last_completion", "")))
+
+
+def _newest_in_force(db: sqlite3.Connection, newest: LogRecord | None, before: str) -> str:
+    """The id of the newest done, skip, range skip or track that no retraction cancels ("" if none).
+
+    Asked when lines are indexed, never by a command: usually the newest such record just
+    indexed; after a retraction, found by stepping back from the end of the log.
+    """
+    if newest is not None:
+        row = db.execute("SELECT retracted FROM records WHERE line = ?", (newest.line,)).fetchone()
+        if row is not None and not row[0]:
+            return newest.id
+    elif before and db.execute("SELECT 1 FROM records WHERE id = ? AND retracted = 1", (before,)).fetchone() is None:
+        return before  # only retractions of something else
+    rows = db.execute("SELECT id, type, retracted FROM records ORDER BY line DESC")
+    for record_id, kind, retracted in rows:
+        if kind in _IN_FORCE and not retracted:
+            return str(record_id)
+    return ""
+
+
+_PLAIN = frozenset({str, type(None)})
+_COUNTED = frozenset({DONE, SKIP, SKIP_RANGE})  # the records of an activity (an unknown one is warned of)
 
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
-
-
-def _epoch(value: Any) -> float | None:
-    when = recorded_time(value)
-    return None if when is None else when.timestamp()
 
 
 def _completion(
@@ -482,7 +567,7 @@ def _completion(
     channel: str | None,
     note: str | None,
     due: str | None,
-    recorded: float | None,
+    recorded: str | None,
 ) -> Completion:
     try:
         due_day = dt.date.fromisoformat(due) if due else None
@@ -496,5 +581,5 @@ def _completion(
         channel=channel,
         note=note,
         due=due_day,
-        recorded=None if recorded is None else dt.datetime.fromtimestamp(recorded, dt.UTC),
+        recorded=recorded_time(recorded),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -197,7 +197,7 @@ class Decoder:
     def _parse_lines(self, lines: list[str | None], first: int) -> list[LogRecord | None]:
         # The hot loop of reading a log: one JSON parse and a few type checks per line, locals
         # only. It costs about 1.3 times the JSON parsing alone.
-        decode = _JSON.raw_decode
+        scan = _SCAN
         fromiso = datetime.fromisoformat
         new = object.__new__
         set_line, set_id, set_ts, set_type, set_data, set_plan, set_prev = _SETTERS
@@ -205,7 +205,7 @@ class Decoder:
         parsed: list[LogRecord | None] = []
         for number, text in enumerate(lines, first):
             try:
-                value, end = decode(text)  # type: ignore[arg-type]  # None: caught below
+                value, end = scan(text, 0)  # type: ignore[arg-type]  # None, or no JSON value: raises
                 version = value.pop("v")
                 id_ = value.pop("id")
                 ts = fromiso(value.pop("ts"))
@@ -270,6 +270,9 @@ class Decoder:
 
 
 _JSON = json.JSONDecoder()
+# What raw_decode calls (the C scanner), without raw_decode's Python frame per line: it raises
+# StopIteration or a ValueError where raw_decode raises JSONDecodeError, and the loop catches both.
+_SCAN: Callable[[str, int], tuple[Any, int]] = _JSON.scan_once  # type: ignore[attr-defined]
 _SETTERS = tuple(getattr(LogRecord, name).__set__ for name in ("line", "id", "ts", "type", "data", "plan", "prev"))
 
 
