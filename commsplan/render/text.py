@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from commsplan.plan.load import LoadedPlan
     from commsplan.plan.model import Activity, Plan
     from commsplan.plan.renew import Renewal
-    from commsplan.rules.agenda import Agenda, Item, Undated
+    from commsplan.rules.agenda import Agenda, Item, Run, Undated
     from commsplan.rules.digest import Digest
     from commsplan.rules.incidents import Step
     from commsplan.rules.period import PeriodStatus
@@ -189,12 +189,12 @@ def _period_words(activity: Activity, key: str) -> str:
     return key
 
 
-def _units_done(plan: Plan, activity: Activity, pending: list[Item], scope: frozenset[str] | None) -> str:
+def _units_done(plan: Plan, activity: Activity, run: Run, scope: frozenset[str] | None) -> str:
     """'2 of 3 boroughs done; Redbridge pending' for a per-unit duty's occurrence, counted over
     the units in view (--unit), never over units the view leaves out."""
     units = [u for u in plan.units_of(activity.per_unit) if scope is None or u.id in scope]
-    waiting = [plan.unit(i.occurrence.unit).name for i in pending if i.occurrence.unit is not None]
-    word = "overdue" if pending[0].status == "overdue" else "pending"
+    waiting = [plan.unit(share.unit).name for share in run.units]
+    word = "overdue" if run.status == "overdue" else "pending"
     if len(units) <= 1:
         return f"{', '.join(waiting)} {word}"
     done = len(units) - len(waiting)
@@ -423,10 +423,14 @@ class TextRenderer(Renderer):
         if period is not None and period.notice:
             out.wrapped(safe(period.notice), 2, "bold yellow", first=[])
 
-    def _groups(self, out: Lines, plan: Plan, groups: list[list[Item]], this_year: int) -> None:
-        """Each group: one activity's occurrences with one status, oldest first."""
-        ordered = sorted(groups, key=lambda g: (g[0].occurrence.due, g[0].activity.id))
-        entries = [self._entry(plan, group, this_year) for group in ordered]
+    def _groups(self, out: Lines, plan: Plan, groups: Sequence[Run | list[Item]], this_year: int) -> None:
+        """Each group: one activity's occurrences with one status, oldest first (a list of
+        them, or a run counted without listing them: both read the same)."""
+        from commsplan.rules.agenda import Run
+
+        counted = [g if isinstance(g, Run) else Run.of(g) for g in groups]
+        ordered = sorted(counted, key=lambda r: (r.first.occurrence.due, r.activity.id))
+        entries = [self._entry(plan, run, this_year) for run in ordered]
         if self.markdown:
             for when, head, what, who in entries:
                 heading = "".join(piece for piece, _ in head)
@@ -439,24 +443,22 @@ class TextRenderer(Renderer):
             out.wrapped(what, indent)
             out.wrapped(who, indent, "dim")
 
-    def _entry(self, plan: Plan, group: list[Item], this_year: int) -> tuple[str, Segs, str, str]:
+    def _entry(self, plan: Plan, run: Run, this_year: int) -> tuple[str, Segs, str, str]:
         """(when, heading, what, to/from/by) of one activity's occurrences with one status."""
-        first, last = group[0], group[-1]
+        first, last = run.first, run.last
         activity = first.activity
         status = first.status
         head: Segs = [(activity.id, "bold cyan")]
         occ = first.occurrence
         when = short_day(occ.due, year=occ.due.year != this_year)
-        bases = {i.occurrence.key.rsplit("@", 1)[0] for i in group}
-        if occ.unit is not None and len(bases) == 1 and status in ("open", "upcoming", "overdue"):
-            head.append(
-                (f" · {_period_words(activity, bases.pop())}: {_units_done(plan, activity, group, self._scope)}", "")
-            )
+        if occ.unit is not None and run.one_period and status in ("open", "upcoming", "overdue"):
+            base = occ.key.rsplit("@", 1)[0]
+            head.append((f" · {_period_words(activity, base)}: {_units_done(plan, activity, run, self._scope)}", ""))
             if status == "overdue":
                 head.append((f" · {_days(first.late_days)} late", "red"))
             elif status == "upcoming":
                 head.append((f" · opens {short_day(occ.opens)}", "dim"))
-        elif len(group) == 1:
+        elif run.count == 1:
             if occ.at is not None:
                 when += occ.at.strftime(" %H:%M")
             head.append((f" · {occ.key}", ""))
@@ -476,7 +478,7 @@ class TextRenderer(Renderer):
                 f"{short_day(occ.due, year=occ.due.year != this_year)} to {short_day(end, year=end.year != this_year)}"
             )
             if occ.unit is not None:
-                span += f" ({len({i.occurrence.unit for i in group})} {activity.per_unit}s)"
+                span += f" ({len(run.units)} {activity.per_unit}s)"
             label = {
                 "overdue": "overdue",
                 "open": "open",
@@ -485,7 +487,7 @@ class TextRenderer(Renderer):
                 "skipped": "skipped",
                 "optional": "if applicable",
             }
-            head.append((f" · {len(group)} {label[status]}, {span}", "red" if status == "overdue" else ""))
+            head.append((f" · {run.count} {label[status]}, {span}", "red" if status == "overdue" else ""))
         audience = display_name(plan.audience(activity.audience).name)
         sender = display_name(plan.role(activity.owner.role).name)
         who = f"to {audience} · from {sender} · by {channels_text(plan, activity)}"
@@ -566,7 +568,7 @@ class TextRenderer(Renderer):
         if digest.incidents:
             out.add()
             self._incident_steps(out, plan, digest.incidents, digest.now)
-        sections = [
+        sections: list[tuple[str, Sequence[Run | list[Item]], str, bool]] = [
             (f"OVERDUE ({digest.overdue_count})", digest.overdue, "bold red", True),
             (f"DUE TODAY ({len(digest.today)})", runs(digest.today), "bold", True),
             (
