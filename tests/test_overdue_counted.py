@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from commsplan.plan.load import load_plan, parse_plan
 from commsplan.plan.model import Activity, Plan
 from commsplan.rules.agenda import Run, Window, build_agenda
 from commsplan.rules.overdue import Missed, OverdueCounter
+from commsplan.rules.report import fates
 from commsplan.rules.schedule import Schedule
 from commsplan.rules.select import Filters
 
@@ -106,8 +108,8 @@ def _counted(parts: list[Missed]) -> dict[str | None, tuple[int, str, str]]:
     return {m.unit: (m.count, m.first.key, m.last.key) for m in parts}
 
 
-def _completion(status: str) -> Completion:
-    return Completion("done" if status == "done" else "skipped", dt.datetime(2020, 1, 1, tzinfo=dt.UTC), "t", "r-1")
+def _completion(status: str, at: dt.datetime = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)) -> Completion:
+    return Completion("done" if status == "done" else "skipped", at, "t", "r-1")
 
 
 @given(st.data())
@@ -128,8 +130,12 @@ def test_the_count_equals_the_listing_for_every_log_and_date(data: st.DataObject
     if data.draw(st.booleans(), label="most closed") and every:
         closed |= set(every[: len(every) * 9 // 10])
     junk = data.draw(st.sets(st.sampled_from(["2020-W60", "2020-Q9", "1999-01-01", "nonsense", "2020-13"])))
+    moments = st.datetimes(dt.datetime(2015, 1, 1), dt.datetime(2022, 6, 1), timezones=st.just(dt.UTC))
     state = CompletionMap(
-        {(activity.id, key): _completion(data.draw(st.sampled_from(["done", "skipped"]))) for key in closed | junk}
+        {
+            (activity.id, key): _completion(data.draw(st.sampled_from(["done", "skipped"])), data.draw(moments))
+            for key in sorted(closed | junk)
+        }
     )
     counter = OverdueCounter(schedule, state, now)
     listed = [(o.unit, o.key, o.due) for o in counter.listed(activity, start, units)]
@@ -139,6 +145,15 @@ def test_the_count_equals_the_listing_for_every_log_and_date(data: st.DataObject
     plain = dict(state)
     walked = OverdueCounter(schedule, plain, now).missed(activity, start, units)
     assert _counted(walked) == _summary(listed)
+    # the report's outcomes, counted, are its fates listed one by one
+    end = period.start + dt.timedelta(days=data.draw(st.integers(0, span + 30), label="until"))
+    fated = Counter(f.outcome for f in fates(plan, schedule, state, now, start, end, units) if f.activity is activity)
+    assert counter.outcomes(activity, start, end, units) == {
+        outcome: fated[outcome] for outcome in ("on_time", "late", "skipped", "missed", "pending")
+    }
+    assert OverdueCounter(schedule, plain, now).outcomes(activity, start, end, units) == counter.outcomes(
+        activity, start, end, units
+    )
 
 
 def test_a_daily_duty_missed_for_six_years_is_one_count_not_thousands_of_items() -> None:

@@ -120,6 +120,82 @@ class OverdueCounter:
         lasts = self._scan(activity, start, keys, live, forward=False)
         return [Missed(unit, counts[unit], firsts[unit], lasts[unit]) for unit in names if counts[unit]]
 
+    def outcomes(
+        self, activity: Activity, start: dt.date, end: dt.date, units: frozenset[str] | None = None
+    ) -> dict[str, int]:
+        """What became of the occurrences due from ``start`` to ``end`` (of ``units``), counted:
+        on time, late, skipped, missed and pending, as ``report.fates`` decides them one by one.
+        What the log closed is looked up key by key; the rest is arithmetic."""
+        tally = dict.fromkeys(("on_time", "late", "skipped", "missed", "pending"), 0)
+        period = self.schedule.plan.meta.period
+        lo, hi = max(start, period.start), min(end, period.end)
+        if lo > hi:
+            return tally
+        names = self._units(activity, units)
+        keys = closed_keys(self.state, activity.id)
+        if keys is None:
+            return self._outcomes_walked(activity, lo, hi, units)
+        today = self.today
+        freq = activity.frequency
+        if isinstance(freq, Recurrence):
+            total = self._count_periods(freq, lo, hi)
+            closed_until = today - ONE_DAY
+            if freq.time is not None and resolve_local(today, freq.time, self.schedule.zone) <= self.now:
+                closed_until = today
+            closed = self._count_periods(freq, lo, min(hi, closed_until)) if closed_until >= lo else 0
+        else:
+            occs, dues, _ = self._all(activity)
+            fanout = max(1, len(self._units(activity, None)))
+            i, j = bisect.bisect_left(dues, lo), bisect.bisect_right(dues, hi)
+            total = (j - i) // fanout
+            # all due before today are closed; of those due today, the ones whose time has passed
+            k = max(i, bisect.bisect_right(dues, min(hi, today - ONE_DAY)))
+            due_today = occs[k : max(k, bisect.bisect_right(dues, min(hi, today)))]
+            closed = (k - i + sum(1 for o in due_today if o.is_closed(self.now))) // fanout
+        wanted = set(names)
+        done_closed = done_open = 0
+        zone = self.schedule.zone
+        for key in keys:
+            occ = self._resolve(activity, key)
+            if occ is None or occ.unit not in wanted or not lo <= occ.due <= hi:
+                continue
+            done = self.state.get((activity.id, key))
+            if done is None:
+                continue
+            if occ.is_closed(self.now):
+                done_closed += 1
+            else:
+                done_open += 1
+            if done.status == "skipped":
+                tally["skipped"] += 1
+            elif done.at.astimezone(zone).date() > occ.due:
+                tally["late"] += 1
+            else:
+                tally["on_time"] += 1
+        tally["missed"] = closed * len(names) - done_closed
+        tally["pending"] = (total - closed) * len(names) - done_open
+        return tally
+
+    def _outcomes_walked(
+        self, activity: Activity, lo: dt.date, hi: dt.date, units: frozenset[str] | None
+    ) -> dict[str, int]:
+        """``outcomes`` for a log asked one occurrence at a time."""
+        tally = dict.fromkeys(("on_time", "late", "skipped", "missed", "pending"), 0)
+        zone = self.schedule.zone
+        for occ in self.schedule.occurrences(activity, lo, hi):
+            if not lo <= occ.due <= hi or (units is not None and occ.unit is not None and occ.unit not in units):
+                continue
+            done = self.state.get((activity.id, occ.key))
+            if done is None:
+                tally["missed" if occ.is_closed(self.now) else "pending"] += 1
+            elif done.status == "skipped":
+                tally["skipped"] += 1
+            elif done.at.astimezone(zone).date() > occ.due:
+                tally["late"] += 1
+            else:
+                tally["on_time"] += 1
+        return tally
+
     def _units(self, activity: Activity, units: frozenset[str] | None) -> list[str | None]:
         """The units whose occurrences count: a per-unit duty's units in view, else [None]."""
         kind = activity.per_unit
