@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from commsplan.rules.select import Filters
 
 INDENT = "  "
+BATCH = 200  # cards laid out before they are written
 
 
 def day(value: dt.date) -> str:
@@ -195,10 +196,15 @@ def card_lines(activity_id: str, rows: list[tuple[str, Segs]], width: int) -> li
     lines: list[Segs] = [[(activity_id, "bold cyan")]]
     hanging = [(" " * (len(INDENT) + label_width + 2), "")]
     for label, value in rows:
-        plain = "".join(piece for piece, _ in value)
-        if not _plain_words(plain) or not _plain_words(label.strip() or "x") or max(map(len, plain.split(" "))) > room:
+        plain = value[0][0] if len(value) == 1 else "".join(piece for piece, _ in value)
+        if not _plain_words(plain):
             return None
         first = [(INDENT, ""), (label, "bold"), (" " * (label_width - len(label) + 2), "")]
+        if len(plain) <= room:
+            lines.append([*first, *value])
+            continue
+        if max(map(len, plain.split(" "))) > room:
+            return None
         for n, chunk in enumerate(_styled_wrap(value, plain, room)):
             lines.append([*(first if n == 0 else hanging), *chunk])
     return lines
@@ -354,7 +360,7 @@ class TextRenderer(Renderer):
         console = stdout()
         out = Lines(console)
         out.segs_wrapped([(safe(heading), "bold")], 2)
-        for activity in chosen:
+        for n, activity in enumerate(chosen, 1):
             out.add()
             lines = card_lines(activity.id, card_fields(plan, activity), out.width)
             if lines is None:  # text only rich lays out right: this card goes through rich
@@ -362,6 +368,8 @@ class TextRenderer(Renderer):
                 print_trimmed(console, activity_card(plan, activity))
             else:
                 out.lines += lines
+            if n % BATCH == 0:
+                out.emit()  # written as it goes: a plan of 10,000 is not held twice over
         out.emit()
 
     def activity_list(self, plan: Plan, chosen: Sequence[Activity]) -> None:

@@ -269,10 +269,12 @@ def build_agenda(
     overdue_only: bool = False,
     tracking_from: dt.date | None = None,
     expand: bool = False,
+    count_overdue: bool = True,
 ) -> Agenda:
     """The overdue occurrences since the plan (or its tracking) began, counted per activity
     (listed too with ``expand``), then those of the window, each with a status. Conditional
-    duties are never overdue: only today's is listed."""
+    duties are never overdue: only today's is listed. ``count_overdue=False`` leaves the overdue
+    out (for a look ahead that does not show them)."""
     filters = filters or Filters()
     zone = schedule.zone
     today = now.date()
@@ -306,7 +308,7 @@ def build_agenda(
             continue
         # The hot loop of a large plan: all-day windows are compared by date, without time zones.
         # Once the plan has ended nothing is overdue: what was left undone is `report`'s to tell.
-        if counts_from <= today <= period_end:
+        if count_overdue and counts_from <= today <= period_end:
             scope = filters.units if narrow is not None else None
             if expand:
                 listed = [

@@ -95,7 +95,7 @@ def build_digest(
     soon = Window(today + dt.timedelta(days=1), window.end + CAMPAIGN_LOOKAHEAD, "soon")
     campaigns = [
         i
-        for i in build_agenda(plan, schedule, state, now, soon, filters).due
+        for i in build_agenda(plan, schedule, state, now, soon, filters, count_overdue=False).due
         if i.activity.frequency.kind in ("named_dates", "season")
         and i.status == "upcoming"
         and i.occurrence.opens <= soon.end

@@ -17,6 +17,7 @@ from __future__ import annotations
 import bisect
 import calendar as _calendar
 import datetime as dt
+import weakref
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
@@ -49,6 +50,13 @@ def order(occ: Occurrence) -> tuple[dt.date, str]:
     return occ.due, occ.key.rsplit("@", 1)[0] if occ.unit is not None else occ.key
 
 
+# A raw RRULE's or a campaign's occurrences over the plan's period, per schedule: computed once
+# for every agenda a command builds (a digest builds two).
+_ALL: weakref.WeakKeyDictionary[Schedule, dict[str, tuple[list[Occurrence], list[dt.date], dict[str, Occurrence]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 class OverdueCounter:
     """Counts the overdue occurrences of a plan's activities at ``now``."""
 
@@ -57,7 +65,7 @@ class OverdueCounter:
         self.state = state
         self.now = now
         self.today = now.date()
-        self._listed: dict[str, tuple[list[Occurrence], list[dt.date], dict[str, Occurrence]]] = {}
+        self._listed = _ALL.setdefault(schedule, {})
 
     # --- the reference --------------------------------------------------------------------
 
@@ -279,6 +287,8 @@ class OverdueCounter:
     def _count_periods(self, freq: Recurrence, lo: dt.date, hi: dt.date) -> int:
         """How many periods of a calendar recurrence fall due from ``lo`` to ``hi``: a binary
         search on the due day of period k (counted from the period holding ``lo``)."""
+        if freq.kind == "daily":
+            return (hi - lo).days + 1 if hi >= lo else 0  # one a day, due that day
         periods = _Periods(self.schedule, freq, lo)
         top = (hi - lo).days + 2  # each period is a day at least: period ``top`` starts after hi
         return periods.first_due_from(hi + ONE_DAY, top) - periods.first_due_from(lo, top)
