@@ -248,3 +248,27 @@ def test_expand_goes_with_json(cli: Cli) -> None:
     assert flat(result.stderr).endswith(
         "commsplan: error: --expand lists each overdue occurrence in --json output; the text counts them\n"
     )
+
+
+def test_through_the_log_index_counts_equal_the_expanded_listing(cli: Cli) -> None:
+    # a range skip and a done inside runs, read back through the log's SQLite index
+    assert (
+        cli(
+            "skip", "ward-street-briefing", "--from", "2020-06-01", "--until", "2020-06-20", "--reason", "leave"
+        ).exit_code
+        == 0
+    )
+    assert cli("done", "snb-quarterly-meeting", "--occurrence", "2020-Q2", "--now", NOW).exit_code == 0
+    assert cli("done", "la-problem-solving-group", "--occurrence", "2020-06-01@redbridge", "--now", NOW).exit_code == 0
+    counted = json.loads(cli("due", "--json", "--overdue", "--now", NOW).stdout)
+    expanded = json.loads(cli("due", "--json", "--expand", "--overdue", "--now", NOW).stdout)
+    listed = Counter(i["id"] for i in expanded["items"] if i["status"] == "overdue")
+    assert {r["id"]: r["count"] for r in counted["overdue"]} == dict(listed)
+    assert counted["overdue_count"] == sum(listed.values())
+    for run, full in zip(counted["overdue"], expanded["overdue"], strict=True):
+        keys = [o["occurrence"] for o in full["occurrences"]]
+        assert (run["first"]["occurrence"], run["last"]["occurrence"]) == (keys[0], keys[-1])
+    briefing = next(r for r in counted["overdue"] if r["id"] == "ward-street-briefing")
+    assert "2020-W23" not in [
+        o["occurrence"] for o in next(r for r in expanded["overdue"] if r["id"] == briefing["id"])["occurrences"]
+    ]
