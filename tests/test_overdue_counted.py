@@ -129,7 +129,13 @@ def test_the_count_equals_the_listing_for_every_log_and_date(data: st.DataObject
     closed = data.draw(st.sets(st.sampled_from(every)) if every else st.just(set()), label="closed")
     if data.draw(st.booleans(), label="most closed") and every:
         closed |= set(every[: len(every) * 9 // 10])
-    junk = data.draw(st.sets(st.sampled_from(["2020-W60", "2020-Q9", "1999-01-01", "nonsense", "2020-13"])))
+    junk = data.draw(
+        st.sets(
+            st.sampled_from(
+                ["2020-W60", "2020-Q9", "1999-01-01", "nonsense", "2020-13", "2020-W41-1", "2018-W41-1@north"]
+            )
+        )
+    )
     moments = st.datetimes(dt.datetime(2015, 1, 1), dt.datetime(2022, 6, 1), timezones=st.just(dt.UTC))
     state = CompletionMap(
         {

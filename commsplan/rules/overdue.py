@@ -280,6 +280,12 @@ class OverdueCounter:
         if day is None:
             return None
         period = self.schedule.plan.meta.period
+        if freq.kind == "daily":  # the commonest by far: the key is the day, due that day
+            unit = key[len(base) + 1 :] or None
+            if not period.start <= day <= period.end or unit not in self._units(activity, None):
+                return None
+            at = resolve_local(day, freq.time, self.schedule.zone) if freq.time is not None else None
+            return Occurrence(activity.id, key, day, day, at, unit)
         if not period.start <= day <= period.end:
             day = min(max(day, period.start), period.end)  # its window may still reach into the period
         return next((o for o in self.schedule.occurrences(activity, day, day) if o.key == key), None)
@@ -356,7 +362,8 @@ def _day_of_key(kind: str, key: str) -> dt.date | None:
     ``2020-Q3`` -> 1 September, ``2020-21`` -> 31 December 2020."""
     try:
         if kind in ("daily", "fortnightly"):
-            return dt.date.fromisoformat(key) if len(key) == 10 else None
+            day = dt.date.fromisoformat(key) if len(key) == 10 else None
+            return day if day is not None and day.isoformat() == key else None  # not 2020-W41-1
         year = int(key[:4])
         if kind == "weekly" and key[4:6] == "-W" and len(key) == 8:
             return dt.date.fromisocalendar(year, int(key[6:]), 1)
