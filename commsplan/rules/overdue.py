@@ -25,6 +25,7 @@ from commsplan.log.state import State
 from commsplan.plan.model import WEEKDAYS, Activity, Recurrence
 from commsplan.rules.schedule import ONE_DAY, Occurrence, Schedule, resolve_local, week_start
 
+SHORTEST = {"daily": 1, "weekly": 7, "fortnightly": 14, "monthly": 28, "quarterly": 89, "annual": 365}
 FIRST_SCAN = dt.timedelta(days=16)  # the first look for a run's first (or last) missed occurrence
 
 
@@ -146,11 +147,19 @@ class OverdueCounter:
         today = self.today
         freq = activity.frequency
         if isinstance(freq, Recurrence):
-            total = self._count_periods(freq, lo, hi)
             closed_until = today - ONE_DAY
             if freq.time is not None and resolve_local(today, freq.time, self.schedule.zone) <= self.now:
                 closed_until = today
-            closed = self._count_periods(freq, lo, min(hi, closed_until)) if closed_until >= lo else 0
+            last_closed = min(hi, closed_until)
+            if freq.kind == "daily":
+                total = (hi - lo).days + 1
+                closed = max(0, (last_closed - lo).days + 1)
+            else:
+                periods = _Periods(self.schedule, freq, lo)
+                top = periods.top(hi)
+                first = periods.first_due_from(lo, top)
+                total = periods.first_due_from(hi + ONE_DAY, top) - first
+                closed = periods.first_due_from(last_closed + ONE_DAY, top) - first if last_closed >= lo else 0
         else:
             occs, dues, _ = self._all(activity)
             fanout = max(1, len(self._units(activity, None)))
@@ -296,7 +305,7 @@ class OverdueCounter:
         if freq.kind == "daily":
             return (hi - lo).days + 1 if hi >= lo else 0  # one a day, due that day
         periods = _Periods(self.schedule, freq, lo)
-        top = (hi - lo).days + 2  # each period is a day at least: period ``top`` starts after hi
+        top = periods.top(hi)
         return periods.first_due_from(hi + ONE_DAY, top) - periods.first_due_from(lo, top)
 
 
@@ -321,6 +330,10 @@ class _Periods:
         else:
             self.first = schedule.plan_year(origin)[0]
         self.anchor = schedule.plan.meta.period.start
+
+    def top(self, hi: dt.date) -> int:
+        """A period index past ``hi``: no period is shorter than SHORTEST days of its kind."""
+        return (hi - self.first).days // SHORTEST[self.freq.kind] + 2
 
     def start(self, k: int) -> dt.date:
         kind = self.freq.kind
