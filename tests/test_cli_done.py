@@ -25,9 +25,9 @@ def test_done_picks_the_open_occurrence_and_leaves_the_due_list(cli: Cli) -> Non
     assert flat(result.stdout).startswith(
         "Done: snb-quarterly-meeting 2020-Q4 (due Thu 31 Dec 2020), by Sgt Jones. Record r-"
     )
-    due = json.loads(cli("due", "--json", "--now", NOW, "-a", "SNB").stdout)["items"]
+    due = json.loads(cli("due", "--json", "--expand", "--now", NOW, "-a", "SNB").stdout)["items"]
     assert [(i["occurrence"], i["status"]) for i in due] == [("2020-Q2", "overdue"), ("2020-Q3", "overdue")]
-    with_done = json.loads(cli("due", "--json", "--all", "--now", NOW, "-a", "SNB").stdout)["items"]
+    with_done = json.loads(cli("due", "--json", "--expand", "--all", "--now", NOW, "-a", "SNB").stdout)["items"]
     done = [i for i in with_done if i["status"] == "done"]
     assert done[0]["occurrence"] == "2020-Q4"
     assert done[0]["completed"]["by"] == "Sgt Jones" and done[0]["completed"]["late"] is False
@@ -180,9 +180,9 @@ def test_skip_counts_as_skipped_not_missed(cli: Cli) -> None:
         "skip", "ward-panel-meeting", "--occurrence", "2020-Q2", "--reason", "Cancelled: lockdown", "--now", NOW
     )
     assert result.stdout.startswith("Skipped: ward-panel-meeting 2020-Q2")
-    overdue = json.loads(cli("due", "--json", "--overdue", "--now", NOW, "-a", "ward panel", "-c", "meeting").stdout)[
-        "items"
-    ]
+    overdue = json.loads(
+        cli("due", "--json", "--expand", "--overdue", "--now", NOW, "-a", "ward panel", "-c", "meeting").stdout
+    )["items"]
     assert [i["occurrence"] for i in overdue] == ["2020-Q3"]
     assert cli("skip", "ward-panel-meeting", "--reason", " ", "--now", NOW).exit_code == 1
 
@@ -195,7 +195,7 @@ def test_undo_appends_a_retraction_and_restores_the_item(cli: Cli) -> None:
     result = cli("undo", "--now", "2020-10-26T11:00")
     assert result.stdout.startswith("Retracted done of cmg-quarterly-briefing 2020-Q4 (record r-")
     assert cli.records()[:2] == before  # appended, nothing rewritten
-    open_items = json.loads(cli("due", "--json", "--now", NOW, "-a", "CMG").stdout)["items"]
+    open_items = json.loads(cli("due", "--json", "--expand", "--now", NOW, "-a", "CMG").stdout)["items"]
     assert ("2020-Q4", "open") in [(i["occurrence"], i["status"]) for i in open_items]
     second = cli("undo", "--now", "2020-10-26T11:01")
     assert "2020-Q3" in second.stdout
@@ -238,7 +238,7 @@ def test_damaged_log_still_counts_the_rest(cli: Cli) -> None:
     cli("done", "iag", "--occurrence", "2020-Q3", "--now", NOW)
     with open(cli.log, "ab") as handle:
         handle.write(b'{"v":1,"id":"r-x"')
-    result = cli("due", "--json", "--overdue", "--now", NOW, "-a", "IAG")
+    result = cli("due", "--json", "--expand", "--overdue", "--now", NOW, "-a", "IAG")
     assert result.exit_code == 0
     assert json.loads(result.stdout)["items"] == []
     assert "commsplan: warning: log line 3: incomplete last line (an interrupted write; skipped)" in flat(result.stderr)
@@ -331,7 +331,7 @@ def test_a_line_the_log_reader_rejects_counts_nowhere(cli: Cli) -> None:
     shown = cli("log")
     assert "line 2: not a record (format version '1') (skipped)" in flat(shown.stderr)
     assert "r-forged000000" not in shown.stdout
-    overdue = json.loads(cli("due", "--json", "--overdue", "-a", "IAG", "--now", NOW).stdout)["items"]
+    overdue = json.loads(cli("due", "--json", "--expand", "--overdue", "-a", "IAG", "--now", NOW).stdout)["items"]
     assert [i["occurrence"] for i in overdue] == ["2020-Q3"]
     report = json.loads(cli("report", "--json", "--by", "audience", "--now", NOW).stdout)
     iag = next(g for g in report["groups"] if g["group"] == "iag")

@@ -12,7 +12,7 @@ from .helpers import Cli, flat
 
 
 def due_json(cli: Cli, *args: str, env: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    result = cli("due", "--json", *args, env=env)
+    result = cli("due", "--json", "--expand", *args, env=env)
     assert result.exit_code == 0, result.stderr
     items: list[dict[str, Any]] = json.loads(result.stdout)["items"]
     return items
@@ -122,7 +122,7 @@ def test_after_the_period_due_says_so_first_and_lists_nothing_overdue(cli: Cli) 
     assert "Nothing overdue." in out
     assert "Nothing else due this week." in out
     assert "2026" not in "".join(out[4:]) and "2027" not in "".join(out[4:])
-    document = json.loads(cli("due", "--json", "--now", "2026-11-29").stdout)
+    document = json.loads(cli("due", "--json", "--expand", "--now", "2026-11-29").stdout)
     assert document["period"] == {
         "start": "2020-04-01",
         "end": "2021-03-31",
@@ -143,7 +143,7 @@ def test_before_the_period_due_says_when_it_starts(cli: Cli) -> None:
 
 
 def test_within_the_period_there_is_no_notice(cli: Cli) -> None:
-    document = json.loads(cli("due", "--json", "--now", "2020-10-26").stdout)
+    document = json.loads(cli("due", "--json", "--expand", "--now", "2020-10-26").stdout)
     assert document["period"]["position"] == "within" and document["period"]["notice"] is None
     assert "This plan" not in cli("due", "--now", "2020-10-26").stdout
 
@@ -154,9 +154,19 @@ def test_now_from_the_environment(cli: Cli) -> None:
 
 
 def test_due_json_is_valid_json_only(cli: Cli) -> None:
-    result = cli("due", "--json", "--now", "2020-10-28")
+    result = cli("due", "--json", "--expand", "--now", "2020-10-28")
     document = json.loads(result.stdout)
-    assert sorted(document) == ["counts_from", "items", "now", "period", "undated", "window"]
+    assert sorted(document) == [
+        "counts_from",
+        "expanded",
+        "items",
+        "now",
+        "overdue",
+        "overdue_count",
+        "period",
+        "undated",
+        "window",
+    ]
     assert document["window"] == {"start": "2020-10-26", "end": "2020-11-01", "label": "this week"}
 
 
@@ -220,7 +230,7 @@ def test_a_campaign_with_no_date_this_year_is_said_once(cli: Cli) -> None:
 
 
 def test_json_due_names_undated_campaigns_in_its_document(cli: Cli) -> None:
-    result = cli("due", "--json", "--now", "2020-10-26", "--audience", "CP")
+    result = cli("due", "--json", "--expand", "--now", "2020-10-26", "--audience", "CP")
     assert result.stderr == ""
     assert json.loads(result.stdout)["undated"] == [
         {

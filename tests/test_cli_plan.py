@@ -23,7 +23,9 @@ def test_calendar_matches_due_for_a_year(cli: Cli, tmp_path: Path) -> None:
     cal = icalendar.Calendar.from_ical(out.read_bytes())
     events = list(cal.walk("VEVENT"))
     from_ics = sorted(calendar_occurrences(cal))
-    due = json.loads(cli("due", "--json", "--all", "--now", "2020-04-01", "--until", "2021-03-31").stdout)["items"]
+    due = json.loads(cli("due", "--json", "--expand", "--all", "--now", "2020-04-01", "--until", "2021-03-31").stdout)[
+        "items"
+    ]
     from_due = sorted(
         (i["id"], i["occurrence"], i["due"])
         for i in due

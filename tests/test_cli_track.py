@@ -29,7 +29,7 @@ def record_id(text: str) -> str:
 
 
 def test_adopting_the_plan_on_26_october_leaves_nothing_overdue_from_before(cli: Cli) -> None:
-    before = json.loads(cli("due", "--json", "--now", NOW).stdout)
+    before = json.loads(cli("due", "--json", "--expand", "--now", NOW).stdout)
     assert sum(1 for i in before["items"] if i["status"] == "overdue") == 106
     result = cli("track", "--from", "2020-10-26", "--now", NOW, "--by", "Insp Khan")
     assert result.exit_code == 0
@@ -41,11 +41,11 @@ def test_adopting_the_plan_on_26_october_leaves_nothing_overdue_from_before(cli:
     due = cli("due", "--now", NOW).stdout.splitlines()
     assert due[2] == "Tracked from Mon 26 Oct 2020: nothing due before then counts."
     assert due[4] == "Nothing overdue."
-    data = json.loads(cli("due", "--json", "--now", NOW).stdout)
+    data = json.loads(cli("due", "--json", "--expand", "--now", NOW).stdout)
     assert data["counts_from"] == "2020-10-26"
     assert [i for i in data["items"] if i["status"] == "overdue"] == []
     # a week later, only what fell due since adoption is overdue
-    later = json.loads(cli("due", "--json", "--overdue", "--now", "2020-11-03").stdout)["items"]
+    later = json.loads(cli("due", "--json", "--expand", "--overdue", "--now", "2020-11-03").stdout)["items"]
     assert later and min(i["due"] for i in later) == "2020-10-26"  # the day tracking began counts
     assert cli("digest", "--now", "2020-10-27T07:00", "--no-mark").stdout.startswith(
         "commsplan Tue 27 Oct: 1 overdue, 0 due today\n"  # half-term advice, due 26 Oct
@@ -56,7 +56,7 @@ def test_adopting_the_plan_on_26_october_leaves_nothing_overdue_from_before(cli:
     # and it is undone like any record
     undone = cli("undo", "--id", record, "--now", NOW)
     assert undone.stdout.startswith(f"Retracted tracking from 2020-10-26 (record {record}, line 1).")
-    again = json.loads(cli("due", "--json", "--now", NOW).stdout)
+    again = json.loads(cli("due", "--json", "--expand", "--now", NOW).stdout)
     assert again["counts_from"] == "2020-04-01"
 
 
@@ -88,14 +88,18 @@ def test_a_range_skip_is_one_record_shown_and_undone_as_one(cli: Cli) -> None:
         f"2020), by Sgt Bell, in one record. Record {record}; 'commsplan undo --id {record}' retracts them all.\n"
     )
     assert len(FileLog(cli.log).read().records) == 1
-    overdue = json.loads(cli("due", "--json", "--overdue", "--now", NOW, "-a", "ward panel").stdout)["items"]
+    overdue = json.loads(cli("due", "--json", "--expand", "--overdue", "--now", NOW, "-a", "ward panel").stdout)[
+        "items"
+    ]
     briefings = [i["due"] for i in overdue if i["id"] == "ward-street-briefing"]
     assert briefings[0] == "2020-07-05" and len(briefings) == 17
     report = json.loads(cli("report", "--json", "--now", NOW, "--until", "2020-06-30").stdout)
     ward = next(g for g in report["groups"] if g["group"] == "ward-panels")
     assert ward["skipped"] == 13
     cli("undo", "--id", record, "--now", NOW)
-    overdue = json.loads(cli("due", "--json", "--overdue", "--now", NOW, "-a", "ward panel").stdout)["items"]
+    overdue = json.loads(cli("due", "--json", "--expand", "--overdue", "--now", NOW, "-a", "ward panel").stdout)[
+        "items"
+    ]
     assert len([i for i in overdue if i["id"] == "ward-street-briefing"]) == 30
 
 
@@ -209,7 +213,7 @@ def test_the_autumn_week_replayed(cli: Cli) -> None:
         now = f"2020-10-{day}T17:00"
         if day % 2:
             cli("done", "cp-daily", "--now", now, "--by", "Comms")
-        items = json.loads(cli("due", "--json", "--now", now).stdout)["items"]
+        items = json.loads(cli("due", "--json", "--expand", "--now", now).stdout)["items"]
         overdue = [i for i in items if i["status"] == "overdue"]
         # nothing from before adoption, and a conditional duty never
         assert all(i["due"] >= "2020-10-26" for i in overdue), day

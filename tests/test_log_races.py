@@ -96,6 +96,6 @@ def test_eight_readers_finding_a_stale_index_at_once_agree(cli: Cli) -> None:
     line = cli.log.read_bytes().replace(b"2020-Q3", b"2020-Q2").replace(b'"id":"r-', b'"id":"r-x')
     with cli.log.open("ab") as handle:
         handle.write(line)
-    outcomes = run_together(cli, ("due", "--json", "--overdue", "--now", NOW, "-a", "IAG"))
+    outcomes = run_together(cli, ("due", "--json", "--expand", "--overdue", "--now", NOW, "-a", "IAG"))
     assert [code for code, _, _ in outcomes] == [0] * WRITERS
     assert {json.dumps(json.loads(out)["items"]) for _, out, _ in outcomes} == {"[]"}

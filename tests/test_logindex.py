@@ -134,7 +134,9 @@ def test_commands_fall_back_to_a_full_read_when_the_index_cannot_be_kept(cli: Cl
     cli("due", "--now", "2020-10-26")  # builds the index
     cli.log.with_name(cli.log.name + ".index").unlink()
     cli.log.with_name(cli.log.name + ".index").mkdir()  # nothing can be written there now
-    items = json.loads(cli("due", "--json", "--overdue", "--now", "2020-10-26", "-a", "IAG").stdout)["items"]
+    items = json.loads(cli("due", "--json", "--expand", "--overdue", "--now", "2020-10-26", "-a", "IAG").stdout)[
+        "items"
+    ]
     assert [i["occurrence"] for i in items] == ["2020-Q2"]
 
 

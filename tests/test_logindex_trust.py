@@ -22,7 +22,7 @@ def index_of(cli: Cli) -> Path:
 
 
 def overdue_iag(cli: Cli) -> list[str]:
-    result = cli("due", "--json", "--overdue", "--now", NOW, "-a", "IAG")
+    result = cli("due", "--json", "--expand", "--overdue", "--now", NOW, "-a", "IAG")
     assert result.exit_code == 0, result.stderr
     return [item["occurrence"] for item in json.loads(result.stdout)["items"]]
 
@@ -117,7 +117,7 @@ def test_lines_the_full_read_skips_the_index_skips_too(cli: Cli, line: bytes | N
         line = raw + b"\r" if "after" in why else b"  " + raw
     with cli.log.open("ab") as handle:
         handle.write(line + b"\n")
-    due = cli("due", "--json", "--overdue", "--now", NOW, "-a", "IAG")  # through the index
+    due = cli("due", "--json", "--expand", "--overdue", "--now", NOW, "-a", "IAG")  # through the index
     assert [item["occurrence"] for item in json.loads(due.stdout)["items"]] == ["2020-Q2"]
     assert f"commsplan: warning: log line 2: {why} (skipped)" in flat(due.stderr)
     # and what nobody recorded can be recorded
@@ -134,7 +134,7 @@ def test_records_made_under_another_plan_file_are_counted_and_said(cli: Cli, tmp
         if full:
             index_of(cli).unlink()
             index_of(cli).mkdir()
-        due = cli("due", "--json", "--overdue", "--now", NOW, "-a", "IAG", "--plan", str(plan))
+        due = cli("due", "--json", "--expand", "--overdue", "--now", NOW, "-a", "IAG", "--plan", str(plan))
         assert [item["occurrence"] for item in json.loads(due.stdout)["items"]] == ["2020-Q2"]
         digest = FileLog(cli.log).read().records[0].plan
         assert flat(due.stderr) == (

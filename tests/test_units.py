@@ -66,11 +66,15 @@ def test_due_shows_a_per_unit_occurrence_compactly_and_unit_filters_it(cli: Cli,
     out = cli("due", "--plan", plan, "--now", NOW).stdout
     assert "  31 Dec  panel-meeting · 2020-Q4: 1 of 4 wards done; Upminster, Hainault,\n" in out
     assert "          Fairlop pending\n" in out
-    mine = json.loads(cli("due", "--json", "--unit", "upminster", "--plan", plan, "--now", NOW).stdout)["items"]
+    mine = json.loads(cli("due", "--json", "--expand", "--unit", "upminster", "--plan", plan, "--now", NOW).stdout)[
+        "items"
+    ]
     assert {(i["occurrence"], i["unit"]) for i in mine if i["status"] != "overdue"} == {
         ("2020-Q4@upminster", "upminster")
     }
-    borough = json.loads(cli("due", "--json", "--unit", "Redbridge", "--plan", plan, "--now", NOW).stdout)["items"]
+    borough = json.loads(cli("due", "--json", "--expand", "--unit", "Redbridge", "--plan", plan, "--now", NOW).stdout)[
+        "items"
+    ]
     assert {i["occurrence"] for i in borough if i["status"] == "open"} == {"2020-Q4@hainault", "2020-Q4@fairlop"}
     report = json.loads(cli("report", "--json", "--unit", "fairlop", "--plan", plan, "--now", NOW).stdout)
     assert report["groups"][0]["missed"] == 2  # Q2 and Q3 of Fairlop's panel only

@@ -48,6 +48,15 @@ FromOpt = Annotated[
 ]
 
 
+ExpandOpt = Annotated[
+    bool,
+    typer.Option(
+        "--expand",
+        help="With --json: list every overdue occurrence, not only each activity's count, first and last.",
+    ),
+]
+
+
 @app.command()
 def due(
     today: Annotated[bool, typer.Option("--today", help="Only today.")] = False,
@@ -64,6 +73,7 @@ def due(
     ] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only what is overdue.")] = False,
     all_: Annotated[bool, typer.Option("--all", help="Include what is already done or skipped.")] = False,
+    expand: ExpandOpt = False,
     audience: AudienceOpt = None,
     owner: OwnerOpt = None,
     channel: ChannelOpt = None,
@@ -82,6 +92,7 @@ def due(
     from commsplan.rules.schedule import Schedule
     from commsplan.rules.select import Filters
 
+    _expand_needs_json(expand, json)
     sess = session(plan, log, now)
     p = sess.plan
     window = choose_window(sess.now, today=today, week=week, month=month, days=days, until=until)
@@ -98,10 +109,16 @@ def due(
         include_done=all_,
         overdue_only=overdue,
         tracking_from=history.tracking_from,
+        expand=expand,
     )
     # Open incidents with notifications still to make head the list.
     incidents = pending_steps(p, history.incidents, sess.now, schedule.zone, filters.step_filter(p))
     renderer(json).due(sess.loaded, agenda, incidents, overdue_only=overdue)
+
+
+def _expand_needs_json(expand: bool, json: bool) -> None:
+    if expand and not json:
+        raise UsageError("--expand lists each overdue occurrence in --json output; the text counts them")
 
 
 class Overdue(CommsplanError):
@@ -147,6 +164,7 @@ def digest(
         ),
     ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when anything is overdue (monitoring).")] = False,
+    expand: ExpandOpt = False,
     since: Annotated[
         str | None,
         typer.Option("--since", help="Count what was done since this moment (default: the last digest, else 24 h)."),
@@ -176,6 +194,7 @@ def digest(
     from commsplan.rules.schedule import Schedule
 
     as_mail = send or fmt == "email"
+    _expand_needs_json(expand, json or fmt == "json")
     if send and (json or fmt not in ("text", "email")):
         raise UsageError("--send sends the e-mail; it goes with no other --format and no --json")
     if not as_mail and (mail_from or mail_to):
@@ -196,7 +215,7 @@ def digest(
         if since
         else (marker.read(sess.zone) or sess.now - dt.timedelta(hours=24))
     )
-    result = build_digest(p, schedule, history, sess.now, days, start, owner_id, unit_id)
+    result = build_digest(p, schedule, history, sess.now, days, start, owner_id, unit_id, expand=expand)
     head = book.head()
     # The digest leaves the machine every morning: its last line is a witness of the log that
     # `log --verify --head` checks later (a truncation or a rewrite before it is then found).

@@ -302,6 +302,11 @@ class LogIndex:
         ).fetchone()
         return None if row is None else _completion(*row)
 
+    def keys_of(self, activity: str) -> set[str]:
+        """The keys of one activity's occurrences that are done or skipped: one range query."""
+        rows = self.db.execute(f"{_LIVE} SELECT DISTINCT occurrence FROM live WHERE activity = ?", (activity,))
+        return {occurrence for (occurrence,) in rows}
+
     def completions_between(self, start: dt.datetime, end: dt.datetime) -> Iterator[tuple[tuple[str, str], Completion]]:
         """Completions in force that were recorded in (start, end]."""
         # On the index of times: only the records of the window are read, then each is asked

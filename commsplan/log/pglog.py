@@ -442,6 +442,16 @@ class PgLog:
         )
         return fold(found).completions.get((activity, occurrence)) if found else None
 
+    def keys_of(self, activity: str) -> set[str]:
+        """The keys of one activity's occurrences that are done or skipped: one query."""
+        rows = self._query(
+            "SELECT l.occurrence FROM commsplan_log l WHERE l.activity = %(a)s AND l.type IN ('done', 'skip') "
+            f"AND {_NOT_RETRACTED} UNION SELECT c.occurrence FROM commsplan_covered c JOIN commsplan_log l "
+            f"ON l.line = c.line WHERE c.activity = %(a)s AND {_NOT_RETRACTED}",
+            {"a": activity},
+        )
+        return {str(occurrence) for (occurrence,) in rows}
+
     def completions_between(self, start: dt.datetime, end: dt.datetime) -> Iterator[tuple[tuple[str, str], Completion]]:
         """Completions in force that were recorded in (start, end]."""
         records = self._records(
@@ -592,6 +602,9 @@ class _PgCompletions:
 
     def recorded_between(self, start: dt.datetime, end: dt.datetime) -> Iterator[tuple[tuple[str, str], Completion]]:
         return self.log.completions_between(start, end)
+
+    def keys_of(self, activity: str) -> set[str]:
+        return self.log.keys_of(activity)
 
 
 def _scrub(url: str) -> str:

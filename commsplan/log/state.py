@@ -72,6 +72,25 @@ class Completions(Protocol):
 class CompletionMap(dict[tuple[str, str], Completion]):
     """Completions folded in memory from the log's records."""
 
+    _by_activity: dict[str, set[str]] | None = None
+
+    def __setitem__(self, key: tuple[str, str], value: Completion) -> None:
+        self._by_activity = None
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: tuple[str, str]) -> None:
+        self._by_activity = None
+        super().__delitem__(key)
+
+    def keys_of(self, activity: str) -> set[str]:
+        """The keys of one activity's occurrences that are done or skipped (grouped once)."""
+        if self._by_activity is None:
+            grouped: dict[str, set[str]] = {}
+            for activity_id, key in self:
+                grouped.setdefault(activity_id, set()).add(key)
+            self._by_activity = grouped
+        return self._by_activity.get(activity, set())
+
     def recorded_between(self, start: dt.datetime, end: dt.datetime) -> Iterable[tuple[tuple[str, str], Completion]]:
         return [(key, c) for key, c in self.items() if start < c.at <= end]
 

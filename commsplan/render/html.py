@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from commsplan.log.state import Incident
 from commsplan.plan.model import Activity, Plan
 from commsplan.render.text import runs
-from commsplan.rules.agenda import Item
+from commsplan.rules.agenda import Item, Run
 from commsplan.rules.digest import Digest
 from commsplan.rules.report import Fate, GroupStats, Occasional, Overview
 
@@ -35,16 +35,17 @@ def who_line(plan: Plan, activity: Activity) -> str:
     )
 
 
-def _group_rows(plan: Plan, groups: Sequence[Sequence[Item]]) -> list[str]:
+def _group_rows(plan: Plan, groups: Sequence[Run | list[Item]]) -> list[str]:
     rows = []
-    for group in sorted(groups, key=lambda g: (g[0].occurrence.due, g[0].activity.id)):
-        first, last = group[0], group[-1]
+    counted = [g if isinstance(g, Run) else Run.of(g) for g in groups]
+    for run in sorted(counted, key=lambda r: (r.first.occurrence.due, r.activity.id)):
+        first, last = run.first, run.last
         activity = first.activity
-        if len(group) == 1:
+        if run.count == 1:
             when, what = _when(first.occurrence.due), first.occurrence.key
         else:
             when = f"{_when(first.occurrence.due)} to {_when(last.occurrence.due)}"
-            what = f"{len(group)} {'overdue' if first.status == 'overdue' else 'occurrences'}"
+            what = f"{run.count} {'overdue' if first.status == 'overdue' else 'occurrences'}"
         rows.append(
             f"<li><strong>{h(when)}</strong> <code>{h(activity.id)}</code> · {h(what)}<br>"
             f"{h(activity.what.text)}<br><small>{h(who_line(plan, activity))}</small></li>"
@@ -73,7 +74,7 @@ def digest_html(plan: Plan, digest: Digest, notes: Sequence[str]) -> str:
             out += [f"<li>{step.number}. <code>{h(step.id)}</code>: {h(step.what)}</li>" for step in steps]
             out.append("</ul></li>")
         out.append("</ul>")
-    sections: list[tuple[str, list[list[Item]]]] = [
+    sections: list[tuple[str, Sequence[Run | list[Item]]]] = [
         (f"OVERDUE ({digest.overdue_count})", digest.overdue),
         (f"DUE TODAY ({len(digest.today)})", runs(digest.today)),
     ]

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from commsplan.plan.load import LoadedPlan
     from commsplan.plan.model import Activity, Plan
     from commsplan.plan.renew import Renewal
-    from commsplan.rules.agenda import Agenda, Item, Undated
+    from commsplan.rules.agenda import Agenda, Item, Run, Undated
     from commsplan.rules.digest import Digest
     from commsplan.rules.incidents import Step
     from commsplan.rules.period import PeriodStatus
@@ -110,6 +110,55 @@ def item_dict(plan: Plan, item: Item) -> dict[str, Any]:
             "days_late": item.late_days,
         }
     return data
+
+
+def _occurrence_ends(item: Item) -> dict[str, Any]:
+    """The first or last occurrence of a run: its key (what done, skip and undo take), its
+    window, and how late it is."""
+    occ = item.occurrence
+    data: dict[str, Any] = {"occurrence": occ.key, "opens": occ.opens.isoformat(), "due": occ.due.isoformat()}
+    if occ.at is not None:
+        data["due_at"] = occ.at.isoformat()
+    if occ.unit is not None:
+        data["unit"] = occ.unit
+    if item.status == "overdue":
+        data["days_late"] = item.late_days
+    return data
+
+
+def run_dict(plan: Plan, run: Run) -> dict[str, Any]:
+    """One activity's overdue occurrences, counted: how many, the first and the last, per unit
+    where the duty is per borough or ward; each of them only when expanded (``--expand``)."""
+    activity = run.activity
+    data: dict[str, Any] = {
+        "id": activity.id,
+        "audience": activity.audience,
+        "owner": activity.owner.role,
+        "channels": list(dict.fromkeys(use.channel for use in activity.channels)),
+        "what": activity.what.text,
+        "status": run.status,
+        "count": run.count,
+        "first": _occurrence_ends(run.first),
+        "last": _occurrence_ends(run.last),
+        "units": [
+            {
+                "unit": share.unit,
+                "count": share.count,
+                "first": _occurrence_ends(share.first),
+                "last": _occurrence_ends(share.last),
+            }
+            for share in run.units
+        ]
+        if activity.per_unit is not None and run.units
+        else None,
+    }
+    if run.listed is not None:
+        data["occurrences"] = [item_dict(plan, item) for item in run.listed]
+    return data
+
+
+def overdue_list(plan: Plan, runs: Sequence[Run]) -> list[dict[str, Any]]:
+    return [run_dict(plan, r) for r in sorted(runs, key=lambda r: (r.first.occurrence.due, r.activity.id))]
 
 
 def step_item_dict(plan: Plan, incident: Incident, step: Step) -> dict[str, Any]:
@@ -316,6 +365,9 @@ class JsonRenderer(Renderer):
                 "window": {"start": window.start.isoformat(), "end": window.end.isoformat(), "label": window.label},
                 "period": agenda.period.as_dict() if agenda.period else None,
                 "counts_from": agenda.counts_from.isoformat() if agenda.counts_from else None,
+                "overdue": overdue_list(plan, agenda.overdue_runs),
+                "overdue_count": agenda.overdue_count,
+                "expanded": agenda.expanded,
                 "items": steps + [item_dict(plan, item) for item in agenda.items],
                 "undated": undated_list(agenda.undated),
             }
@@ -339,7 +391,8 @@ class JsonRenderer(Renderer):
                     }
                     for inc, steps in digest.incidents
                 ],
-                "overdue": [item_dict(plan, i) for run in digest.overdue for i in run],
+                "overdue": overdue_list(plan, digest.overdue),
+                "overdue_count": digest.overdue_count,
                 "today": [item_dict(plan, i) for i in digest.today],
                 "coming": [item_dict(plan, i) for i in digest.coming],
                 "campaigns": [item_dict(plan, i) for i in digest.campaigns],

@@ -12,13 +12,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
 from rich.console import Group
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from commsplan.render.base import Renderer
-from commsplan.render.console import Lines, Segs, print_trimmed, say, stdout
+from commsplan.render.console import Lines, Segs, print_trimmed, say, stdout, wrap
 from commsplan.render.safetext import markdown_text
 from commsplan.render.safetext import visible as safe
 from commsplan.rules.period import period_rule
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from commsplan.plan.load import LoadedPlan
     from commsplan.plan.model import Activity, Plan
     from commsplan.plan.renew import Renewal
-    from commsplan.rules.agenda import Agenda, Item, Undated
+    from commsplan.rules.agenda import Agenda, Item, Run, Undated
     from commsplan.rules.digest import Digest
     from commsplan.rules.incidents import Step
     from commsplan.rules.period import PeriodStatus
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from commsplan.rules.select import Filters
 
 INDENT = "  "
+BATCH = 200  # cards laid out before they are written
 
 
 def day(value: dt.date) -> str:
@@ -101,24 +103,23 @@ def _when_words(when: str) -> str:
     return {"office_hours": "in office hours", "out_of_hours": "out of office hours"}.get(when, "")
 
 
-def _field(table: Table, label: str, value: str | Text) -> None:
-    table.add_row(Text(label, style="bold"), value if isinstance(value, Text) else Text(safe(value)))
+def card_fields(plan: Plan, activity: Activity, *, full: bool = False) -> list[tuple[str, Segs]]:
+    """The rows of an activity's card: (label, styled pieces of its value), made safe to print."""
+    rows: list[tuple[str, Segs]] = []
 
+    def add(label: str, value: str, style: str = "") -> None:
+        rows.append((label, [(safe(value), style)]))
 
-def activity_card(plan: Plan, activity: Activity, *, full: bool = False) -> Group:
     audience = plan.audience(activity.audience)
     role = plan.role(activity.owner.role)
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(no_wrap=True, min_width=7)
-    grid.add_column()
-    _field(grid, "To", f"{audience.name}")
+    add("To", f"{audience.name}")
     sender = role.name
     if activity.owner.out_of_hours:
         sender += f" (office hours); {plan.role(activity.owner.out_of_hours).name} (out of hours)"
     if activity.owner.with_:
         sender += " with " + ", ".join(plan.role(r).name for r in activity.owner.with_)
-    _field(grid, "From", sender)
-    _field(grid, "What", activity.what.text)
+    add("From", sender)
+    add("What", activity.what.text)
     how = []
     for use in activity.channels:
         text = plan.channel(use.channel).name
@@ -126,36 +127,34 @@ def activity_card(plan: Plan, activity: Activity, *, full: bool = False) -> Grou
         if extra:
             text += f" ({'; '.join(extra)})"
         how.append(text)
-    _field(grid, "How", "; ".join(dict.fromkeys(how)))
+    add("How", "; ".join(dict.fromkeys(how)))
     freq = activity.frequency
-    when = Text(freq.kind.replace("_", " "))
-    when.append(f'  source: "{safe(freq.as_written)}"', style="dim")
-    _field(grid, "When", when)
+    rows.append(("When", [(freq.kind.replace("_", " "), ""), (f'  source: "{safe(freq.as_written)}"', "dim")]))
     if freq.interpretation:
-        _field(grid, "Reading", freq.interpretation)
+        add("Reading", freq.interpretation)
     if activity.conditional is not None:
-        _field(grid, "If", f'"{activity.conditional.as_written}": when there is something to say; never missed')
+        add("If", f'"{activity.conditional.as_written}": when there is something to say; never missed')
     if activity.per_unit is not None:
         units = plan.units_of(activity.per_unit)
         names = ", ".join(u.name for u in units) or f"the plan lists no {activity.per_unit}s yet"
-        _field(grid, "Each", f"{activity.per_unit}, on its own: {names}")
-    _field(grid, "Why", activity.why)
+        add("Each", f"{activity.per_unit}, on its own: {names}")
+    add("Why", activity.why)
     if full:
         from commsplan.rules.readings import activity_dates
 
         for n, line in enumerate(activity_dates(plan, activity)):
-            _field(grid, "" if n else "Dates", line)
-        _field(grid, "Sender as written", activity.owner.as_written)
+            add("" if n else "Dates", line)
+        add("Sender as written", activity.owner.as_written)
         if activity.owner.reading:
-            _field(grid, "Sender reading", activity.owner.reading)
-        _field(grid, "What as written", activity.what.as_written)
-        _field(grid, "How as written", activity.how_as_written)
+            add("Sender reading", activity.owner.reading)
+        add("What as written", activity.what.as_written)
+        add("How as written", activity.how_as_written)
         for note in [*activity.notes, *([freq.note] if freq.note else [])]:
-            _field(grid, "Note", note)
+            add("Note", note)
         row = plan.source_row(activity.row)
         if row is not None:
             lines = ", ".join(str(n) for n in row.lines)
-            _field(grid, "Source row", f"{activity.row} (line{'s' if len(row.lines) > 1 else ''} {lines})")
+            add("Source row", f"{activity.row} (line{'s' if len(row.lines) > 1 else ''} {lines})")
             for label, cell in (
                 ("  Where to", row.where_to),
                 ("  Who from", row.who_from),
@@ -164,8 +163,95 @@ def activity_card(plan: Plan, activity: Activity, *, full: bool = False) -> Grou
                 ("  When", row.when),
                 ("  Why", row.why),
             ):
-                _field(grid, label, Text(safe(cell), style="dim"))
+                add(label, cell, "dim")
+    return rows
+
+
+def activity_card(plan: Plan, activity: Activity, *, full: bool = False) -> Group:
+    """The card laid out by rich (a table of label and value): for any text, at any width."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True, min_width=7)
+    grid.add_column()
+    for label, value in card_fields(plan, activity, full=full):
+        text = Text()
+        for piece, style in value:
+            text.append(piece, style=style or None)
+        grid.add_row(Text(label, style="bold"), text)
     return Group(Text(activity.id, style="bold cyan"), Padding(grid, (0, 0, 0, 2)))
+
+
+def _plain_words(text: str) -> bool:
+    """Text that rich's wrap and a plain greedy wrap lay out alike: printable, one column a
+    character, no space before or after, and no whitespace but the plain space."""
+    return text.isprintable() and text == text.strip() and (text.isascii() or cell_len(text) == len(text))
+
+
+def card_lines(activity_id: str, rows: list[tuple[str, Segs]], width: int) -> list[Segs] | None:
+    """An activity's card as lines, byte for byte as ``activity_card`` prints it, without rich's
+    measuring pass (seconds for 10,000 cards); None for text only rich lays out right."""
+    label_width = max(7, *(len(label) for label, _ in rows))
+    room = width - len(INDENT) - label_width - 2
+    if len(activity_id) > width or room < 10 or not _plain_words(activity_id):
+        return None
+    lines: list[Segs] = [[(activity_id, "bold cyan")]]
+    hanging = [(" " * (len(INDENT) + label_width + 2), "")]
+    for label, value in rows:
+        plain = value[0][0] if len(value) == 1 else "".join(piece for piece, _ in value)
+        if not _plain_words(plain):
+            return None
+        first = [(INDENT, ""), (label, "bold"), (" " * (label_width - len(label) + 2), "")]
+        if len(plain) <= room:
+            lines.append([*first, *value])
+            continue
+        if max(map(len, plain.split(" "))) > room:
+            return None
+        for n, chunk in enumerate(_styled_wrap(value, plain, room)):
+            lines.append([*(first if n == 0 else hanging), *chunk])
+    return lines
+
+
+def _styled_wrap(value: Segs, plain: str, width: int) -> list[Segs]:
+    """``plain`` (the pieces of ``value`` joined) wrapped greedily, each line keeping its styles."""
+    spans = []
+    at = 0
+    for piece, style in value:
+        spans.append((at, at + len(piece), style))
+        at += len(piece)
+    found: list[Segs] = []
+    start = 0
+    for line in wrap(plain, width):
+        start = plain.index(line, start) if line else start
+        end = start + len(line)
+        found.append(
+            [(plain[max(a, start) : min(b, end)], style) for a, b, style in spans if a < end and b > start]
+            or [("", "")]
+        )
+        start = end
+    return found
+
+
+def table_lines(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], width: int, styles: Sequence[str]
+) -> list[Segs] | None:
+    """A borderless table (two spaces between columns, a bold header) as lines, byte for byte as
+    rich prints it when every row fits the width; None when rich would have to wrap cells."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for n, cell in enumerate(row):
+            if len(cell) > widths[n]:
+                widths[n] = len(cell)
+    if sum(widths) + 2 * (len(widths) - 1) > width:
+        return None
+    if not all(cell == "" or _plain_words(cell) for row in rows for cell in row):
+        return None
+    lines: list[Segs] = []
+    for cells, cell_styles in [(headers, ["bold"] * len(headers)), *((row, styles) for row in rows)]:
+        segs: Segs = []
+        for n, cell in enumerate(cells):
+            pad = "" if n == len(cells) - 1 else " " * (widths[n] - len(cell) + 2)
+            segs += [(cell, cell_styles[n]), (pad, "")]
+        lines.append(segs)
+    return lines
 
 
 def runs(items: Iterable[Item]) -> list[list[Item]]:
@@ -189,12 +275,12 @@ def _period_words(activity: Activity, key: str) -> str:
     return key
 
 
-def _units_done(plan: Plan, activity: Activity, pending: list[Item], scope: frozenset[str] | None) -> str:
+def _units_done(plan: Plan, activity: Activity, run: Run, scope: frozenset[str] | None) -> str:
     """'2 of 3 boroughs done; Redbridge pending' for a per-unit duty's occurrence, counted over
     the units in view (--unit), never over units the view leaves out."""
     units = [u for u in plan.units_of(activity.per_unit) if scope is None or u.id in scope]
-    waiting = [plan.unit(i.occurrence.unit).name for i in pending if i.occurrence.unit is not None]
-    word = "overdue" if pending[0].status == "overdue" else "pending"
+    waiting = [plan.unit(share.unit).name for share in run.units]
+    word = "overdue" if run.status == "overdue" else "pending"
     if len(units) <= 1:
         return f"{', '.join(waiting)} {word}"
     done = len(units) - len(waiting)
@@ -272,22 +358,39 @@ class TextRenderer(Renderer):
         count = len(chosen)
         heading = f"{count} activit{'y' if count == 1 else 'ies'} " + (" ".join(parts) or "in the plan")
         console = stdout()
-        say([(safe(heading), "bold")], console)
-        for activity in chosen:
-            console.print()
-            print_trimmed(console, activity_card(plan, activity))
+        out = Lines(console)
+        out.segs_wrapped([(safe(heading), "bold")], 2)
+        for n, activity in enumerate(chosen, 1):
+            out.add()
+            lines = card_lines(activity.id, card_fields(plan, activity), out.width)
+            if lines is None:  # text only rich lays out right: this card goes through rich
+                out.emit()
+                print_trimmed(console, activity_card(plan, activity))
+            else:
+                out.lines += lines
+            if n % BATCH == 0:
+                out.emit()  # written as it goes: a plan of 10,000 is not held twice over
+        out.emit()
 
     def activity_list(self, plan: Plan, chosen: Sequence[Activity]) -> None:
         console = stdout()
-        table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
-        table.add_column("Activity", no_wrap=True, style="cyan")
-        table.add_column("To")
-        table.add_column("When")
-        for activity in chosen:
-            audience = display_name(plan.audience(activity.audience).name)
-            table.add_row(activity.id, safe(audience), activity.frequency.kind.replace("_", " "))
-        print_trimmed(console, table)
-        say([(f"{len(chosen)} activities. 'commsplan show ID' prints one in full.", "dim")], console)
+        audiences = {a.id: safe(display_name(a.name)) for a in plan.audiences}
+        headers = ("Activity", "To", "When")
+        rows = [(a.id, audiences[a.audience], a.frequency.kind.replace("_", " ")) for a in chosen]
+        out = Lines(console)
+        lines = table_lines(headers, rows, out.width, ("cyan", "", ""))
+        if lines is None:  # cells to wrap: rich lays them out
+            table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+            table.add_column("Activity", no_wrap=True, style="cyan")
+            table.add_column("To")
+            table.add_column("When")
+            for row in rows:
+                table.add_row(*row)
+            print_trimmed(console, table)
+        else:
+            out.lines += lines
+        out.segs_wrapped([(f"{len(chosen)} activities. 'commsplan show ID' prints one in full.", "dim")], 2)
+        out.emit()
 
     def activity(self, plan: Plan, activity: Activity) -> None:
         print_trimmed(stdout(), activity_card(plan, activity, full=True))
@@ -423,10 +526,14 @@ class TextRenderer(Renderer):
         if period is not None and period.notice:
             out.wrapped(safe(period.notice), 2, "bold yellow", first=[])
 
-    def _groups(self, out: Lines, plan: Plan, groups: list[list[Item]], this_year: int) -> None:
-        """Each group: one activity's occurrences with one status, oldest first."""
-        ordered = sorted(groups, key=lambda g: (g[0].occurrence.due, g[0].activity.id))
-        entries = [self._entry(plan, group, this_year) for group in ordered]
+    def _groups(self, out: Lines, plan: Plan, groups: Sequence[Run | list[Item]], this_year: int) -> None:
+        """Each group: one activity's occurrences with one status, oldest first (a list of
+        them, or a run counted without listing them: both read the same)."""
+        from commsplan.rules.agenda import Run
+
+        counted = [g if isinstance(g, Run) else Run.of(g) for g in groups]
+        ordered = sorted(counted, key=lambda r: (r.first.occurrence.due, r.activity.id))
+        entries = [self._entry(plan, run, this_year) for run in ordered]
         if self.markdown:
             for when, head, what, who in entries:
                 heading = "".join(piece for piece, _ in head)
@@ -439,24 +546,22 @@ class TextRenderer(Renderer):
             out.wrapped(what, indent)
             out.wrapped(who, indent, "dim")
 
-    def _entry(self, plan: Plan, group: list[Item], this_year: int) -> tuple[str, Segs, str, str]:
+    def _entry(self, plan: Plan, run: Run, this_year: int) -> tuple[str, Segs, str, str]:
         """(when, heading, what, to/from/by) of one activity's occurrences with one status."""
-        first, last = group[0], group[-1]
+        first, last = run.first, run.last
         activity = first.activity
         status = first.status
         head: Segs = [(activity.id, "bold cyan")]
         occ = first.occurrence
         when = short_day(occ.due, year=occ.due.year != this_year)
-        bases = {i.occurrence.key.rsplit("@", 1)[0] for i in group}
-        if occ.unit is not None and len(bases) == 1 and status in ("open", "upcoming", "overdue"):
-            head.append(
-                (f" · {_period_words(activity, bases.pop())}: {_units_done(plan, activity, group, self._scope)}", "")
-            )
+        if occ.unit is not None and run.one_period and status in ("open", "upcoming", "overdue"):
+            base = occ.key.rsplit("@", 1)[0]
+            head.append((f" · {_period_words(activity, base)}: {_units_done(plan, activity, run, self._scope)}", ""))
             if status == "overdue":
                 head.append((f" · {_days(first.late_days)} late", "red"))
             elif status == "upcoming":
                 head.append((f" · opens {short_day(occ.opens)}", "dim"))
-        elif len(group) == 1:
+        elif run.count == 1:
             if occ.at is not None:
                 when += occ.at.strftime(" %H:%M")
             head.append((f" · {occ.key}", ""))
@@ -476,7 +581,7 @@ class TextRenderer(Renderer):
                 f"{short_day(occ.due, year=occ.due.year != this_year)} to {short_day(end, year=end.year != this_year)}"
             )
             if occ.unit is not None:
-                span += f" ({len({i.occurrence.unit for i in group})} {activity.per_unit}s)"
+                span += f" ({len(run.units)} {activity.per_unit}s)"
             label = {
                 "overdue": "overdue",
                 "open": "open",
@@ -485,7 +590,7 @@ class TextRenderer(Renderer):
                 "skipped": "skipped",
                 "optional": "if applicable",
             }
-            head.append((f" · {len(group)} {label[status]}, {span}", "red" if status == "overdue" else ""))
+            head.append((f" · {run.count} {label[status]}, {span}", "red" if status == "overdue" else ""))
         audience = display_name(plan.audience(activity.audience).name)
         sender = display_name(plan.role(activity.owner.role).name)
         who = f"to {audience} · from {sender} · by {channels_text(plan, activity)}"
@@ -566,7 +671,7 @@ class TextRenderer(Renderer):
         if digest.incidents:
             out.add()
             self._incident_steps(out, plan, digest.incidents, digest.now)
-        sections = [
+        sections: list[tuple[str, Sequence[Run | list[Item]], str, bool]] = [
             (f"OVERDUE ({digest.overdue_count})", digest.overdue, "bold red", True),
             (f"DUE TODAY ({len(digest.today)})", runs(digest.today), "bold", True),
             (

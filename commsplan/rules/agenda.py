@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar as _calendar
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal, NamedTuple
@@ -11,6 +12,7 @@ from typing import Literal, NamedTuple
 from commsplan.errors import UsageError
 from commsplan.log.state import Completion, State
 from commsplan.plan.model import Activity, Plan
+from commsplan.rules.overdue import Missed, OverdueCounter, order
 from commsplan.rules.period import PeriodStatus, period_status
 from commsplan.rules.schedule import Occurrence, Schedule, week_start
 from commsplan.rules.select import Filters
@@ -148,11 +150,78 @@ class Item(NamedTuple):
     completion: Completion | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class UnitRun:
+    """A per-unit duty's share of a run: one borough's or ward's occurrences."""
+
+    unit: str
+    count: int
+    first: Item
+    last: Item
+
+
+@dataclass(frozen=True)
+class Run:
+    """Occurrences of one activity with one status, oldest first, as a reader is told of them:
+    how many, the first and the last, and each borough's or ward's share. An overdue run is
+    counted, not listed: an activity missed daily for years is one run, not thousands of
+    items. ``listed`` holds every item only where they were listed (``--expand``, or the few
+    occurrences of a window)."""
+
+    first: Item
+    last: Item
+    count: int
+    units: tuple[UnitRun, ...] = ()  # units with at least one occurrence, in the plan's order
+    listed: tuple[Item, ...] | None = None
+
+    @property
+    def activity(self) -> Activity:
+        return self.first.activity
+
+    @property
+    def status(self) -> Status:
+        return self.first.status
+
+    @property
+    def one_period(self) -> bool:
+        """All of one period (a per-unit duty's week, say), whatever the units?"""
+        if self.listed is not None:
+            return len({_base(i.occurrence) for i in self.listed}) == 1
+        return _base(self.first.occurrence) == _base(self.last.occurrence)
+
+    @staticmethod
+    def of(items: Sequence[Item]) -> Run:
+        """The run of a list of one activity's items (with one status), oldest first."""
+        shares: dict[str, list[Item]] = {}
+        for item in items:
+            if item.occurrence.unit is not None:
+                shares.setdefault(item.occurrence.unit, []).append(item)
+        units = tuple(UnitRun(u, len(its), its[0], its[-1]) for u, its in shares.items())
+        return Run(items[0], items[-1], len(items), units, tuple(items))
+
+
+def _base(occ: Occurrence) -> str:
+    """An occurrence's key without its unit: ``2020-10-05@havering`` -> ``2020-10-05``."""
+    return occ.key.rsplit("@", 1)[0] if occ.unit is not None else occ.key
+
+
+def counted_run(activity: Activity, today: dt.date, parts: Sequence[Missed]) -> Run:
+    """One activity's overdue run from its counted parts (one per unit, in the plan's order)."""
+
+    def item(occ: Occurrence) -> Item:
+        return Item(occ, activity, "overdue", (today - occ.due).days)
+
+    first = min(parts, key=lambda m: order(m.first)).first
+    last = max(reversed(parts), key=lambda m: order(m.last)).last
+    units = tuple(UnitRun(m.unit, m.count, item(m.first), item(m.last)) for m in parts if m.unit is not None)
+    return Run(item(first), item(last), sum(m.count for m in parts), units)
+
+
 @dataclass(frozen=True)
 class Agenda:
     now: dt.datetime
     window: Window
-    overdue_runs: list[list[Item]]  # per activity, oldest first: what a reader groups by anyway
+    overdue_runs: list[Run]  # per activity: counted, and listed only when asked (expand)
     due: list[Item]  # sorted by due day; conditional duties (status "optional") apart in .optional
     on_request: list[Activity] = field(default_factory=list)
     triggered: list[Activity] = field(default_factory=list)
@@ -162,19 +231,22 @@ class Agenda:
     undated: list[Undated] = field(default_factory=list)  # dated campaigns with no date this plan year
     units: frozenset[str] | None = None  # --unit: the units in view (None: all)
 
+    expanded: bool = False  # every overdue occurrence listed (each run's .listed), not only counted
+
     @cached_property
     def overdue(self) -> list[Item]:
-        """Every overdue occurrence, oldest first (sorting them is left to who needs it)."""
-        flat = [item for run in self.overdue_runs for item in run]
+        """Every overdue occurrence listed (expand), oldest first; else none: they were counted."""
+        flat = [item for run in self.overdue_runs for item in run.listed or ()]
         flat.sort(key=lambda item: (item.occurrence.due, item.activity.id))
         return flat
 
     @property
     def overdue_count(self) -> int:
-        return sum(len(run) for run in self.overdue_runs)
+        return sum(run.count for run in self.overdue_runs)
 
     @property
     def items(self) -> list[Item]:
+        """The overdue items (when listed), then the window's, then today's conditional duties."""
         return [*self.overdue, *self.due, *self.optional]
 
 
@@ -196,15 +268,20 @@ def build_agenda(
     include_done: bool = False,
     overdue_only: bool = False,
     tracking_from: dt.date | None = None,
+    expand: bool = False,
+    count_overdue: bool = True,
 ) -> Agenda:
-    """The overdue occurrences since the plan (or its tracking) began, then those of the window,
-    each with a status. Conditional duties are never overdue: only today's is listed."""
+    """The overdue occurrences since the plan (or its tracking) began, counted per activity
+    (listed too with ``expand``), then those of the window, each with a status. Conditional
+    duties are never overdue: only today's is listed. ``count_overdue=False`` leaves the overdue
+    out (for a look ahead that does not show them)."""
     filters = filters or Filters()
     zone = schedule.zone
     today = now.date()
     counts_from = counting_from(plan, tracking_from)
     period_end = plan.meta.period.end
-    overdue_runs: list[list[Item]] = []
+    overdue_runs: list[Run] = []
+    counter = OverdueCounter(schedule, state, now)
     due: list[Item] = []
     optional: list[Item] = []
     on_request: list[Activity] = []
@@ -231,16 +308,19 @@ def build_agenda(
             continue
         # The hot loop of a large plan: all-day windows are compared by date, without time zones.
         # Once the plan has ended nothing is overdue: what was left undone is `report`'s to tell.
-        if counts_from <= today <= period_end:
-            run = [
-                Item(occ, activity, "overdue", (today - occ.due).days)
-                for occ in schedule.occurrences(activity, counts_from, today)
-                if occ.due >= counts_from and state.get((aid, occ.key)) is None and occ.is_closed(now)
-            ]
-            if narrow is not None:
-                run = [item for item in run if narrow(item.occurrence)]
-            if run:
-                overdue_runs.append(run)
+        if count_overdue and counts_from <= today <= period_end:
+            scope = filters.units if narrow is not None else None
+            if expand:
+                listed = [
+                    Item(occ, activity, "overdue", (today - occ.due).days)
+                    for occ in counter.listed(activity, counts_from, scope)
+                ]
+                if listed:
+                    overdue_runs.append(Run.of(listed))
+            else:
+                parts = counter.missed(activity, counts_from, scope)
+                if parts:
+                    overdue_runs.append(counted_run(activity, today, parts))
         if overdue_only:
             continue
         for occ in schedule.occurrences(activity, window.start, window.end):
@@ -270,4 +350,5 @@ def build_agenda(
         counts_from,
         undated,
         filters.units,
+        expand,
     )

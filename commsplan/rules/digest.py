@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from commsplan.log.state import History, Incident
 from commsplan.plan.model import Plan
-from commsplan.rules.agenda import Agenda, Item, Undated, Window, build_agenda
+from commsplan.rules.agenda import Agenda, Item, Run, Undated, Window, build_agenda
 from commsplan.rules.incidents import Step, pending_steps
 from commsplan.rules.period import PeriodStatus, long_day
 from commsplan.rules.schedule import Schedule
@@ -22,7 +22,7 @@ class Digest:
     window: Window
     owner: str | None
     incidents: list[tuple[Incident, list[Step]]]
-    overdue: list[list[Item]]  # runs per activity
+    overdue: list[Run]  # per activity: counted (and listed too when expanded)
     overdue_count: int
     today: list[Item]
     coming: list[Item]
@@ -69,11 +69,16 @@ def build_digest(
     since: dt.datetime,
     owner: str | None = None,
     unit: str | None = None,
+    *,
+    expand: bool = False,
 ) -> Digest:
+    """The digest at ``now``; overdue occurrences are counted per activity (listed too with ``expand``)."""
     state = history.completions
     filters = Filters(owner=owner, units=unit_scope(plan, unit) if unit else None)
     window = Window.days(now, days)
-    agenda: Agenda = build_agenda(plan, schedule, state, now, window, filters, tracking_from=history.tracking_from)
+    agenda: Agenda = build_agenda(
+        plan, schedule, state, now, window, filters, tracking_from=history.tracking_from, expand=expand
+    )
     today = now.date()
     due_today = [i for i in agenda.due if i.occurrence.due == today]
     coming = [i for i in agenda.due if i.occurrence.due != today and i.occurrence.due <= window.end]
@@ -90,7 +95,7 @@ def build_digest(
     soon = Window(today + dt.timedelta(days=1), window.end + CAMPAIGN_LOOKAHEAD, "soon")
     campaigns = [
         i
-        for i in build_agenda(plan, schedule, state, now, soon, filters).due
+        for i in build_agenda(plan, schedule, state, now, soon, filters, count_overdue=False).due
         if i.activity.frequency.kind in ("named_dates", "season")
         and i.status == "upcoming"
         and i.occurrence.opens <= soon.end

@@ -155,7 +155,9 @@ def _commands(activity: Activity, overdue: list[Occurrence], today: dt.date, ver
         lines.append(f"  {occ.key}, due {occ.due:%a %-d %b %Y} ({late} day{'s' if late != 1 else ''} ago):")
         lines.append(f"    commsplan {verb} {activity.id} --occurrence {occ.key}")
     if len(overdue) > LISTED:
-        lines.append(f"  ... and {len(overdue) - LISTED} more ('commsplan due --overdue' lists them)")
+        lines.append(
+            f"  ... and {len(overdue) - LISTED} more ('commsplan due --overdue --json --expand' lists every one)"
+        )
     return lines
 
 
