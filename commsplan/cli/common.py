@@ -20,8 +20,8 @@ from commsplan.errors import CommsplanError
 from commsplan.log.book import Logbook, default_log_path
 from commsplan.log.records import LogRecord
 from commsplan.log.state import History, LogView
+from commsplan.plan.data import Plan
 from commsplan.plan.load import LoadedPlan, bundled_plan_path, load_plan
-from commsplan.plan.model import Plan
 from commsplan.render.base import Renderer
 from commsplan.render.console import Lines, stderr
 from commsplan.render.safetext import visible
@@ -167,7 +167,7 @@ def parse_now_text(value: str, option: str = "--now") -> dt.date | dt.datetime:
 def in_range(day: dt.date, typed: str, option: str) -> None:
     """A usage error unless ``day`` is one commsplan computes with (windows around year 1 or
     9999 would leave the calendar)."""
-    from commsplan.plan.model import FIRST_DAY, LAST_DAY
+    from commsplan.plan.data import FIRST_DAY, LAST_DAY
 
     if not FIRST_DAY <= day <= LAST_DAY:
         raise typer.BadParameter(

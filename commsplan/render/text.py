@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from commsplan.log.book import Logbook
     from commsplan.log.records import Head, LogRead, LogRecord
     from commsplan.log.state import Completion, Incident
+    from commsplan.plan.data import Activity, Plan
     from commsplan.plan.load import LoadedPlan
-    from commsplan.plan.model import Activity, Plan
     from commsplan.plan.renew import Renewal
     from commsplan.rules.agenda import Agenda, Item, Undated
     from commsplan.rules.digest import Digest

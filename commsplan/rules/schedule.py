@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import calendar as _calendar
 import datetime as dt
-from collections.abc import Callable, Iterator
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache, cached_property
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from commsplan.plan.model import (
+from commsplan.plan.data import (
     SEASON_BOUND,
     WEEKDAYS,
     Activity,
@@ -31,9 +32,6 @@ from commsplan.plan.model import (
     RRule,
     Seasonal,
 )
-
-if TYPE_CHECKING:
-    from dateutil.rrule import rrule as RRuleSet
 
 ONE_DAY = dt.timedelta(days=1)
 AnchorSource = Callable[[int], list[tuple[dt.date, str]]]
@@ -237,17 +235,14 @@ class Schedule:
     # --- raw RRULE ------------------------------------------------------------------------
 
     def _rrule(self, activity_id: str, freq: RRule, start: dt.date, end: dt.date) -> Iterator[Occurrence]:
-        rule = _parsed_rrule(freq.rrule, freq.start)
         # The window of an occurrence may open lead_days early, but never before the previous
         # occurrence's due day: look back far enough to know that previous occurrence.
-        since = dt.datetime.combine(start, dt.time()) - dt.timedelta(days=freq.lead_days)
-        previous = rule.before(since, inc=False)
-        prev_due = previous.date() if previous is not None else None
-        for moment in rule.xafter(since, inc=True):
-            due = moment.date()
-            if due - dt.timedelta(days=freq.lead_days) > end:
+        lead = dt.timedelta(days=freq.lead_days)
+        prev_due, dues = _rrule_days(freq, start - lead, end + lead)
+        for due in dues:
+            opens = due - lead
+            if opens > end:
                 break
-            opens = due - dt.timedelta(days=freq.lead_days)
             if prev_due is not None and opens <= prev_due:
                 opens = prev_due + ONE_DAY
             prev_due = due
@@ -392,9 +387,18 @@ def _clock_changes(zone_name: str, year: int) -> dict[str, dt.date]:
     return changes
 
 
-@cache
-def _parsed_rrule(text: str, start: dt.date) -> RRuleSet:
-    from dateutil.rrule import rrulestr
+def _rrule_days(freq: RRule, since: dt.date, until: dt.date) -> tuple[dt.date | None, Iterable[dt.date]]:
+    """The rule's last day before ``since``, and its days from ``since`` on (at least up to
+    ``until``): from the days worked out when the plan was checked (plan.rrule) when they cover
+    the stretch, which they do for every question inside the plan's period; else from dateutil
+    (a day a person typed, far outside the period)."""
+    known = freq.days
+    if known is not None and known.first <= since and until <= known.last:
+        index = bisect_left(known.days, since)
+        return (known.days[index - 1] if index else known.before), known.days[index:]
+    from commsplan.plan.rrule import parsed
 
-    rule = rrulestr(text, dtstart=dt.datetime.combine(start, dt.time()))
-    return rule  # type: ignore[return-value]
+    rule = parsed(freq.rrule, freq.start)
+    moment = dt.datetime.combine(since, dt.time())
+    previous = rule.before(moment, inc=False)
+    return (previous.date() if previous is not None else None), (m.date() for m in rule.xafter(moment, inc=True))

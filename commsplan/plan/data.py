@@ -1,0 +1,538 @@
+"""The checked plan as plain data: what the rules, renderers and commands read.
+
+``plan.model`` says what a plan file may hold and checks it with pydantic; that runs only when
+a plan file is new or changed. What every command then works with is this: frozen standard
+library dataclasses with the model's fields, in the model's order, built once from the model's
+JSON form (``model_dump(mode="json")``) and rebuilt from the same JSON on a cache hit. Importing
+this module imports neither pydantic nor dateutil, so a command on an unchanged plan pays for
+neither. ``tests/test_fast_path.py`` checks that every model and its plain twin have the same
+fields, and that the round trip loses nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import sys
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+# --- what the model and the rules share: one place each --------------------------------------
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+When = Literal["any", "office_hours", "out_of_hours"]
+UnitKind = Literal["borough", "ward"]
+
+# The dates commsplan computes with: far enough from year 1 and 9999 that every window around
+# them (overdue since the period began, 800 days either side of now) stays a real date.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2199, 12, 31)
+MAX_PERIOD_YEARS = 10
+
+SEASON_BOUND = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+
+FREQUENCY_KINDS = (
+    "daily",
+    "weekly",
+    "fortnightly",
+    "monthly",
+    "quarterly",
+    "annual",
+    "rrule",
+    "named_dates",
+    "season",
+    "triggered",
+    "on_request",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Period:
+    start: dt.date
+    end: dt.date
+    as_written: str
+    note: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Quarters:
+    first_month: int
+    note: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfficeHours:
+    days: list[Weekday]
+    start: dt.time
+    end: dt.time
+    bank_holidays: Literal["england", "none"] = "england"
+    as_written: str
+    note: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Meta:
+    title: str
+    unit: str
+    area: list[str] = field(default_factory=list)
+    source: str
+    period: Period
+    timezone: str
+    quarters: Quarters
+    office_hours: OfficeHours
+
+
+@dataclass(frozen=True, kw_only=True)
+class Named:
+    id: str
+    name: str
+    aliases: list[str] = field(default_factory=list)
+    as_written: list[str] = field(default_factory=list)
+    note: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Role(Named):
+    email: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Audience(Named):
+    members: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Channel(Named):
+    pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class DateRange:
+    start: dt.date
+    end: dt.date
+    source: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class NamedDate:
+    id: str
+    name: str
+    aliases: list[str] = field(default_factory=list)
+    fixed: str | None = None
+    computed: Literal["clocks_forward", "clocks_back"] | None = None
+    dates: list[DateRange] | None = None
+    as_written: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Season:
+    id: str
+    name: str
+    aliases: list[str] = field(default_factory=list)
+    start: str | None = None
+    end: str | None = None
+    windows: list[DateRange] | None = None
+    as_written: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trigger:
+    id: str
+    name: str
+    aliases: list[str] = field(default_factory=list)
+    as_written: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rule:
+    id: str
+    text: str
+    applies_to: list[str] = field(default_factory=list)
+    when: list[str] = field(default_factory=list)
+    refer_to: str | None = None
+    as_written: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Owner:
+    role: str
+    with_: list[str] = field(default_factory=list)
+    out_of_hours: str | None = None
+    as_written: str
+    reading: str | None = None
+
+    def role_at(self, office_hours: bool) -> str:
+        """The sending role at a moment in or out of office hours."""
+        return self.role if office_hours or self.out_of_hours is None else self.out_of_hours
+
+    @property
+    def roles(self) -> list[str]:
+        """Every role that sends or shares the sending."""
+        return list(dict.fromkeys([self.role, *([self.out_of_hours] if self.out_of_hours else []), *self.with_]))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChannelUse:
+    channel: str
+    when: When = "any"
+    detail: str | None = None
+    as_written: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Part:
+    text: str
+    as_written: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Frequency:
+    as_written: str
+    interpretation: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recurrence(_Frequency):
+    kind: Literal["daily", "weekly", "fortnightly", "monthly", "quarterly", "annual"]
+    due: Weekday | int | None = None
+    anchor: dt.date | None = None
+    time: dt.time | None = None
+
+
+@dataclass(frozen=True)
+class RRuleDays:
+    """The days an RRULE gives from ``first`` to ``last`` (inclusive), and the last one before
+    ``first``: worked out once with dateutil when the plan is checked, for the stretch of days
+    the plan's period can ask about, and cached with the plan."""
+
+    first: dt.date
+    last: dt.date
+    before: dt.date | None
+    days: tuple[dt.date, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RRule(_Frequency):
+    kind: Literal["rrule"]
+    rrule: str
+    start: dt.date
+    lead_days: int = 0
+    time: dt.time | None = None
+    # Not part of the plan file: derived from the fields above (see plan.rrule), never dumped.
+    days: RRuleDays | None = field(default=None, compare=False, repr=False, metadata={"derived": True})
+
+
+@dataclass(frozen=True, kw_only=True)
+class NamedDates(_Frequency):
+    kind: Literal["named_dates"]
+    dates: list[str]
+    lead_days: int = 14
+
+
+@dataclass(frozen=True, kw_only=True)
+class Seasonal(_Frequency):
+    kind: Literal["season"]
+    seasons: list[str]
+    lead_days: int = 14
+
+
+@dataclass(frozen=True, kw_only=True)
+class Triggered(_Frequency):
+    kind: Literal["triggered"]
+    triggers: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class OnRequest(_Frequency):
+    kind: Literal["on_request"]
+
+
+Frequency = Recurrence | RRule | NamedDates | Seasonal | Triggered | OnRequest
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unit:
+    id: str
+    name: str
+    kind: UnitKind
+    within: str | None = None
+    aliases: list[str] = field(default_factory=list)
+    note: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conditional:
+    as_written: str
+    note: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Activity:
+    id: str
+    row: str
+    audience: str
+    owner: Owner
+    what: Part
+    channels: list[ChannelUse]
+    how_as_written: str
+    frequency: Frequency
+    why: str
+    conditional: Conditional | None = None
+    per_unit: UnitKind | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def optional(self) -> bool:
+        """Wanted when there is something to say: never overdue, never missed."""
+        return self.conditional is not None
+
+    @property
+    def scheduled(self) -> bool:
+        """Has calendar occurrences (not triggered by an event, not on request)."""
+        return self.frequency.kind not in ("triggered", "on_request")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceRow:
+    id: str
+    lines: list[int]
+    where_to: str
+    who_from: str
+    what: str
+    how: str
+    when: str
+    why: str
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Section:
+    title: str
+    line: int
+    header_lines: list[int]
+    rows: list[SourceRow]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Source:
+    document: str
+    title_line: int
+    sections: list[Section]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Plan:
+    """A communication action plan, checked."""
+
+    version: int
+    meta: Meta
+    roles: list[Role]
+    audiences: list[Audience]
+    channels: list[Channel]
+    named_dates: list[NamedDate] = field(default_factory=list)
+    seasons: list[Season] = field(default_factory=list)
+    triggers: list[Trigger] = field(default_factory=list)
+    rules: list[Rule] = field(default_factory=list)
+    units: list[Unit] = field(default_factory=list)
+    activities: list[Activity]
+    source: Source | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def activity(self, activity_id: str) -> Activity:
+        for activity in self.activities:
+            if activity.id == activity_id:
+                return activity
+        raise KeyError(activity_id)
+
+    def role(self, role_id: str) -> Role:
+        return next(r for r in self.roles if r.id == role_id)
+
+    def audience(self, audience_id: str) -> Audience:
+        return next(a for a in self.audiences if a.id == audience_id)
+
+    def channel(self, channel_id: str) -> Channel:
+        return next(c for c in self.channels if c.id == channel_id)
+
+    def units_of(self, kind: str | None) -> list[Unit]:
+        """The boroughs or the wards the plan lists (none for a BCU-wide duty)."""
+        return [u for u in self.units if u.kind == kind] if kind else []
+
+    def unit(self, unit_id: str) -> Unit:
+        return next(u for u in self.units if u.id == unit_id)
+
+    def source_row(self, row_id: str) -> SourceRow | None:
+        if self.source is None:
+            return None
+        for section in self.source.sections:
+            for row in section.rows:
+                if row.id == row_id:
+                    return row
+        return None
+
+
+PLAIN_CLASSES: tuple[type, ...] = (
+    Period,
+    Quarters,
+    OfficeHours,
+    Meta,
+    Named,
+    Role,
+    Audience,
+    Channel,
+    DateRange,
+    NamedDate,
+    Season,
+    Trigger,
+    Rule,
+    Owner,
+    ChannelUse,
+    Part,
+    Recurrence,
+    RRule,
+    NamedDates,
+    Seasonal,
+    Triggered,
+    OnRequest,
+    Unit,
+    Conditional,
+    Activity,
+    SourceRow,
+    Section,
+    Source,
+    Plan,
+)
+
+
+# --- JSON form <-> plain data ------------------------------------------------------------------
+
+T = typing.TypeVar("T")
+
+
+def build(cls: type[T], value: dict[str, Any]) -> T:
+    """A plain ``cls`` from its JSON form (as the model's ``model_dump(mode="json")`` wrote it),
+    without checks: for data that was checked by the model."""
+    built: T = _builder(cls)(value)
+    return built
+
+
+def dump(value: Any, *, exclude_none: bool = False) -> Any:
+    """The JSON form of plain data, as the model's ``model_dump(mode="json")`` gives it."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for f in dataclasses.fields(value):
+            if f.metadata.get("derived"):
+                continue
+            item = getattr(value, f.name)
+            if exclude_none and item is None:
+                continue
+            out[f.name] = dump(item, exclude_none=exclude_none)
+        return out
+    if isinstance(value, list | tuple):
+        return [dump(v, exclude_none=exclude_none) for v in value]
+    if isinstance(value, dict):
+        return {k: dump(v, exclude_none=exclude_none) for k, v in value.items()}
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return value
+
+
+_Builder = Callable[[Any], Any]
+_BUILDERS: dict[Any, _Builder] = {}
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _builder(annotation: Any) -> _Builder:
+    """How to build one type from JSON, worked out once per type (a plan of 10,000 activities
+    is 300,000 values: asking typing about each one would cost more than the command)."""
+    found = _BUILDERS.get(annotation)
+    if found is None:
+        found = _BUILDERS[annotation] = _make_builder(annotation)
+    return found
+
+
+def _make_builder(annotation: Any) -> _Builder:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, _UnionType):
+        return _union_builder([a for a in typing.get_args(annotation) if a is not type(None)])
+    if origin in (list, tuple):
+        item = _builder(typing.get_args(annotation)[0])
+        if item is _same:
+            return list if origin is list else tuple
+        return (lambda v: [item(x) for x in v]) if origin is list else (lambda v: tuple(item(x) for x in v))
+    if dataclasses.is_dataclass(annotation):
+        return _class_builder(annotation)
+    if annotation in (dt.date, dt.time):
+        return annotation.fromisoformat  # type: ignore[no-any-return]
+    return _same
+
+
+_UnionType = type(int | None)
+
+
+def _union_builder(args: list[Any]) -> _Builder:
+    classes = [a for a in args if dataclasses.is_dataclass(a)]
+    by_kind: dict[Any, _Builder] = {}
+    for cls in classes:
+        kinds = typing.get_args(_hints(cls)["kind"]) if "kind" in _hints(cls) else (None,)
+        for kind in kinds:
+            by_kind[kind] = _builder(cls)
+    listed = [_builder(a) for a in args if typing.get_origin(a) in (list, tuple)]
+    texty = any(a is str or typing.get_origin(a) is Literal for a in args)
+    times = [_builder(a) for a in args if a in (dt.date, dt.time)]
+    if not classes and not listed and not times:
+        return _same
+
+    def build_one(value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            chosen = by_kind.get(value.get("kind"), by_kind.get(None) if len(classes) == 1 else None)
+            if chosen is None:
+                raise ValueError(f"cannot tell which of {classes} a cached value is")
+            return chosen(value)
+        if isinstance(value, list):
+            return listed[0](value) if listed else value
+        if isinstance(value, str) and times and not texty:
+            return times[0](value)
+        return value
+
+    return build_one
+
+
+def _hints(cls: Any) -> dict[str, Any]:
+    return typing.get_type_hints(cls, vars(sys.modules[__name__]))
+
+
+def _class_builder(cls: Any) -> _Builder:
+    fields = [f for f in dataclasses.fields(cls) if not f.metadata.get("derived")]
+    names = frozenset(f.name for f in fields)
+    hints = _hints(cls)
+    derived = {f.name: f.default for f in dataclasses.fields(cls) if f.metadata.get("derived")}
+    built = [(f.name, make) for f in fields if (make := _builder(hints[f.name])) is not _same]
+    new = object.__new__
+    put = object.__setattr__
+
+    def build_one(value: Any) -> Any:
+        if value.keys() != names:
+            raise ValueError(f"a cached {cls.__name__} has keys {sorted(value)}, not {sorted(names)}")
+        values = dict(value)  # the plain fields as they are; only the others need building
+        for name, make in built:
+            values[name] = make(values[name])
+        values.update(derived)
+        # What __init__ does for a frozen dataclass, without its per-field checks.
+        instance = new(cls)
+        put(instance, "__dict__", values)
+        return instance
+
+    return build_one
