@@ -1,24 +1,27 @@
 """The checked plan as plain data: what the rules, renderers and commands read.
 
 ``plan.model`` says what a plan file may hold and checks it with pydantic; that runs only when
-a plan file is new or changed. What every command then works with is this: frozen standard
-library dataclasses with the model's fields, in the model's order, built once from the model's
-JSON form (``model_dump(mode="json")``) and rebuilt from the same JSON on a cache hit. Importing
-this module imports neither pydantic nor dateutil, so a command on an unchanged plan pays for
+a plan file is new or changed. What every command then works with is this: frozen plain classes
+with the model's fields, in the model's order, built once from the model's JSON form
+(``model_dump(mode="json")``) and rebuilt from the same JSON on a cache hit. Importing this
+module imports neither pydantic nor dateutil, so a command on an unchanged plan pays for
 neither. ``tests/test_fast_path.py`` checks that every model and its plain twin have the same
 fields, and that the round trip loses nothing.
+
+The classes share one small base (``Plain``) rather than being dataclasses: ``@dataclass``
+compiles six functions per class at import, which for these thirty classes cost more than the
+rest of a command's own work on the bundled plan.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
+import inspect
 import re
 import sys
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, NamedTuple, dataclass_transform
 
 # --- what the model and the rules share: one place each --------------------------------------
 
@@ -50,22 +53,85 @@ FREQUENCY_KINDS = (
 )
 
 
-@dataclass(frozen=True, kw_only=True)
-class Period:
+T = typing.TypeVar("T")
+P = typing.TypeVar("P", bound="Plain")
+
+
+class _Factory(NamedTuple):
+    make: Callable[[], Any]
+
+
+def field(*, default_factory: Callable[[], Any]) -> Any:
+    """A default made afresh for each object (an empty list), as ``dataclasses.field`` gives."""
+    return _Factory(default_factory)
+
+
+@dataclass_transform(kw_only_default=True, frozen_default=True, eq_default=True, field_specifiers=(field,))
+class Plain:
+    """Base of the plain classes: keyword construction with the defaults the class gives,
+    frozen, compared by value. Fields are the annotated names, base classes' first."""
+
+    _fields: ClassVar[tuple[str, ...]] = ()
+    _defaults: ClassVar[dict[str, Any]] = {}
+    _derived: ClassVar[frozenset[str]] = frozenset()  # worked out from the others, never dumped
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        own = [n for n in inspect.get_annotations(cls) if not n.startswith("_")]
+        cls._fields = (*cls._fields, *(n for n in own if n not in cls._fields))
+        cls._defaults = {**cls._defaults, **{n: cls.__dict__[n] for n in own if n in cls.__dict__}}
+
+    def __init__(self, **values: Any) -> None:
+        unknown = values.keys() - set(self._fields)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field {', '.join(sorted(unknown))}")
+        fields = {}
+        for name in self._fields:
+            if name in values:
+                fields[name] = values[name]
+            elif name in self._defaults:
+                default = self._defaults[name]
+                fields[name] = default.make() if isinstance(default, _Factory) else default
+            else:
+                raise TypeError(f"{type(self).__name__} needs {name}")
+        object.__setattr__(self, "__dict__", fields)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n in self._fields if n not in self._derived)
+
+    __hash__ = None  # type: ignore[assignment]  # holds lists: not hashable, as the model was not
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._fields if n not in self._derived)
+        return f"{type(self).__name__}({shown})"
+
+
+def replace(value: P, **changes: Any) -> P:
+    """A copy of ``value`` with some fields changed."""
+    return type(value)(**{**value.__dict__, **changes})
+
+
+class Period(Plain):
     start: dt.date
     end: dt.date
     as_written: str
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Quarters:
+class Quarters(Plain):
     first_month: int
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class OfficeHours:
+class OfficeHours(Plain):
     days: list[Weekday]
     start: dt.time
     end: dt.time
@@ -74,8 +140,7 @@ class OfficeHours:
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Meta:
+class Meta(Plain):
     title: str
     unit: str
     area: list[str] = field(default_factory=list)
@@ -86,8 +151,7 @@ class Meta:
     office_hours: OfficeHours
 
 
-@dataclass(frozen=True, kw_only=True)
-class Named:
+class Named(Plain):
     id: str
     name: str
     aliases: list[str] = field(default_factory=list)
@@ -95,30 +159,25 @@ class Named:
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
 class Role(Named):
     email: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
 class Audience(Named):
     members: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
 class Channel(Named):
     pass
 
 
-@dataclass(frozen=True, kw_only=True)
-class DateRange:
+class DateRange(Plain):
     start: dt.date
     end: dt.date
     source: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class NamedDate:
+class NamedDate(Plain):
     id: str
     name: str
     aliases: list[str] = field(default_factory=list)
@@ -129,8 +188,7 @@ class NamedDate:
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Season:
+class Season(Plain):
     id: str
     name: str
     aliases: list[str] = field(default_factory=list)
@@ -141,8 +199,7 @@ class Season:
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Trigger:
+class Trigger(Plain):
     id: str
     name: str
     aliases: list[str] = field(default_factory=list)
@@ -150,8 +207,7 @@ class Trigger:
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Rule:
+class Rule(Plain):
     id: str
     text: str
     applies_to: list[str] = field(default_factory=list)
@@ -160,8 +216,7 @@ class Rule:
     as_written: str
 
 
-@dataclass(frozen=True, kw_only=True)
-class Owner:
+class Owner(Plain):
     role: str
     with_: list[str] = field(default_factory=list)
     out_of_hours: str | None = None
@@ -178,28 +233,24 @@ class Owner:
         return list(dict.fromkeys([self.role, *([self.out_of_hours] if self.out_of_hours else []), *self.with_]))
 
 
-@dataclass(frozen=True, kw_only=True)
-class ChannelUse:
+class ChannelUse(Plain):
     channel: str
     when: When = "any"
     detail: str | None = None
     as_written: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Part:
+class Part(Plain):
     text: str
     as_written: str
 
 
-@dataclass(frozen=True, kw_only=True)
-class _Frequency:
+class _Frequency(Plain):
     as_written: str
     interpretation: str | None = None
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
 class Recurrence(_Frequency):
     kind: Literal["daily", "weekly", "fortnightly", "monthly", "quarterly", "annual"]
     due: Weekday | int | None = None
@@ -207,8 +258,7 @@ class Recurrence(_Frequency):
     time: dt.time | None = None
 
 
-@dataclass(frozen=True)
-class RRuleDays:
+class RRuleDays(NamedTuple):
     """The days an RRULE gives from ``first`` to ``last`` (inclusive), and the last one before
     ``first``: worked out once with dateutil when the plan is checked, for the stretch of days
     the plan's period can ask about, and cached with the plan."""
@@ -219,7 +269,6 @@ class RRuleDays:
     days: tuple[dt.date, ...]
 
 
-@dataclass(frozen=True, kw_only=True)
 class RRule(_Frequency):
     kind: Literal["rrule"]
     rrule: str
@@ -227,30 +276,27 @@ class RRule(_Frequency):
     lead_days: int = 0
     time: dt.time | None = None
     # Not part of the plan file: derived from the fields above (see plan.rrule), never dumped.
-    days: RRuleDays | None = field(default=None, compare=False, repr=False, metadata={"derived": True})
+    days: RRuleDays | None = None
+    _derived: ClassVar[frozenset[str]] = frozenset({"days"})
 
 
-@dataclass(frozen=True, kw_only=True)
 class NamedDates(_Frequency):
     kind: Literal["named_dates"]
     dates: list[str]
     lead_days: int = 14
 
 
-@dataclass(frozen=True, kw_only=True)
 class Seasonal(_Frequency):
     kind: Literal["season"]
     seasons: list[str]
     lead_days: int = 14
 
 
-@dataclass(frozen=True, kw_only=True)
 class Triggered(_Frequency):
     kind: Literal["triggered"]
     triggers: list[str]
 
 
-@dataclass(frozen=True, kw_only=True)
 class OnRequest(_Frequency):
     kind: Literal["on_request"]
 
@@ -258,8 +304,7 @@ class OnRequest(_Frequency):
 Frequency = Recurrence | RRule | NamedDates | Seasonal | Triggered | OnRequest
 
 
-@dataclass(frozen=True, kw_only=True)
-class Unit:
+class Unit(Plain):
     id: str
     name: str
     kind: UnitKind
@@ -268,14 +313,12 @@ class Unit:
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Conditional:
+class Conditional(Plain):
     as_written: str
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class Activity:
+class Activity(Plain):
     id: str
     row: str
     audience: str
@@ -300,8 +343,7 @@ class Activity:
         return self.frequency.kind not in ("triggered", "on_request")
 
 
-@dataclass(frozen=True, kw_only=True)
-class SourceRow:
+class SourceRow(Plain):
     id: str
     lines: list[int]
     where_to: str
@@ -313,23 +355,20 @@ class SourceRow:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
-class Section:
+class Section(Plain):
     title: str
     line: int
     header_lines: list[int]
     rows: list[SourceRow]
 
 
-@dataclass(frozen=True, kw_only=True)
-class Source:
+class Source(Plain):
     document: str
     title_line: int
     sections: list[Section]
 
 
-@dataclass(frozen=True, kw_only=True)
-class Plan:
+class Plan(Plain):
     """A communication action plan, checked."""
 
     version: int
@@ -413,8 +452,6 @@ PLAIN_CLASSES: tuple[type, ...] = (
 
 # --- JSON form <-> plain data ------------------------------------------------------------------
 
-T = typing.TypeVar("T")
-
 
 def build(cls: type[T], value: dict[str, Any]) -> T:
     """A plain ``cls`` from its JSON form (as the model's ``model_dump(mode="json")`` wrote it),
@@ -425,15 +462,13 @@ def build(cls: type[T], value: dict[str, Any]) -> T:
 
 def dump(value: Any, *, exclude_none: bool = False) -> Any:
     """The JSON form of plain data, as the model's ``model_dump(mode="json")`` gives it."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if isinstance(value, Plain):
         out = {}
-        for f in dataclasses.fields(value):
-            if f.metadata.get("derived"):
+        for name in value._fields:
+            item = getattr(value, name)
+            if name in value._derived or (exclude_none and item is None):
                 continue
-            item = getattr(value, f.name)
-            if exclude_none and item is None:
-                continue
-            out[f.name] = dump(item, exclude_none=exclude_none)
+            out[name] = dump(item, exclude_none=exclude_none)
         return out
     if isinstance(value, list | tuple):
         return [dump(v, exclude_none=exclude_none) for v in value]
@@ -470,7 +505,7 @@ def _make_builder(annotation: Any) -> _Builder:
         if item is _same:
             return list if origin is list else tuple
         return (lambda v: [item(x) for x in v]) if origin is list else (lambda v: tuple(item(x) for x in v))
-    if dataclasses.is_dataclass(annotation):
+    if isinstance(annotation, type) and issubclass(annotation, Plain):
         return _class_builder(annotation)
     if annotation in (dt.date, dt.time):
         return annotation.fromisoformat  # type: ignore[no-any-return]
@@ -481,7 +516,7 @@ _UnionType = type(int | None)
 
 
 def _union_builder(args: list[Any]) -> _Builder:
-    classes = [a for a in args if dataclasses.is_dataclass(a)]
+    classes = [a for a in args if isinstance(a, type) and issubclass(a, Plain)]
     by_kind: dict[Any, _Builder] = {}
     for cls in classes:
         kinds = typing.get_args(_hints(cls)["kind"]) if "kind" in _hints(cls) else (None,)
@@ -514,12 +549,12 @@ def _hints(cls: Any) -> dict[str, Any]:
     return typing.get_type_hints(cls, vars(sys.modules[__name__]))
 
 
-def _class_builder(cls: Any) -> _Builder:
-    fields = [f for f in dataclasses.fields(cls) if not f.metadata.get("derived")]
-    names = frozenset(f.name for f in fields)
+def _class_builder(cls: type[Plain]) -> _Builder:
+    fields = [n for n in cls._fields if n not in cls._derived]
+    names = frozenset(fields)
     hints = _hints(cls)
-    derived = {f.name: f.default for f in dataclasses.fields(cls) if f.metadata.get("derived")}
-    built = [(f.name, make) for f in fields if (make := _builder(hints[f.name])) is not _same]
+    derived = {n: cls._defaults.get(n) for n in cls._derived}
+    built = [(n, make) for n in fields if (make := _builder(hints[n])) is not _same]
     new = object.__new__
     put = object.__setattr__
 
@@ -530,7 +565,7 @@ def _class_builder(cls: Any) -> _Builder:
         for name, make in built:
             values[name] = make(values[name])
         values.update(derived)
-        # What __init__ does for a frozen dataclass, without its per-field checks.
+        # What __init__ does, without its per-field checks.
         instance = new(cls)
         put(instance, "__dict__", values)
         return instance
