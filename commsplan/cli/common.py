@@ -84,8 +84,8 @@ def closed_pipe() -> NoReturn:
 
 def typer_app(help: str, **extra: Any) -> typer.Typer:
     """A Typer app (or a group of commands to merge into one) with commsplan's settings."""
+    extra.setdefault("cls", CommsplanGroup)
     return typer.Typer(
-        cls=CommsplanGroup,
         help=help,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
