@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +80,36 @@ def build(name: str, root: typer.Typer) -> Any:
         command = typer.main.get_command_from_info(
             info, pretty_exceptions_short=root.pretty_exceptions_short, rich_markup_mode=root.rich_markup_mode
         )
-    read_options_plainly(command)
     return command
+
+
+class _Commands(dict[str, Any]):
+    """The root group's commands by name, each built on first use (Click and tests read the
+    group's ``commands`` as a dict)."""
+
+    def __init__(self, root: typer.Typer, built: Mapping[str, Any]) -> None:
+        super().__init__({name: None for name in COMMANDS})
+        super().update(built)
+        self.root = root
+
+    def __getitem__(self, name: str) -> Any:
+        command = super().__getitem__(name)
+        if command is None:
+            command = build(name, self.root)
+            read_options_plainly(command)
+            super().__setitem__(name, command)
+        return command
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name not in self:
+            return default
+        return self[name]
+
+    def items(self) -> Any:
+        return [(name, self[name]) for name in self]
+
+    def values(self) -> Any:
+        return [self[name] for name in self]
 
 
 class LazyGroup(CommsplanGroup):
@@ -90,14 +119,18 @@ class LazyGroup(CommsplanGroup):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in COMMANDS:
-            self.commands.setdefault(name, None)  # type: ignore[arg-type]  # built by get_command
+        assert self.root is not None
+        self.commands = _Commands(self.root, self.commands)
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        read_options_plainly(self, ctx)  # the app's own options (--version, completion), added after __init__
+        rest: list[str] = super().parse_args(ctx, args)
+        return rest
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = self.commands.get(cmd_name)
-        if command is None and cmd_name in COMMANDS:
-            assert self.root is not None
-            command = self.commands[cmd_name] = build(cmd_name, self.root)
+        if command is not None:
+            read_options_plainly(command, ctx)  # its --help, made with this context's option names
         return command
 
 
@@ -156,14 +189,17 @@ class PlainParam(RuntimeParam):
         return _MISSED
 
 
-def read_options_plainly(command: Any) -> None:
-    """Give each option of ``command`` (and of its subcommands) the plain reading."""
-    for param in getattr(command, "params", []):
+def read_options_plainly(command: Any, ctx: Any = None) -> None:
+    """Give each option of ``command`` (and of its subcommands) the plain reading; with ``ctx``,
+    --help too (made here with the help option names of ``ctx``, as Click makes it on first use)."""
+    help_option = command.get_help_option(ctx) if ctx is not None else None
+    for param in [*getattr(command, "params", []), *([help_option] if help_option is not None else [])]:
         descriptor = getattr(param, "type_descriptor", None)
         if descriptor is not None and descriptor.file_annotation is None and param._runtime_param is None:
             param._runtime_param = PlainParam(
                 annotation=descriptor.annotation, parameter_info=descriptor.parameter_info
             )
-    for sub in (getattr(command, "commands", None) or {}).values():
-        if sub is not None:
-            read_options_plainly(sub)
+    subcommands = getattr(command, "commands", None)
+    if subcommands is not None and not isinstance(subcommands, _Commands):
+        for sub in subcommands.values():
+            read_options_plainly(sub, ctx)

@@ -12,18 +12,17 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Group
-from rich.padding import Padding
-from rich.table import Table
-from rich.text import Text
-
 from commsplan.render.base import Renderer
-from commsplan.render.console import Lines, Segs, print_trimmed, say, stdout
+from commsplan.render.console import Lines, Segs, print_trimmed, rich_console, say, stdout
 from commsplan.render.safetext import markdown_text
 from commsplan.render.safetext import visible as safe
 from commsplan.rules.period import period_rule
 
 if TYPE_CHECKING:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     from commsplan.log.book import Logbook
     from commsplan.log.records import Head, LogRead, LogRecord
     from commsplan.log.state import Completion, Incident
@@ -102,10 +101,18 @@ def _when_words(when: str) -> str:
 
 
 def _field(table: Table, label: str, value: str | Text) -> None:
+    from rich.text import Text
+
     table.add_row(Text(label, style="bold"), value if isinstance(value, Text) else Text(safe(value)))
 
 
 def activity_card(plan: Plan, activity: Activity, *, full: bool = False) -> Group:
+    """One activity laid out by rich (a table of fields): for a terminal, or any output."""
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
     audience = plan.audience(activity.audience)
     role = plan.role(activity.owner.role)
     grid = Table.grid(padding=(0, 2))
@@ -271,14 +278,16 @@ class TextRenderer(Renderer):
             parts.append(f"by {plan.channel(filters.channel).name}")
         count = len(chosen)
         heading = f"{count} activit{'y' if count == 1 else 'ies'} " + (" ".join(parts) or "in the plan")
-        console = stdout()
+        console = rich_console()
         say([(safe(heading), "bold")], console)
         for activity in chosen:
             console.print()
             print_trimmed(console, activity_card(plan, activity))
 
     def activity_list(self, plan: Plan, chosen: Sequence[Activity]) -> None:
-        console = stdout()
+        from rich.table import Table
+
+        console = rich_console()
         table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
         table.add_column("Activity", no_wrap=True, style="cyan")
         table.add_column("To")
@@ -290,7 +299,7 @@ class TextRenderer(Renderer):
         say([(f"{len(chosen)} activities. 'commsplan show ID' prints one in full.", "dim")], console)
 
     def activity(self, plan: Plan, activity: Activity) -> None:
-        print_trimmed(stdout(), activity_card(plan, activity, full=True))
+        print_trimmed(rich_console(), activity_card(plan, activity, full=True))
 
     def schema(self, schema: dict[str, Any]) -> None:
         from commsplan.render.jsonout import dumps
@@ -846,7 +855,10 @@ class TextRenderer(Renderer):
     def report(
         self, report: Report, by: GroupBy, back_dated: Sequence[tuple[tuple[str, str], Completion]] = ()
     ) -> None:
-        console = stdout()
+        from rich.table import Table
+        from rich.text import Text
+
+        console = rich_console()
         rows = report.groups
         start, end = report.start, report.end
         say([(f"How the plan was kept, {start:%-d %b %Y} to {end:%-d %b %Y}, by {by}", "bold")], console)
