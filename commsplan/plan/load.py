@@ -144,15 +144,15 @@ def _read_cache(cache_file: Path, digest: str, code: str) -> tuple[Plan, tuple[s
 def _write_cache(cache_file: Path, loaded: LoadedPlan, code: str) -> None:
     from commsplan.files import write_atomically
 
-    dumped = data.dump(loaded.plan)
+    dumped = data.dump(loaded.plan, exclude_defaults=True)  # compact: what the classes fill in is left out
+    days = {_days_key(f): _dump_days(f.days) for a in loaded.plan.activities if isinstance(f := a.frequency, RRule)}
+    value = {"warnings": list(loaded.warnings), "plan": dumped, "rrule_days": days}
+    body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     try:
-        if data.build(Plan, dumped) != loaded.plan:
+        if data.build(Plan, json.loads(body)["plan"]) != loaded.plan:
             return  # a plan this cache cannot rebuild exactly: go without, never with a near copy
     except Exception:
         return
-    days = {_days_key(f): _dump_days(f.days) for a in loaded.plan.activities if isinstance(f := a.frequency, RRule)}
-    value = {"warnings": list(loaded.warnings), "plan": dumped, "rrule_days": days}
-    body = json.dumps(value, ensure_ascii=False).encode("utf-8")
     header = json.dumps(_cache_header(loaded.digest, code, hashlib.sha256(body).hexdigest())).encode("utf-8")
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
