@@ -116,7 +116,7 @@ class Plain:
 
 def replace(value: P, **changes: Any) -> P:
     """A copy of ``value`` with some fields changed."""
-    return type(value)(**{**value.__dict__, **changes})
+    return type(value)(**{**{n: getattr(value, n) for n in value._fields}, **changes})
 
 
 class Period(Plain):
@@ -454,8 +454,8 @@ PLAIN_CLASSES: tuple[type, ...] = (
 
 
 def build(cls: type[T], value: dict[str, Any]) -> T:
-    """A plain ``cls`` from its JSON form (as ``dump`` or the model's ``model_dump(mode="json")``
-    wrote it), without checks: for data that was checked by the model.
+    """A plain ``cls`` from its cached form (``cached_form``), without checks: for data that
+    was checked by the model.
 
     Nothing is copied and nothing is built ahead of need: the object keeps the JSON mapping as
     its attributes, and a field that holds other objects or dates is built the first time it is
@@ -465,24 +465,86 @@ def build(cls: type[T], value: dict[str, Any]) -> T:
     return built
 
 
-def dump(value: Any, *, exclude_none: bool = False, exclude_defaults: bool = False) -> Any:
-    """The JSON form of plain data, as the model's ``model_dump(mode="json")`` gives it;
-    ``exclude_defaults`` leaves out what the class would fill in (the cache's compact form)."""
+def from_json(cls: type[T], value: dict[str, Any]) -> T:
+    """A plain ``cls`` from its JSON form (``dump``, or the model's ``model_dump(mode="json")``)."""
+    return build(cls, cached_form(cls, value))
+
+
+def cached_form(cls: type[Any], value: dict[str, Any]) -> dict[str, Any]:
+    """The JSON form of ``cls`` as the cache keeps it and ``build`` reads it: what the class
+    fills in is left out, and each field that holds objects or dates waits under its raw key
+    (``_raw``), to be built when first read."""
+    formed: dict[str, Any] = _former(cls)(value)
+    return formed
+
+
+_FORMERS: dict[Any, _Builder] = {}
+
+
+def _former(annotation: Any) -> _Builder:
+    found = _FORMERS.get(annotation)
+    if found is None:
+        found = _FORMERS[annotation] = _make_former(annotation)
+    return found
+
+
+def _make_former(annotation: Any) -> _Builder:
+    origin = typing.get_origin(annotation)
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if origin in (typing.Union, _UnionType):
+        classes = [a for a in args if isinstance(a, type) and issubclass(a, Plain)]
+        if len(classes) == 1:
+            one = _former(classes[0])
+            return lambda v: None if v is None else one(v)
+        if classes:
+            by_kind = {kind: _former(cls) for cls in classes for kind in typing.get_args(_hints(cls)["kind"])}
+            return lambda v: None if v is None else by_kind[v["kind"]](v)
+        if len(args) == 1:
+            return _former(args[0])
+        return _same
+    if origin is list:
+        item = _former(args[0])
+        return _same if item is _same else (lambda v: [item(x) for x in v])
+    if isinstance(annotation, type) and issubclass(annotation, Plain):
+        return _class_former(annotation)
+    return _same
+
+
+def _class_former(cls: type[Plain]) -> _Builder:
+    _builder(cls)  # puts the class's lazy fields in place
+    hints = _hints(cls)
+    fields = []
+    for name in cls._fields:
+        if name in cls._derived:
+            continue
+        key = _raw(name) if isinstance(cls.__dict__.get(name), _Field) else name
+        default = cls._defaults.get(name, _ABSENT)
+        fields.append((name, key, _former(hints[name]), [] if isinstance(default, _Factory) else default))
+
+    def form(value: Any) -> Any:
+        out = {}
+        for name, key, inner, default in fields:
+            item = value.get(name, _ABSENT)
+            if item is _ABSENT or item == default:
+                continue
+            out[key] = inner(item)
+        return out
+
+    return form
+
+
+def dump(value: Any, *, exclude_none: bool = False) -> Any:
+    """The JSON form of plain data, as the model's ``model_dump(mode="json")`` gives it."""
     if isinstance(value, Plain):
         out = {}
-        defaults = value._defaults
         for name in value._fields:
             item = getattr(value, name)
             if name in value._derived or (exclude_none and item is None):
                 continue
-            if exclude_defaults and name in defaults:
-                default = defaults[name]
-                if item == ([] if isinstance(default, _Factory) else default):
-                    continue
-            out[name] = dump(item, exclude_none=exclude_none, exclude_defaults=exclude_defaults)
+            out[name] = dump(item, exclude_none=exclude_none)
         return out
     if isinstance(value, list | tuple):
-        return [dump(v, exclude_none=exclude_none, exclude_defaults=exclude_defaults) for v in value]
+        return [dump(v, exclude_none=exclude_none) for v in value]
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     return value
@@ -539,29 +601,34 @@ def _hints(cls: Any) -> dict[str, Any]:
     return typing.get_type_hints(cls, vars(sys.modules[__name__]))
 
 
-class _Field:
-    """A field that holds objects or dates: built from its JSON form when first read, then kept.
-    (A data descriptor: it is asked before the object's own attributes.)"""
+_ABSENT = object()
 
-    __slots__ = ("default", "make", "name")
+
+class _Field:
+    """A field that holds objects or dates, built from its JSON form when first read.
+
+    The JSON form waits under another key (``_raw``); once built, the value sits under the
+    field's own name, where Python finds it before asking this (non-data) descriptor again, so
+    a field read in a hot loop costs a plain attribute look-up."""
+
+    __slots__ = ("default", "make", "name", "raw")
 
     def __init__(self, name: str, make: _Builder, default: Any) -> None:
-        self.name, self.make, self.default = name, make, default
+        self.name, self.raw, self.make, self.default = name, _raw(name), make, default
 
     def __get__(self, instance: Any, owner: Any = None) -> Any:
         if instance is None:
             return self.default
         attributes = instance.__dict__
-        try:
-            value = attributes[self.name]
-        except KeyError:
-            return self.default
-        if type(value) is dict or type(value) is str or (type(value) is list and value and type(value[0]) is dict):
-            value = attributes[self.name] = self.make(value)
+        raw = attributes.pop(self.raw, _ABSENT)
+        if raw is _ABSENT:
+            return self.default  # left out of the JSON form: the class's default
+        value = attributes[self.name] = self.make(raw)
         return value
 
-    def __set__(self, instance: Any, value: Any) -> None:
-        raise AttributeError(f"{type(instance).__name__} is frozen")
+
+def _raw(name: str) -> str:
+    return f" {name}"  # not an identifier: never a field's name
 
 
 def _class_builder(cls: type[Plain]) -> _Builder:

@@ -144,7 +144,7 @@ def _read_cache(cache_file: Path, digest: str, code: str) -> tuple[Plan, tuple[s
 def _write_cache(cache_file: Path, loaded: LoadedPlan, code: str) -> None:
     from commsplan.files import write_atomically
 
-    dumped = data.dump(loaded.plan, exclude_defaults=True)  # compact: what the classes fill in is left out
+    dumped = data.cached_form(Plan, data.dump(loaded.plan))
     days = {_days_key(f): _dump_days(f.days) for a in loaded.plan.activities if isinstance(f := a.frequency, RRule)}
     value = {"warnings": list(loaded.warnings), "plan": dumped, "rrule_days": days}
     body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -227,7 +227,7 @@ def parse_plan(raw: bytes, path: Path) -> LoadedPlan:
     except ValidationError as exc:
         raise _plan_error(path, problems + list(_validation_problems(exc, doc))) from None
     # What every command reads: the checked plan as plain data (plan.data).
-    plan = data.build(Plan, checked.model_dump(mode="json"))
+    plan = data.from_json(Plan, checked.model_dump(mode="json"))
     # References are checked on a structurally valid plan.
     problems += _reference_problems(plan, doc)
     if problems:
