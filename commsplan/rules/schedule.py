@@ -16,15 +16,16 @@ from __future__ import annotations
 import calendar as _calendar
 import datetime as dt
 from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from functools import cache, cached_property
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from commsplan.plan.data import (
     SEASON_BOUND,
     WEEKDAYS,
     Activity,
+    Frequency,
     NamedDate,
     NamedDates,
     Plan,
@@ -34,6 +35,7 @@ from commsplan.plan.data import (
 )
 
 ONE_DAY = dt.timedelta(days=1)
+_Shape = tuple[Any, ...]  # an Occurrence without its activity: (key, opens, due, at, unit)
 AnchorSource = Callable[[int], list[tuple[dt.date, str]]]
 
 
@@ -101,6 +103,8 @@ class Schedule:
         self._units: dict[str, list[str]] = {}
         for unit in plan.units:
             self._units.setdefault(unit.kind, []).append(unit.id)
+        self._signatures: dict[int, tuple[Frequency, Hashable]] = {}
+        self._shaped: dict[tuple[Hashable, dt.date, dt.date], list[_Shape]] = {}
 
     # --- public ---------------------------------------------------------------------------
 
@@ -112,6 +116,23 @@ class Schedule:
         (the week or fortnight the period starts in, a campaign's lead time) is clipped to open
         on that day; its key and due day stay as the calendar makes them.
         """
+        aid = activity.id
+        make = tuple.__new__
+        found = [make(Occurrence, (aid, *shape)) for shape in self._shapes(activity, start, end)]
+        return self._per_unit(activity, found)
+
+    def _shapes(self, activity: Activity, start: dt.date, end: dt.date) -> list[_Shape]:
+        """The occurrences of the activity's schedule from ``start`` to ``end``, without the
+        activity's id: the same for every activity with the same schedule (10,000 activities
+        share a few dozen), so worked out once per schedule and window."""
+        freq = activity.frequency
+        known = self._signatures.get(id(freq))
+        if known is None or known[0] is not freq:
+            known = self._signatures[id(freq)] = (freq, _signature(freq))
+        memo = (known[1], start, end)
+        shapes = self._shaped.get(memo)
+        if shapes is not None:
+            return shapes
         period = self.plan.meta.period
         found = self._calendar(activity, max(start, period.start), min(end, period.end))
         # Occurrences come in due order: only the ends of the list can fall outside the period.
@@ -124,7 +145,8 @@ class Schedule:
             del found[:first]
         if found and found[0].opens < period.start:
             found[0] = found[0]._replace(opens=period.start)
-        return self._per_unit(activity, found)
+        shapes = self._shaped[memo] = [tuple(o)[1:] for o in found]
+        return shapes
 
     def _per_unit(self, activity: Activity, found: list[Occurrence]) -> list[Occurrence]:
         """A duty per borough (or ward) has one occurrence for each, done on its own:
@@ -353,6 +375,20 @@ class Schedule:
     @cached_property
     def scheduled(self) -> list[Activity]:
         return [a for a in self.plan.activities if self.is_scheduled(a)]
+
+
+def _signature(freq: Frequency) -> Hashable:
+    """What an activity's occurrences depend on, besides the plan: two activities with equal
+    signatures have the same occurrences (but for their activity id)."""
+    if isinstance(freq, Recurrence):
+        return ("recurrence", freq.kind, freq.due, freq.anchor, freq.time)
+    if isinstance(freq, RRule):
+        return ("rrule", freq.rrule, freq.start, freq.lead_days, freq.time)
+    if isinstance(freq, NamedDates):
+        return ("named_dates", tuple(freq.dates), freq.lead_days)
+    if isinstance(freq, Seasonal):
+        return ("season", tuple(freq.seasons), freq.lead_days)
+    return (freq.kind,)
 
 
 @cache
