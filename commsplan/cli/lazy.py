@@ -185,6 +185,10 @@ class PlainParam(RuntimeParam):
             path_type: Any = info.path_type
             if path_type is None and isinstance(annotation, type) and issubclass(annotation, Path):
                 path_type = annotation
+            if not value:
+                return _MISSED
+            if isinstance(path_type, type) and issubclass(path_type, Path):
+                value = path_type(value)  # what pydantic's reading of text as a path gives
             return coerce_cli_path(value, info, path_type=path_type, param=param, ctx=ctx)
         return _MISSED
 

@@ -621,9 +621,8 @@ class _Field:
             return self.default
         attributes = instance.__dict__
         raw = attributes.pop(self.raw, _ABSENT)
-        if raw is _ABSENT:
-            return self.default  # left out of the JSON form: the class's default
-        value = attributes[self.name] = self.make(raw)
+        # Left out of the JSON form: the class's default, kept as the object's own from now on.
+        value = attributes[self.name] = self.default if raw is _ABSENT else self.make(raw)
         return value
 
 
