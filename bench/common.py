@@ -6,7 +6,9 @@ Every benchmark that takes ``--goals`` prints, for each goal of issue 14 it meas
     GOAL <id> | <what> | <measured> | <target> | PASS
 
 (or FAIL), from the same run as its other output; only ratios within one run mean anything on
-a shared machine.
+a shared machine. A growth table (goal 6: cost against plan size, log size) is printed as lines
+``GROWTH <cell> | <cell> | ...``, its first line the header; run_all.py prints them after the
+goals.
 """
 
 from __future__ import annotations
@@ -66,3 +68,8 @@ def median_ms(times: Sequence[float]) -> float:
 def goal(goal_id: str, what: str, measured: str, target: str, ok: bool) -> None:
     """One goal's line, as run_all.py collects it."""
     print(f"GOAL {goal_id} | {what} | {measured} | {target} | {'PASS' if ok else 'FAIL'}", flush=True)
+
+
+def growth(*cells: str) -> None:
+    """One row of a growth table (the first row a benchmark prints is its header)."""
+    print("GROWTH " + " | ".join(cells), flush=True)

@@ -392,13 +392,27 @@ class Plan(Plain):
         raise KeyError(activity_id)
 
     def role(self, role_id: str) -> Role:
-        return next(r for r in self.roles if r.id == role_id)
+        found: Role = self._by_id("roles")[role_id]
+        return found
 
     def audience(self, audience_id: str) -> Audience:
-        return next(a for a in self.audiences if a.id == audience_id)
+        found: Audience = self._by_id("audiences")[audience_id]
+        return found
 
     def channel(self, channel_id: str) -> Channel:
-        return next(c for c in self.channels if c.id == channel_id)
+        found: Channel = self._by_id("channels")[channel_id]
+        return found
+
+    def _by_id(self, collection: str) -> dict[str, Any]:
+        """One of the plan's collections by id, made on first use (a listing of 10,000
+        activities looks up their audience, role and channel each time)."""
+        key = f" by id {collection}"  # not an identifier: never a field's name
+        index: dict[str, Any] | None = self.__dict__.get(key)
+        if index is None:
+            index = self.__dict__[key] = {}
+            for item in getattr(self, collection):
+                index.setdefault(item.id, item)
+        return index
 
     def units_of(self, kind: str | None) -> list[Unit]:
         """The boroughs or the wards the plan lists (none for a BCU-wide duty)."""

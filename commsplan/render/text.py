@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,10 +42,12 @@ if TYPE_CHECKING:
 INDENT = "  "
 
 
+@cache  # a listing of 10,000 activities names the same few hundred days again and again
 def day(value: dt.date) -> str:
     return value.strftime("%a %-d %b %Y")
 
 
+@cache
 def short_day(value: dt.date, *, year: bool = False) -> str:
     return value.strftime("%-d %b %Y" if year else "%-d %b")
 
