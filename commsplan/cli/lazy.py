@@ -199,7 +199,12 @@ def read_options_plainly(command: Any, ctx: Any = None) -> None:
     help_option = command.get_help_option(ctx) if ctx is not None else None
     for param in [*getattr(command, "params", []), *([help_option] if help_option is not None else [])]:
         descriptor = getattr(param, "type_descriptor", None)
-        if descriptor is not None and descriptor.file_annotation is None and param._runtime_param is None:
+        # (an option Typer has not read yet; a Typer whose options work otherwise is left alone)
+        if (
+            descriptor is not None
+            and descriptor.file_annotation is None
+            and getattr(param, "_runtime_param", 0) is None
+        ):
             param._runtime_param = PlainParam(
                 annotation=descriptor.annotation, parameter_info=descriptor.parameter_info
             )
