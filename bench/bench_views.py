@@ -33,8 +33,8 @@ from common import PYTHON, time_command
 from gen_plan import HEAD, plan
 
 from commsplan.log.state import Completion, CompletionMap
+from commsplan.plan.data import Activity
 from commsplan.plan.load import parse_plan
-from commsplan.plan.model import Activity
 from commsplan.rules.overdue import OverdueCounter
 from commsplan.rules.schedule import Schedule
 

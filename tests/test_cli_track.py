@@ -126,7 +126,7 @@ days = st.dates(min_value=dt.date(2020, 3, 1), max_value=dt.date(2021, 4, 30))
 @given(st.sampled_from([a for a in PLAN_OBJ.activities if a.scheduled]), days, days)
 def test_a_range_skip_covers_exactly_its_occurrences(activity: object, first: dt.date, second: dt.date) -> None:
     from commsplan.errors import LookupFailed
-    from commsplan.plan.model import Activity
+    from commsplan.plan.data import Activity
     from commsplan.rules.occurrence import occurrences_in_range
 
     assert isinstance(activity, Activity)
@@ -158,7 +158,7 @@ def test_done_without_occurrence_never_picks_one_older_than_another_overdue(
     activity: object, today: dt.date, done_indexes: set[int]
 ) -> None:
     from commsplan.errors import LookupFailed
-    from commsplan.plan.model import Activity
+    from commsplan.plan.data import Activity
 
     assert isinstance(activity, Activity)
     now = dt.datetime.combine(today, dt.time(12), SCHEDULE.zone)

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from commsplan.errors import LookupFailed
+from commsplan.plan.data import Named
 from commsplan.plan.load import load_plan
 from commsplan.plan.lookup import find
-from commsplan.plan.model import Named
 
 from .helpers import PLAN, Cli
 

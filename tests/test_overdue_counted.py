@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from commsplan.log.state import Completion, CompletionMap
+from commsplan.plan.data import Activity, Plan
 from commsplan.plan.load import load_plan, parse_plan
-from commsplan.plan.model import Activity, Plan
 from commsplan.rules.agenda import Run, Window, build_agenda
 from commsplan.rules.overdue import Missed, OverdueCounter
 from commsplan.rules.report import fates

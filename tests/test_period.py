@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from commsplan.plan.data import Activity
 from commsplan.plan.load import load_plan
-from commsplan.plan.model import Activity
 from commsplan.rules.period import period_status, replay_day
 from commsplan.rules.schedule import Schedule
 

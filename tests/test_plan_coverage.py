@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from commsplan.plan.data import Plan, Source
 from commsplan.plan.load import load_plan
-from commsplan.plan.model import Plan, Source
 from commsplan.rules.schedule import Schedule
 
 from .helpers import PLAN, SOURCE

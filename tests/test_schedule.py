@@ -11,8 +11,8 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from commsplan.plan.data import Activity, Recurrence, replace
 from commsplan.plan.load import load_plan, parse_plan
-from commsplan.plan.model import Activity, Recurrence
 from commsplan.rules.schedule import Occurrence, Schedule, iso_week_key, resolve_local
 
 from .helpers import MINIMAL, PLAN
@@ -20,7 +20,7 @@ from .helpers import MINIMAL, PLAN
 LONDON = ZoneInfo("Europe/London")
 # The calendar of each activity, one occurrence per period: per-unit duties (one occurrence per
 # borough) are tested in test_units.py, so here the plan's units are set aside.
-PLAN_OBJ = load_plan(PLAN).plan.model_copy(update={"units": []})
+PLAN_OBJ = replace(load_plan(PLAN).plan, units=[])
 SCHEDULE = Schedule(PLAN_OBJ)
 SCHEDULED = [a for a in PLAN_OBJ.activities if Schedule.is_scheduled(a)]
 

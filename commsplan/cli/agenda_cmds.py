@@ -29,7 +29,7 @@ from commsplan.cli.common import (
 from commsplan.errors import CommsplanError, UsageError
 
 if TYPE_CHECKING:
-    from commsplan.plan.model import Plan
+    from commsplan.plan.data import Plan
     from commsplan.rules.digest import Digest
 
 app = typer_app("What falls due, and how the plan was kept.")

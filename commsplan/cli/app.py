@@ -8,19 +8,20 @@ from typing import Annotated
 import typer
 
 from commsplan import __version__
-from commsplan.cli import agenda_cmds, common, incident_cmds, log_cmds, plan_cmds
+from commsplan.cli import common
+from commsplan.cli.lazy import LazyGroup
 
+# The commands live in agenda_cmds, log_cmds, plan_cmds and incident_cmds; the root group
+# builds only the one being run (cli.lazy).
 app = common.typer_app(
     "Turn a police unit's communication action plan into answers: what is due, who sends it, "
     "to whom, by which channel, and what has been done.\n\n"
     "Start with: commsplan due --week   (see 'commsplan COMMAND --help' for each command's options).",
     no_args_is_help=True,
     add_completion=True,
+    cls=LazyGroup,
 )
-app.add_typer(agenda_cmds.app)
-app.add_typer(log_cmds.app)
-app.add_typer(plan_cmds.app)
-app.add_typer(incident_cmds.app, name="incident")
+LazyGroup.root = app
 
 
 def _version(value: bool) -> None:

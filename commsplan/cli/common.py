@@ -22,8 +22,8 @@ from commsplan.log.book import LogBackend, open_log
 from commsplan.log.choice import DEFAULT, ENVIRONMENT, OPTION, LogChoice
 from commsplan.log.records import LogRecord
 from commsplan.log.state import History, LogView
+from commsplan.plan.data import Plan
 from commsplan.plan.load import LoadedPlan, bundled_plan_path, load_plan
-from commsplan.plan.model import Plan
 from commsplan.render.base import Renderer
 from commsplan.render.console import Lines, stderr
 from commsplan.render.safetext import visible
@@ -86,8 +86,8 @@ def closed_pipe() -> NoReturn:
 
 def typer_app(help: str, **extra: Any) -> typer.Typer:
     """A Typer app (or a group of commands to merge into one) with commsplan's settings."""
+    extra.setdefault("cls", CommsplanGroup)
     return typer.Typer(
-        cls=CommsplanGroup,
         help=help,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
@@ -182,7 +182,7 @@ def parse_now_text(value: str, option: str = "--now") -> dt.date | dt.datetime:
 def in_range(day: dt.date, typed: str, option: str) -> None:
     """A usage error unless ``day`` is one commsplan computes with (windows around year 1 or
     9999 would leave the calendar)."""
-    from commsplan.plan.model import FIRST_DAY, LAST_DAY
+    from commsplan.plan.data import FIRST_DAY, LAST_DAY
 
     if not FIRST_DAY <= day <= LAST_DAY:
         raise typer.BadParameter(

@@ -11,27 +11,28 @@ import stat
 import sys
 import types
 import typing
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
-
 if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
     from commsplan.plan.yamlread import Document, Loc, Position
 
 from commsplan import __version__
 from commsplan.errors import PlanError
+from commsplan.plan import data
+from commsplan.plan.data import SEASON_BOUND, Activity, NamedDates, Plan, RRule, RRuleDays, Seasonal, Triggered
 from commsplan.plan.lookup import normalise
-from commsplan.plan.model import SEASON_BOUND, Activity, NamedDates, Plan, RRule, Seasonal, Triggered
 
 BUNDLED_NAME = "east_area_2020.yaml"
 
 
 @dataclass(frozen=True)
 class LoadedPlan:
-    plan: Plan
+    plan: Plan  # plain data (plan.data), whether just checked or read back from the cache
     path: Path
     digest: str  # sha256 of the file's bytes: the plan's identity in the completion log
     warnings: tuple[str, ...] = ()
@@ -50,9 +51,9 @@ def load_plan(path: Path, cache_dir: Path | None = None) -> LoadedPlan:
     """Read and check a plan file.
 
     With ``cache_dir``, a plan that was valid before is read back from the cache (see
-    ``_read_cache``): checking builds pydantic's validators, which costs more than the rest of
-    a command, and an unchanged file needs no second check. The file is read and hashed every
-    time; the cache only saves the checking.
+    ``_read_cache``) as plain data: checking imports pydantic and builds its validators, which
+    costs more than the rest of a command, and an unchanged file needs no second check. The
+    file is read and hashed every time; the cache only saves the checking.
     """
     try:
         raw = path.read_bytes()
@@ -76,7 +77,7 @@ def load_plan(path: Path, cache_dir: Path | None = None) -> LoadedPlan:
     return loaded
 
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: the plain-data form, with the days of each RRULE
 _CACHE_LIMIT = 64 << 20
 
 
@@ -108,8 +109,8 @@ def _read_cache(cache_file: Path, digest: str, code: str) -> tuple[Plan, tuple[s
     The cache is plain JSON: reading it runs no code, whoever wrote it. It is used only when
     its folder and file are the user's own and nobody else can write them, and when its first
     line names the sha256 of this very plan file, this very code, and of the rest of the file
-    (a damaged or edited entry is not used); the plan is then rebuilt from it without
-    validation (it was validated before it was written).
+    (a damaged or edited entry is not used); the plan is then rebuilt from it as plain data
+    without validation (it was validated before it was written).
     """
     try:
         if not _private(os.stat(cache_file.parent)):
@@ -130,7 +131,10 @@ def _read_cache(cache_file: Path, digest: str, code: str) -> tuple[Plan, tuple[s
         warnings = value["warnings"]
         if not (isinstance(warnings, list) and all(isinstance(w, str) for w in warnings)):
             return None
-        return _build(Plan, value["plan"]), tuple(warnings)
+        plan = data.build(Plan, value["plan"])
+        if not _attach_days(plan, value["rrule_days"]):
+            return None
+        return plan, tuple(warnings)
     except Exception:  # a stale or damaged cache is not an error
         return None
     finally:
@@ -140,13 +144,15 @@ def _read_cache(cache_file: Path, digest: str, code: str) -> tuple[Plan, tuple[s
 def _write_cache(cache_file: Path, loaded: LoadedPlan, code: str) -> None:
     from commsplan.files import write_atomically
 
-    dumped = loaded.plan.model_dump(mode="json")
+    dumped = data.cached_form(Plan, data.dump(loaded.plan))
+    days = {_days_key(f): _dump_days(f.days) for a in loaded.plan.activities if isinstance(f := a.frequency, RRule)}
+    value = {"warnings": list(loaded.warnings), "plan": dumped, "rrule_days": days}
+    body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     try:
-        if _build(Plan, dumped) != loaded.plan:
-            return  # a model this cache cannot rebuild exactly: go without, never with a near copy
+        if data.build(Plan, json.loads(body)["plan"]) != loaded.plan:
+            return  # a plan this cache cannot rebuild exactly: go without, never with a near copy
     except Exception:
         return
-    body = json.dumps({"warnings": list(loaded.warnings), "plan": dumped}, ensure_ascii=False).encode("utf-8")
     header = json.dumps(_cache_header(loaded.digest, code, hashlib.sha256(body).hexdigest())).encode("utf-8")
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -157,112 +163,42 @@ def _write_cache(cache_file: Path, loaded: LoadedPlan, code: str) -> None:
         pass  # a read-only home (some cron set-ups) only costs the next run the check again
 
 
-def _build(annotation: Any, value: Any) -> Any:
-    """A value of type ``annotation`` from its JSON form (as model_dump(mode="json") wrote it),
-    without validation: for data that was validated when it was cached."""
-    return _builder(annotation)(value)
+def _days_key(freq: RRule) -> str:
+    assert freq.days is not None
+    return "\n".join((freq.rrule, freq.start.isoformat(), freq.days.first.isoformat(), freq.days.last.isoformat()))
 
 
-_Builder = Callable[[Any], Any]
-_BUILDERS: dict[Any, _Builder] = {}
+def _dump_days(days: RRuleDays | None) -> dict[str, Any]:
+    assert days is not None
+    return {"before": days.before and days.before.isoformat(), "days": [d.isoformat() for d in days.days]}
 
 
-def _same(value: Any) -> Any:
-    return value
+def _attach_days(plan: Plan, cached: dict[str, Any]) -> bool:
+    """Give each RRULE of a plan read from the cache its days, as they were worked out when the
+    plan was checked; False when the cache lacks some (then the plan is checked afresh)."""
+    from commsplan.plan.rrule import reach
 
-
-def _builder(annotation: Any) -> _Builder:
-    """How to build one type from JSON, worked out once per type (a plan of 10,000 activities
-    is 300,000 values: asking typing about each one cost seconds)."""
-    found = _BUILDERS.get(annotation)
-    if found is None:
-        made: list[_Builder] = []
-        _BUILDERS[annotation] = lambda value: made[0](value)  # a model may refer to itself
-        made.append(_make_builder(annotation))
-        found = _BUILDERS[annotation] = made[0]
-    return found
-
-
-def _make_builder(annotation: Any) -> _Builder:
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _builder(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        return _union_builder([a for a in typing.get_args(annotation) if a is not type(None)])
-    if origin in (list, tuple):
-        item = _builder(typing.get_args(annotation)[0])
-        if item is _same:
-            return list if origin is list else tuple
-        return (lambda v: [item(x) for x in v]) if origin is list else (lambda v: tuple(item(x) for x in v))
-    if origin is dict:
-        item = _builder(typing.get_args(annotation)[1])
-        return dict if item is _same else (lambda v: {k: item(x) for k, x in v.items()})
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return _model_builder(annotation)
-    if annotation in (dt.date, dt.time, dt.datetime):
-        return annotation.fromisoformat  # type: ignore[no-any-return]
-    return _same
-
-
-def _union_builder(args: list[Any]) -> _Builder:
-    models = {m: _builder(m) for a in args for m in _models(a)}
-    by_kind: dict[Any, _Builder] = {}
-    for model, make in models.items():
-        for kind in _literals(model, "kind") if "kind" in model.model_fields else (None,):
-            by_kind[kind] = make
-    listed = [_builder(a) for a in args if typing.get_origin(a) in (list, tuple)]
-    texty = any(a is str or typing.get_origin(a) is typing.Literal for a in args)
-    times = [_builder(a) for a in args if a in (dt.date, dt.time, dt.datetime)]
-
-    def build(value: Any) -> Any:
-        if value is None:
-            return None
-        if isinstance(value, dict):
-            chosen = by_kind.get(value.get("kind"), by_kind.get(None) if len(models) == 1 else None)
-            if chosen is None:
-                raise ValueError(f"cannot tell which of {list(models)} a cached value is")
-            return chosen(value)
-        if isinstance(value, list):
-            return listed[0](value) if listed else value
-        if isinstance(value, str) and times and not texty:
-            return times[0](value)
-        return value
-
-    return build
-
-
-def _model_builder(model: type[BaseModel]) -> _Builder:
-    names = frozenset(model.model_fields)
-    built = [
-        (name, make) for name, info in model.model_fields.items() if (make := _builder(info.annotation)) is not _same
-    ]
-    new = object.__new__
-    put = object.__setattr__
-
-    def build(value: Any) -> Any:
-        if value.keys() != names:
-            values = {name: _builder(model.model_fields[name].annotation)(value[name]) for name in names & value.keys()}
-            return model.model_construct(**values)  # fills in the defaults
-        values = dict(value)  # the plain fields as they are; only the others need building
-        for name, make in built:
-            values[name] = make(values[name])
-        # What model_construct does, without its per-call bookkeeping.
-        instance = new(model)
-        put(instance, "__dict__", values)
-        put(instance, "__pydantic_fields_set__", set(names))
-        put(instance, "__pydantic_extra__", None)
-        put(instance, "__pydantic_private__", None)
-        return instance
-
-    return build
-
-
-def _models(annotation: Any) -> list[type[BaseModel]]:
-    return [a for a in _unwrap(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]
-
-
-def _literals(model: type[BaseModel], name: str) -> tuple[Any, ...]:
-    return typing.get_args(model.model_fields[name].annotation)
+    built: dict[str, RRuleDays] = {}
+    for activity in plan.activities:
+        freq = activity.frequency
+        if not isinstance(freq, RRule):
+            continue
+        first, last = reach(plan, freq)
+        key = "\n".join((freq.rrule, freq.start.isoformat(), first.isoformat(), last.isoformat()))
+        days = built.get(key)
+        if days is None:
+            entry = cached.get(key)
+            if entry is None:
+                return False
+            before = entry["before"]
+            days = built[key] = RRuleDays(
+                first,
+                last,
+                dt.date.fromisoformat(before) if before is not None else None,
+                tuple(dt.date.fromisoformat(d) for d in entry["days"]),
+            )
+        object.__setattr__(freq, "days", days)
+    return True
 
 
 def parse_plan(raw: bytes, path: Path) -> LoadedPlan:
@@ -281,16 +217,23 @@ def parse_plan(raw: bytes, path: Path) -> LoadedPlan:
     if not isinstance(doc.data, dict):
         problems.append((Position(1, 1), "a plan is a mapping with keys such as 'meta' and 'activities'"))
         raise _plan_error(path, problems)
+    from pydantic import ValidationError
+
+    from commsplan.plan import model
+    from commsplan.plan.rrule import with_days
+
     try:
-        plan = Plan.model_validate(doc.data)
+        checked = model.Plan.model_validate(doc.data)
     except ValidationError as exc:
         raise _plan_error(path, problems + list(_validation_problems(exc, doc))) from None
+    # What every command reads: the checked plan as plain data (plan.data).
+    plan = data.from_json(Plan, checked.model_dump(mode="json"))
     # References are checked on a structurally valid plan.
     problems += _reference_problems(plan, doc)
     if problems:
         raise _plan_error(path, problems)
     digest = hashlib.sha256(raw).hexdigest()
-    return LoadedPlan(plan=plan, path=path, digest=digest, warnings=tuple(_warnings(plan)))
+    return LoadedPlan(plan=with_days(plan), path=path, digest=digest, warnings=tuple(_warnings(plan)))
 
 
 def _plan_error(path: Path, problems: list[tuple[Position, str]]) -> PlanError:
@@ -351,7 +294,11 @@ def _unwrap(annotation: Any) -> list[Any]:
 
 def _model_at(loc: Loc, data: Any) -> type[BaseModel] | None:
     """The model class whose instance sits at ``loc`` in the data, if any."""
-    current: list[Any] = [Plan]
+    from pydantic import BaseModel
+
+    from commsplan.plan import model
+
+    current: list[Any] = [model.Plan]
     node = data
     for part in loc:
         candidates: list[Any] = []

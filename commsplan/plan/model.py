@@ -8,17 +8,23 @@ strings the author wrote (see ``yamlsafe``), so pydantic's conversions here are 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
+# What the model shares with the plain data the rules read: defined once, there.
+from commsplan.plan.data import (
+    FIRST_DAY,
+    LAST_DAY,
+    MAX_PERIOD_YEARS,
+    UnitKind,
+    Weekday,
+    When,
+)
+
 Id = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
 Text = Annotated[str, Field(min_length=1)]
 MonthDay = Annotated[str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-When = Literal["any", "office_hours", "out_of_hours"]
 # A time of day as pydantic reads it ("08:00", "08:00:30", "18:00Z", "09:00+01:00"). The schema
 # gives a pattern, not `format: time`: that format is RFC 3339's, which wants seconds and an
 # offset, so editors would flag the "08:00" that `validate` accepts.
@@ -27,13 +33,6 @@ Time = Annotated[
     dt.time,
     WithJsonSchema({"type": "string", "pattern": TIME_PATTERN, "description": "HH:MM or HH:MM:SS (24-hour clock)"}),
 ]
-
-
-# The dates commsplan computes with: far enough from year 1 and 9999 that every window around
-# them (overdue since the period began, 800 days either side of now) stays a real date.
-FIRST_DAY = dt.date(1900, 1, 1)
-LAST_DAY = dt.date(2199, 12, 31)
-MAX_PERIOD_YEARS = 10
 
 
 class Strict(BaseModel):
@@ -158,9 +157,6 @@ class NamedDate(Strict):
         if len(given) != 1:
             raise ValueError("a named date needs exactly one of 'fixed', 'computed' or 'dates'")
         return self
-
-
-SEASON_BOUND = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
 
 
 class Season(Strict):
@@ -313,22 +309,6 @@ Frequency = Annotated[
     Recurrence | RRule | NamedDates | Seasonal | Triggered | OnRequest,
     Field(discriminator="kind"),
 ]
-FREQUENCY_KINDS = (
-    "daily",
-    "weekly",
-    "fortnightly",
-    "monthly",
-    "quarterly",
-    "annual",
-    "rrule",
-    "named_dates",
-    "season",
-    "triggered",
-    "on_request",
-)
-
-
-UnitKind = Literal["borough", "ward"]
 
 
 class Unit(Strict):

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from commsplan.errors import PlanError
-from commsplan.plan.model import NamedDates, Plan, Recurrence, RRule
+from commsplan.plan.data import NamedDates, Plan, Recurrence, RRule
 
 FORTNIGHT = dt.timedelta(days=14)
 

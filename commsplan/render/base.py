@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from commsplan.log.book import LogBackend
     from commsplan.log.records import Head, LogRead, LogRecord
     from commsplan.log.state import Completion, Incident
+    from commsplan.plan.data import Activity, Plan
     from commsplan.plan.load import LoadedPlan
-    from commsplan.plan.model import Activity, Plan
     from commsplan.plan.renew import Renewal
     from commsplan.rules.agenda import Agenda
     from commsplan.rules.digest import Digest

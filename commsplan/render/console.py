@@ -1,16 +1,24 @@
 """Where human output goes: the consoles, line wrapping at the terminal's width (80 columns in
-a pipe or a cron mail), and text a stdout cannot encode degraded to ASCII instead of a crash."""
+a pipe or a cron mail), and text a stdout cannot encode degraded to ASCII instead of a crash.
+
+rich is for a terminal (styles, tables); output to a pipe, a file or cron's mail is plain text
+and does not import it: ``stdout()`` and ``stderr()`` give a rich console only on a terminal,
+else a ``PlainConsole`` that answers what ``Lines`` asks (width, file) as rich would."""
 
 from __future__ import annotations
 
 import codecs
+import os
 import sys
 import unicodedata
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from rich.console import Console, RenderableType
-from rich.segment import Segment, Segments
-from rich.text import Text
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    from rich.console import Console, RenderableType
+
+    AnyConsole: TypeAlias = "Console | PlainConsole"
 
 # Characters commsplan itself prints, and their ASCII stand-ins for a stdout that is ASCII or
 # Latin-1 (PYTHONIOENCODING=ascii, an old terminal, a cron with LANG=C on some systems).
@@ -60,22 +68,72 @@ def degrade_unencodable(stream: TextIO) -> None:
         reconfigure(errors=ERRORS)
 
 
-class _Console(Console):
-    def on_broken_pipe(self) -> None:
-        # rich would exit with status 1 itself; every command ends the same way instead (cli).
-        raise BrokenPipeError
+def rich_console(*, stderr: bool = False) -> Console:
+    """A rich console on stdout (or stderr), for output laid out by rich (tables, cards)."""
+    from rich.console import Console
 
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich would exit with status 1 itself; every command ends the same way instead (cli).
+            raise BrokenPipeError
 
-def stdout() -> Console:
     # rich drops colour when stdout is not a terminal, and honours NO_COLOR.
-    return _Console(highlight=False, emoji=False)
+    return _Console(stderr=stderr, highlight=False, emoji=False)
 
 
-def stderr() -> Console:
-    return _Console(stderr=True, highlight=False, emoji=False)
+class PlainConsole:
+    """Output that is not a terminal, as rich would see it: no styles, and the width rich would
+    give (COLUMNS, else the terminal's that stdin, stdout or stderr is, else 80 columns)."""
+
+    is_terminal = False
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self.stderr = stderr
+        self.width = _plain_width()
+
+    @property
+    def file(self) -> TextIO:
+        return sys.stderr if self.stderr else sys.stdout
 
 
-def say(line: str | Segs, console: Console | None = None, *, indent: int = 2) -> None:
+def _plain_width() -> int:
+    columns = os.environ.get("COLUMNS")
+    if columns is not None and columns.isdigit():
+        return int(columns)
+    width = 0
+    for descriptor in (0, 1, 2):
+        try:
+            width = os.get_terminal_size(descriptor).columns
+        except (AttributeError, ValueError, OSError):  # not a terminal
+            continue
+        break
+    return width or 80
+
+
+def _is_terminal(stream: Any) -> bool:
+    """Whether rich could take ``stream`` for a terminal (it has the last word: see stdout())."""
+    tty_compatible = os.environ.get("TTY_COMPATIBLE", "")
+    if tty_compatible in ("0", "1"):
+        return tty_compatible == "1"
+    force_color = os.environ.get("FORCE_COLOR")
+    if force_color is not None:
+        return force_color != ""
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return False if isatty is None else bool(isatty())
+    except ValueError:  # closed
+        return False
+
+
+def stdout() -> AnyConsole:
+    return rich_console() if _is_terminal(sys.stdout) else PlainConsole()
+
+
+def stderr() -> AnyConsole:
+    return rich_console(stderr=True) if _is_terminal(sys.stderr) else PlainConsole(stderr=True)
+
+
+def say(line: str | Segs, console: AnyConsole | None = None, *, indent: int = 2) -> None:
     """One message (plain text, or styled pieces) to a console, wrapped at its width (80
     columns in a pipe or a mail) with a hanging indent."""
     out = Lines(console or stdout())
@@ -91,7 +149,7 @@ class Lines:
     activities, where rich's layout costs seconds. Written through rich on a terminal (for
     the styles), as plain text otherwise."""
 
-    def __init__(self, console: Console, width: int | None = None) -> None:
+    def __init__(self, console: AnyConsole, width: int | None = None) -> None:
         self.console = console
         self.width = width or max(40, console.width)
         self.lines: list[Segs] = []
@@ -141,6 +199,9 @@ class Lines:
 
     def emit(self) -> None:
         if self.console.is_terminal:
+            from rich.text import Text
+
+            assert not isinstance(self.console, PlainConsole)
             text = Text()
             for segs in self.lines:
                 for piece, style in segs:
@@ -180,6 +241,8 @@ def wrap(text: str, width: int) -> list[str]:
 
 def print_trimmed(console: Console, renderable: RenderableType) -> None:
     """Print without the trailing spaces rich pads table cells with (they clutter e-mail)."""
+    from rich.segment import Segment, Segments
+
     segments: list[Segment] = []
     for line in console.render_lines(renderable, console.options, pad=False):
         while line and not line[-1].control and not line[-1].text.strip():
@@ -225,7 +288,7 @@ class IndexProgress:
                 BarColumn(),
                 DownloadColumn(),
                 TimeRemainingColumn(),
-                console=stderr(),
+                console=rich_console(stderr=True),
                 transient=True,  # gone when done: the command's own output follows
             )
             self._bar.start()

@@ -11,7 +11,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from commsplan.plan.model import Plan
+from commsplan.plan.data import Plan
 from commsplan.render.html import digest_html
 from commsplan.rules.digest import Digest
 

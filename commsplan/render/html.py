@@ -7,7 +7,7 @@ import html
 from collections.abc import Sequence
 
 from commsplan.log.state import Incident
-from commsplan.plan.model import Activity, Plan
+from commsplan.plan.data import Activity, Plan
 from commsplan.render.text import runs
 from commsplan.rules.agenda import Item, Run
 from commsplan.rules.digest import Digest

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from commsplan.log.state import Completion
-from commsplan.plan.model import Activity, Plan
+from commsplan.plan.data import Activity, Plan
 from commsplan.rules.schedule import Occurrence
 
 PRODID = "-//commsplan//communication action plan//EN"

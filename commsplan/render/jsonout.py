@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from commsplan.plan.data import dump
 from commsplan.render.base import Renderer
 from commsplan.render.safetext import json_text
 from commsplan.rules.period import period_rule
@@ -18,8 +19,8 @@ if TYPE_CHECKING:
     from commsplan.log.book import LogBackend
     from commsplan.log.records import Head, LogRead, LogRecord
     from commsplan.log.state import Completion, Incident
+    from commsplan.plan.data import Activity, Plan
     from commsplan.plan.load import LoadedPlan
-    from commsplan.plan.model import Activity, Plan
     from commsplan.plan.renew import Renewal
     from commsplan.rules.agenda import Agenda, Item, Run, Undated
     from commsplan.rules.digest import Digest
@@ -41,7 +42,7 @@ def dumps(value: Any, *, pretty: bool = True) -> str:
 
 def frequency_dict(activity: Activity) -> dict[str, Any]:
     freq = activity.frequency
-    data = freq.model_dump(mode="json", exclude_none=True)
+    data: dict[str, Any] = dump(freq, exclude_none=True)
     data["interpreted"] = freq.interpretation is not None
     return data
 
@@ -75,7 +76,7 @@ def activity_dict(plan: Plan, activity: Activity) -> dict[str, Any]:
         "why": activity.why,
         "notes": list(activity.notes),
         "source_row": activity.row,
-        "conditional": activity.conditional.model_dump(mode="json") if activity.conditional else None,
+        "conditional": dump(activity.conditional) if activity.conditional else None,
         "per_unit": activity.per_unit,
     }
 
@@ -319,7 +320,7 @@ class JsonRenderer(Renderer):
 
         data = activity_dict(plan, activity)
         row = plan.source_row(activity.row)
-        data["source"] = row.model_dump(mode="json") if row else None
+        data["source"] = dump(row) if row else None
         data["dates"] = activity_dates(plan, activity)
         emit(data)
 

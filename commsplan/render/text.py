@@ -9,27 +9,24 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.cells import cell_len
-from rich.console import Group
-from rich.padding import Padding
-from rich.table import Table
-from rich.text import Text
-
 from commsplan.render.base import Renderer
-from commsplan.render.console import Lines, Segs, print_trimmed, say, stdout, wrap
+from commsplan.render.console import Lines, Segs, print_trimmed, rich_console, say, stdout, wrap
 from commsplan.render.safetext import markdown_text
 from commsplan.render.safetext import visible as safe
 from commsplan.rules.period import period_rule
 
 if TYPE_CHECKING:
+    from rich.console import Group
+
     from commsplan.log.book import LogBackend
     from commsplan.log.records import Head, LogRead, LogRecord
     from commsplan.log.state import Completion, Incident
+    from commsplan.plan.data import Activity, Plan
     from commsplan.plan.load import LoadedPlan
-    from commsplan.plan.model import Activity, Plan
     from commsplan.plan.renew import Renewal
     from commsplan.rules.agenda import Agenda, Item, Run, Undated
     from commsplan.rules.digest import Digest
@@ -44,10 +41,12 @@ INDENT = "  "
 BATCH = 200  # cards laid out before they are written
 
 
+@cache  # a listing of 10,000 activities names the same few hundred days again and again
 def day(value: dt.date) -> str:
     return value.strftime("%a %-d %b %Y")
 
 
+@cache
 def short_day(value: dt.date, *, year: bool = False) -> str:
     return value.strftime("%-d %b %Y" if year else "%-d %b")
 
@@ -169,6 +168,11 @@ def card_fields(plan: Plan, activity: Activity, *, full: bool = False) -> list[t
 
 def activity_card(plan: Plan, activity: Activity, *, full: bool = False) -> Group:
     """The card laid out by rich (a table of label and value): for any text, at any width."""
+    from rich.console import Group
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
     grid = Table.grid(padding=(0, 2))
     grid.add_column(no_wrap=True, min_width=7)
     grid.add_column()
@@ -183,6 +187,8 @@ def activity_card(plan: Plan, activity: Activity, *, full: bool = False) -> Grou
 def _plain_words(text: str) -> bool:
     """Text that rich's wrap and a plain greedy wrap lay out alike: printable, one column a
     character, no space before or after, and no whitespace but the plain space."""
+    from rich.cells import cell_len
+
     return text.isprintable() and text == text.strip() and (text.isascii() or cell_len(text) == len(text))
 
 
@@ -365,7 +371,7 @@ class TextRenderer(Renderer):
             lines = card_lines(activity.id, card_fields(plan, activity), out.width)
             if lines is None:  # text only rich lays out right: this card goes through rich
                 out.emit()
-                print_trimmed(console, activity_card(plan, activity))
+                print_trimmed(rich_console(), activity_card(plan, activity))
             else:
                 out.lines += lines
             if n % BATCH == 0:
@@ -380,20 +386,22 @@ class TextRenderer(Renderer):
         out = Lines(console)
         lines = table_lines(headers, rows, out.width, ("cyan", "", ""))
         if lines is None:  # cells to wrap: rich lays them out
+            from rich.table import Table
+
             table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
             table.add_column("Activity", no_wrap=True, style="cyan")
             table.add_column("To")
             table.add_column("When")
             for row in rows:
                 table.add_row(*row)
-            print_trimmed(console, table)
+            print_trimmed(rich_console(), table)
         else:
             out.lines += lines
         out.segs_wrapped([(f"{len(chosen)} activities. 'commsplan show ID' prints one in full.", "dim")], 2)
         out.emit()
 
     def activity(self, plan: Plan, activity: Activity) -> None:
-        print_trimmed(stdout(), activity_card(plan, activity, full=True))
+        print_trimmed(rich_console(), activity_card(plan, activity, full=True))
 
     def schema(self, schema: dict[str, Any]) -> None:
         from commsplan.render.jsonout import dumps
@@ -951,7 +959,10 @@ class TextRenderer(Renderer):
     def report(
         self, report: Report, by: GroupBy, back_dated: Sequence[tuple[tuple[str, str], Completion]] = ()
     ) -> None:
-        console = stdout()
+        from rich.table import Table
+        from rich.text import Text
+
+        console = rich_console()
         rows = report.groups
         start, end = report.start, report.end
         say([(f"How the plan was kept, {start:%-d %b %Y} to {end:%-d %b %Y}, by {by}", "bold")], console)

@@ -11,7 +11,7 @@ from typing import Literal, NamedTuple
 
 from commsplan.errors import UsageError
 from commsplan.log.state import Completion, State
-from commsplan.plan.model import Activity, Plan
+from commsplan.plan.data import Activity, Plan
 from commsplan.rules.overdue import Missed, OverdueCounter, order
 from commsplan.rules.period import PeriodStatus, period_status
 from commsplan.rules.schedule import Occurrence, Schedule, week_start

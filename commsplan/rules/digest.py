@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from commsplan.log.state import History, Incident
-from commsplan.plan.model import Plan
+from commsplan.plan.data import Plan
 from commsplan.rules.agenda import Agenda, Item, Run, Undated, Window, build_agenda
 from commsplan.rules.incidents import Step, pending_steps
 from commsplan.rules.period import PeriodStatus, long_day

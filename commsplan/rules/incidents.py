@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from commsplan.errors import LookupFailed, UsageError
 from commsplan.log.state import Incident
-from commsplan.plan.model import WEEKDAYS, Activity, OfficeHours, Plan, Rule, Trigger, Triggered
+from commsplan.plan.data import WEEKDAYS, Activity, OfficeHours, Plan, Rule, Trigger, Triggered
 
 
 @cache

@@ -9,8 +9,8 @@ from typing import Any, NoReturn
 
 from commsplan.errors import LookupFailed, UsageError
 from commsplan.log.state import State
+from commsplan.plan.data import Activity, Plan
 from commsplan.plan.lookup import find
-from commsplan.plan.model import Activity, Plan
 from commsplan.rules.schedule import Occurrence, Schedule
 
 LOOK_AROUND = dt.timedelta(days=800)

@@ -22,7 +22,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from commsplan.log.state import State
-from commsplan.plan.model import WEEKDAYS, Activity, Recurrence
+from commsplan.plan.data import WEEKDAYS, Activity, Recurrence
 from commsplan.rules.schedule import ONE_DAY, Occurrence, Schedule, resolve_local, week_start
 
 SHORTEST = {"daily": 1, "weekly": 7, "fortnightly": 14, "monthly": 28, "quarterly": 89, "annual": 365}

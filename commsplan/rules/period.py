@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from commsplan.plan.model import Period, Plan
+from commsplan.plan.data import Period, Plan
 
 Position = Literal["before", "within", "after"]
 

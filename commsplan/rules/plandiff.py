@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from commsplan.plan.model import Activity, NamedDates, OfficeHours, Plan, Recurrence, RRule, Seasonal, Triggered
+from commsplan.plan.data import Activity, NamedDates, OfficeHours, Plan, Recurrence, RRule, Seasonal, Triggered
 from commsplan.rules.period import long_day
 
 

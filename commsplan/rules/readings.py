@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from commsplan.plan.model import WEEKDAYS, Activity, DateRange, NamedDate, Plan, Season, Triggered, Unit
+from commsplan.plan.data import WEEKDAYS, Activity, DateRange, NamedDate, Plan, Season, Triggered, Unit
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -171,7 +171,7 @@ def _sender(plan: Plan, activity: Activity) -> Reading:
 
 def activity_dates(plan: Plan, activity: Activity) -> list[str]:
     """The windows and dates that make an activity's occurrences, as `show` prints them."""
-    from commsplan.plan.model import NamedDates, Recurrence, RRule, Seasonal
+    from commsplan.plan.data import NamedDates, Recurrence, RRule, Seasonal
 
     freq = activity.frequency
     if isinstance(freq, Seasonal):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from commsplan.log.state import Completion, History, Incident, State
-from commsplan.plan.model import Activity, Plan
+from commsplan.plan.data import Activity, Plan
 from commsplan.rules.overdue import OverdueCounter
 from commsplan.rules.period import PeriodStatus, period_status
 from commsplan.rules.schedule import Occurrence, Schedule

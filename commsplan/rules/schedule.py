@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import calendar as _calendar
 import datetime as dt
-from collections.abc import Callable, Iterator
+from bisect import bisect_left
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from functools import cache, cached_property
-from typing import TYPE_CHECKING, NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from commsplan.plan.model import (
+from commsplan.plan.data import (
     SEASON_BOUND,
     WEEKDAYS,
     Activity,
+    Frequency,
     NamedDate,
     NamedDates,
     Plan,
@@ -32,10 +34,8 @@ from commsplan.plan.model import (
     Seasonal,
 )
 
-if TYPE_CHECKING:
-    from dateutil.rrule import rrule as RRuleSet
-
 ONE_DAY = dt.timedelta(days=1)
+_Shape = tuple[Any, ...]  # an Occurrence without its activity: (key, opens, due, at, unit)
 AnchorSource = Callable[[int], list[tuple[dt.date, str]]]
 
 
@@ -103,6 +103,8 @@ class Schedule:
         self._units: dict[str, list[str]] = {}
         for unit in plan.units:
             self._units.setdefault(unit.kind, []).append(unit.id)
+        self._signatures: dict[int, tuple[Frequency, Hashable]] = {}
+        self._shaped: dict[tuple[Hashable, dt.date, dt.date], list[_Shape]] = {}
 
     # --- public ---------------------------------------------------------------------------
 
@@ -114,6 +116,23 @@ class Schedule:
         (the week or fortnight the period starts in, a campaign's lead time) is clipped to open
         on that day; its key and due day stay as the calendar makes them.
         """
+        aid = activity.id
+        make = tuple.__new__
+        found = [make(Occurrence, (aid, *shape)) for shape in self._shapes(activity, start, end)]
+        return self._per_unit(activity, found)
+
+    def _shapes(self, activity: Activity, start: dt.date, end: dt.date) -> list[_Shape]:
+        """The occurrences of the activity's schedule from ``start`` to ``end``, without the
+        activity's id: the same for every activity with the same schedule (10,000 activities
+        share a few dozen), so worked out once per schedule and window."""
+        freq = activity.frequency
+        known = self._signatures.get(id(freq))
+        if known is None or known[0] is not freq:
+            known = self._signatures[id(freq)] = (freq, _signature(freq))
+        memo = (known[1], start, end)
+        shapes = self._shaped.get(memo)
+        if shapes is not None:
+            return shapes
         period = self.plan.meta.period
         found = self._calendar(activity, max(start, period.start), min(end, period.end))
         # Occurrences come in due order: only the ends of the list can fall outside the period.
@@ -126,7 +145,8 @@ class Schedule:
             del found[:first]
         if found and found[0].opens < period.start:
             found[0] = found[0]._replace(opens=period.start)
-        return self._per_unit(activity, found)
+        shapes = self._shaped[memo] = [tuple(o)[1:] for o in found]
+        return shapes
 
     def _per_unit(self, activity: Activity, found: list[Occurrence]) -> list[Occurrence]:
         """A duty per borough (or ward) has one occurrence for each, done on its own:
@@ -237,17 +257,14 @@ class Schedule:
     # --- raw RRULE ------------------------------------------------------------------------
 
     def _rrule(self, activity_id: str, freq: RRule, start: dt.date, end: dt.date) -> Iterator[Occurrence]:
-        rule = _parsed_rrule(freq.rrule, freq.start)
         # The window of an occurrence may open lead_days early, but never before the previous
         # occurrence's due day: look back far enough to know that previous occurrence.
-        since = dt.datetime.combine(start, dt.time()) - dt.timedelta(days=freq.lead_days)
-        previous = rule.before(since, inc=False)
-        prev_due = previous.date() if previous is not None else None
-        for moment in rule.xafter(since, inc=True):
-            due = moment.date()
-            if due - dt.timedelta(days=freq.lead_days) > end:
+        lead = dt.timedelta(days=freq.lead_days)
+        prev_due, dues = _rrule_days(freq, start - lead, end + lead)
+        for due in dues:
+            opens = due - lead
+            if opens > end:
                 break
-            opens = due - dt.timedelta(days=freq.lead_days)
             if prev_due is not None and opens <= prev_due:
                 opens = prev_due + ONE_DAY
             prev_due = due
@@ -360,6 +377,20 @@ class Schedule:
         return [a for a in self.plan.activities if self.is_scheduled(a)]
 
 
+def _signature(freq: Frequency) -> Hashable:
+    """What an activity's occurrences depend on, besides the plan: two activities with equal
+    signatures have the same occurrences (but for their activity id)."""
+    if isinstance(freq, Recurrence):
+        return ("recurrence", freq.kind, freq.due, freq.anchor, freq.time)
+    if isinstance(freq, RRule):
+        return ("rrule", freq.rrule, freq.start, freq.lead_days, freq.time)
+    if isinstance(freq, NamedDates):
+        return ("named_dates", tuple(freq.dates), freq.lead_days)
+    if isinstance(freq, Seasonal):
+        return ("season", tuple(freq.seasons), freq.lead_days)
+    return (freq.kind,)
+
+
 @cache
 def _clock_changes(zone_name: str, year: int) -> dict[str, dt.date]:
     """The days the clocks go forward and back in a year, from the time-zone rules.
@@ -392,9 +423,18 @@ def _clock_changes(zone_name: str, year: int) -> dict[str, dt.date]:
     return changes
 
 
-@cache
-def _parsed_rrule(text: str, start: dt.date) -> RRuleSet:
-    from dateutil.rrule import rrulestr
+def _rrule_days(freq: RRule, since: dt.date, until: dt.date) -> tuple[dt.date | None, Iterable[dt.date]]:
+    """The rule's last day before ``since``, and its days from ``since`` on (at least up to
+    ``until``): from the days worked out when the plan was checked (plan.rrule) when they cover
+    the stretch, which they do for every question inside the plan's period; else from dateutil
+    (a day a person typed, far outside the period)."""
+    known = freq.days
+    if known is not None and known.first <= since and until <= known.last:
+        index = bisect_left(known.days, since)
+        return (known.days[index - 1] if index else known.before), known.days[index:]
+    from commsplan.plan.rrule import parsed
 
-    rule = rrulestr(text, dtstart=dt.datetime.combine(start, dt.time()))
-    return rule  # type: ignore[return-value]
+    rule = parsed(freq.rrule, freq.start)
+    moment = dt.datetime.combine(since, dt.time())
+    previous = rule.before(moment, inc=False)
+    return (previous.date() if previous is not None else None), (m.date() for m in rule.xafter(moment, inc=True))

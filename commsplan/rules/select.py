@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from commsplan.errors import LookupFailed
+from commsplan.plan.data import Activity, Plan
 from commsplan.plan.lookup import find
-from commsplan.plan.model import Activity, Plan
 from commsplan.rules.incidents import Step
 
 if TYPE_CHECKING:
