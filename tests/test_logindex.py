@@ -31,6 +31,7 @@ def same_answers(log: FileLog) -> None:
     assert indexed.tracking_from == whole.tracking_from == full.tracking_from
     for key in KEYS:
         assert indexed.completions.get(key) == whole.completions.get(key), key
+    full_keys = [key for key in KEYS if full.completions.get(key) is not None]
     index = LogIndex(log).open()
     try:
         # the same lines are damaged, for the same reason: one decoder for both
@@ -39,6 +40,8 @@ def same_answers(log: FileLog) -> None:
         for key in KEYS:
             assert index.completion(*key) == full.completions.get(key), key
         assert index.last_completion() == full.last_completion
+        for activity in ("a", "b"):  # the closed-occurrence aggregate, kept as lines are indexed
+            assert index.keys_of(activity) == {o for a, o in full_keys if a == activity}, activity
         since = list(index.completions_between(TS - dt.timedelta(days=1), TS + dt.timedelta(days=1)))
         assert sorted(since) == sorted(
             full.completions.recorded_between(TS - dt.timedelta(days=1), TS + dt.timedelta(days=1))

@@ -23,7 +23,7 @@ TS = dt.datetime(2020, 10, 26, 9, 0, tzinfo=dt.UTC)
 
 # Tables a command may read whole: the schema (checked on every open), counts kept as lines are
 # indexed (a handful of rows each), and the damaged lines (one row per problem it reports anyway).
-SMALL = {"sqlite_master", "meta", "plans", "activities", "problems"}
+SMALL = {"sqlite_master", "meta", "plans", "activities", "problems", "closed"}  # "closed": a row per occurrence
 # A common table expression is read whole only after its own rows came from an index.
 DERIVED = {"live"}
 

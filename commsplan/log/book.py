@@ -295,8 +295,8 @@ class _IndexCompletions:
     def get(self, key: tuple[str, str], /) -> Completion | None:
         return self.index.completion(*key)
 
-    def keys_of(self, activity: str) -> set[str]:
-        return self.index.keys_of(activity)
+    def keys_of(self, activity: str, limit: int | None = None) -> set[str]:
+        return self.index.keys_of(activity, limit)
 
     def recorded_between(self, start: dt.datetime, end: dt.datetime) -> Iterator[tuple[tuple[str, str], Completion]]:
         return self.index.completions_between(start, end)

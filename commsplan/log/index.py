@@ -55,9 +55,11 @@ from commsplan.log.records import (
 )
 from commsplan.log.state import Completion, recorded_time
 
-SCHEMA_VERSION = "7"  # 4: file identity; 5: recorded, counts per plan/activity; 6: range skips; 7: aggregates
+SCHEMA_VERSION = "8"  # 4: file identity; 5: recorded, counts per plan/activity; 6: range skips; 7: aggregates;
+# 8: the occurrences closed, per activity
 _COMMON = frozenset({DONE, SKIP, RETRACT})
 _IN_FORCE = frozenset({DONE, SKIP, SKIP_RANGE, TRACK})  # what undo takes back by default
+_CLOSING = frozenset({DONE, SKIP})  # a record of its own occurrence that closes it
 _COMPLETION_COLUMNS = "type, ts, by_, id, channel, note, due, recorded"
 _SIDE_FILES = ("-journal", "-wal", "-shm")
 
@@ -89,6 +91,11 @@ CREATE TABLE covered (
     activity TEXT NOT NULL, occurrence TEXT NOT NULL, line INTEGER NOT NULL, PRIMARY KEY (activity, occurrence, line)
 );
 CREATE INDEX covered_line ON covered (line);
+-- how many records in force close each occurrence (done, skip, or covered by a range skip):
+-- one row per occurrence ever closed, so counting an overdue run never reads every record
+CREATE TABLE closed (
+    activity TEXT NOT NULL, occurrence TEXT NOT NULL, live INTEGER NOT NULL, PRIMARY KEY (activity, occurrence)
+) WITHOUT ROWID;
 """
 # Made after a first build has loaded every record: one sort each, not a million updates.
 _INDEXES = """
@@ -112,6 +119,15 @@ WITH live(line, activity, occurrence) AS (
 
 Progress = Callable[[int, int], None]  # (bytes indexed so far, bytes to index)
 SLICE = 1 << 22  # bytes of whole lines decoded and stored at a time, between progress reports
+
+
+def _close(db: sqlite3.Connection, closing: dict[tuple[str, str], int]) -> None:
+    """Add what was indexed to the count of records in force closing each occurrence."""
+    db.executemany(
+        "INSERT INTO closed VALUES (?, ?, ?) ON CONFLICT (activity, occurrence) DO UPDATE SET live = live + excluded.live",
+        ((activity, occurrence, n) for (activity, occurrence), n in closing.items() if n),
+    )
+    closing.clear()
 
 
 def _expected_schema() -> set[tuple[str, str, str, str]]:
@@ -302,9 +318,14 @@ class LogIndex:
         ).fetchone()
         return None if row is None else _completion(*row)
 
-    def keys_of(self, activity: str) -> set[str]:
-        """The keys of one activity's occurrences that are done or skipped: one range query."""
-        rows = self.db.execute(f"{_LIVE} SELECT DISTINCT occurrence FROM live WHERE activity = ?", (activity,))
+    def keys_of(self, activity: str, limit: int | None = None) -> set[str]:
+        """The keys of one activity's occurrences that are done or skipped, from the aggregate
+        kept as lines are indexed; with ``limit``, at most limit + 1 of them (enough to say
+        there are more than a run of missed occurrences could hold)."""
+        rows = self.db.execute(
+            "SELECT occurrence FROM closed WHERE activity = ? AND live > 0 LIMIT ?",
+            (activity, -1 if limit is None else limit + 1),
+        )
         return {occurrence for (occurrence,) in rows}
 
     def completions_between(self, start: dt.datetime, end: dt.datetime) -> Iterator[tuple[tuple[str, str], Completion]]:
@@ -442,6 +463,7 @@ def _index_from(
     retractions: list[tuple[str]] = []
     plans: dict[str, int] = {}
     activities: dict[str, int] = {}
+    closing: dict[tuple[str, str], int] = {}  # records in force that close each occurrence
     counted = 0
     last: LogRecord | None = None  # the newest record indexed now
     in_force: LogRecord | None = None  # the newest of the kinds undo takes back
@@ -497,9 +519,13 @@ def _index_from(
                 else:
                     if activity is not None and kind in _COUNTED:
                         activities[activity] = activities.get(activity, 0) + 1
+                    if kind in _CLOSING and activity is not None and occurrence is not None:
+                        closing[activity, occurrence] = closing.get((activity, occurrence), 0) + 1
                     if kind == SKIP_RANGE and "activity" in data and isinstance(get("occurrences"), list):
                         line, name = record.line, str(data["activity"])
                         covered.extend((name, str(key), line) for key in data["occurrences"])
+                        for key in data["occurrences"]:
+                            closing[name, str(key)] = closing.get((name, str(key)), 0) + 1
                 if kind in _IN_FORCE:
                     in_force = record
             if decoder.records:
@@ -511,13 +537,24 @@ def _index_from(
             del texts, parsed
             db.executemany(insert, rows)
             db.executemany("INSERT OR REPLACE INTO covered VALUES (?, ?, ?)", covered)
+            _close(db, closing)  # slice by slice: a log of a million occurrences is not held at once
             db.executemany("INSERT OR REPLACE INTO problems VALUES (?, ?, ?)", problems)
             if progress is not None:
                 progress(pos - offset - len(tail), total)
     if fresh:  # one statement at a time: executescript would commit the transaction first
         for statement in _INDEXES.split(";"):
             db.execute(statement)
+    for target in dict.fromkeys(retractions):  # what each retraction takes back stops closing
+        for kind, activity, occurrence, line in db.execute(
+            "SELECT type, activity, occurrence, line FROM records WHERE id = ? AND retracted = 0", target
+        ).fetchall():
+            if kind in _CLOSING and activity is not None and occurrence is not None:
+                closing[activity, occurrence] = closing.get((activity, occurrence), 0) - 1
+            elif kind == SKIP_RANGE:
+                for name, key in db.execute("SELECT activity, occurrence FROM covered WHERE line = ?", (line,)):
+                    closing[name, key] = closing.get((name, key), 0) - 1
     db.executemany("UPDATE records SET retracted = 1 WHERE id = ?", retractions)
+    _close(db, closing)
     db.executemany(
         "INSERT INTO plans VALUES (?, ?) ON CONFLICT (plan) DO UPDATE SET records = records + excluded.records",
         plans.items(),

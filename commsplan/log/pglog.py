@@ -442,13 +442,13 @@ class PgLog:
         )
         return fold(found).completions.get((activity, occurrence)) if found else None
 
-    def keys_of(self, activity: str) -> set[str]:
+    def keys_of(self, activity: str, limit: int | None = None) -> set[str]:
         """The keys of one activity's occurrences that are done or skipped: one query."""
         rows = self._query(
-            "SELECT l.occurrence FROM commsplan_log l WHERE l.activity = %(a)s AND l.type IN ('done', 'skip') "
+            "SELECT occurrence FROM (SELECT l.occurrence FROM commsplan_log l WHERE l.activity = %(a)s AND l.type IN ('done', 'skip') "
             f"AND {_NOT_RETRACTED} UNION SELECT c.occurrence FROM commsplan_covered c JOIN commsplan_log l "
-            f"ON l.line = c.line WHERE c.activity = %(a)s AND {_NOT_RETRACTED}",
-            {"a": activity},
+            f"ON l.line = c.line WHERE c.activity = %(a)s AND {_NOT_RETRACTED}) k LIMIT %(n)s",
+            {"a": activity, "n": None if limit is None else limit + 1},
         )
         return {str(occurrence) for (occurrence,) in rows}
 
@@ -603,8 +603,8 @@ class _PgCompletions:
     def recorded_between(self, start: dt.datetime, end: dt.datetime) -> Iterator[tuple[tuple[str, str], Completion]]:
         return self.log.completions_between(start, end)
 
-    def keys_of(self, activity: str) -> set[str]:
-        return self.log.keys_of(activity)
+    def keys_of(self, activity: str, limit: int | None = None) -> set[str]:
+        return self.log.keys_of(activity, limit)
 
 
 def _scrub(url: str) -> str:

@@ -82,8 +82,9 @@ class CompletionMap(dict[tuple[str, str], Completion]):
         self._by_activity = None
         super().__delitem__(key)
 
-    def keys_of(self, activity: str) -> set[str]:
-        """The keys of one activity's occurrences that are done or skipped (grouped once)."""
+    def keys_of(self, activity: str, limit: int | None = None) -> set[str]:
+        """The keys of one activity's occurrences that are done or skipped (grouped once; all
+        of them, whatever ``limit``)."""
         if self._by_activity is None:
             grouped: dict[str, set[str]] = {}
             for activity_id, key in self:

@@ -39,11 +39,12 @@ class Missed:
     last: Occurrence
 
 
-def closed_keys(state: State, activity_id: str) -> Collection[str] | None:
+def closed_keys(state: State, activity_id: str, limit: int | None = None) -> Collection[str] | None:
     """The keys of an activity's occurrences the log closed (done or skipped), when the log
-    can say so in one question (an in-memory fold, the SQLite index); else None."""
+    can say so in one question (an in-memory fold, the SQLite index); else None. With
+    ``limit``, a log may stop after limit + 1 keys: enough to tell that there are more."""
     keys_of = getattr(state, "keys_of", None)
-    return None if keys_of is None else keys_of(activity_id)
+    return None if keys_of is None else keys_of(activity_id, limit)
 
 
 def order(occ: Occurrence) -> tuple[dt.date, str]:
@@ -113,8 +114,8 @@ class OverdueCounter:
             per_unit = self._count_periods(freq, start, closed_until) if closed_until >= start else 0
         if per_unit == 0:
             return []
-        keys = closed_keys(self.state, activity.id)
-        if keys is None or len(keys) > per_unit * len(names):
+        keys = closed_keys(self.state, activity.id, per_unit * len(names))
+        if keys is None or len(keys) > per_unit * len(names):  # more closed than the run: walk it
             return self._walked(activity, start, names, units)
         closed: dict[str | None, int] = dict.fromkeys(names, 0)
         for key in keys:
