@@ -71,6 +71,13 @@ def build(name: str, root: typer.Typer) -> Any:
             rich_markup_mode=root.rich_markup_mode,
             suggest_commands=root.suggest_commands,
         )
+    elif group := next((g for g in sub.registered_groups if g.name == name), None):
+        command = typer.main.get_group_from_info(  # a group the module adds to its app (`log`)
+            group,
+            pretty_exceptions_short=root.pretty_exceptions_short,
+            rich_markup_mode=root.rich_markup_mode,
+            suggest_commands=root.suggest_commands,
+        )
     else:
         info = next(
             c
