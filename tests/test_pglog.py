@@ -75,6 +75,21 @@ def test_a_password_in_the_url_is_refused_and_never_echoed(tmp_path: Path) -> No
     assert "correct-horse" not in result.stderr + result.stdout
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://postgres@/team?host=/run/pg&port=5433&password=correct-horse",
+        "postgresql:///team?PASSWORD=correct-horse&sslmode=require",
+        "postgres://alice:correct-horse@db.example.org/team?password=correct-horse",
+    ],
+)
+@pytest.mark.parametrize("command", [("due",), ("info",), ("log", "export")])
+def test_a_password_in_the_query_is_never_echoed_either(tmp_path: Path, url: str, command: tuple[str, ...]) -> None:
+    result = db_cli(tmp_path, url)(*command, "--now", NOW) if command[0] != "log" else db_cli(tmp_path, url)(*command)
+    assert result.exit_code == 1  # refused (libpq knows no PASSWORD key: not a URL of its)
+    assert "correct-horse" not in result.stderr + result.stdout
+
+
 def test_without_psycopg_a_url_says_what_to_install() -> None:
     code = (
         "import sys; sys.modules['psycopg'] = None; from commsplan.cli import run; "

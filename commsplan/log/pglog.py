@@ -608,18 +608,22 @@ class _PgCompletions:
 
 
 def _scrub(url: str) -> str:
-    """The URL without its password, if it has one."""
-    from urllib.parse import urlsplit, urlunsplit
+    """The URL without its password, wherever it has one: in its user part or in its query
+    (``?password=``, which libpq reads too)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
     try:
         parts = urlsplit(url)
-        if parts.password is None:
-            return url
-        user = parts.username or ""
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-        netloc = f"{user}@{host}{port}" if user else f"{host}{port}"
-        return urlunsplit(parts._replace(netloc=netloc))
+        if parts.password is not None:
+            user = parts.username or ""
+            host = parts.hostname or ""
+            port = f":{parts.port}" if parts.port else ""
+            parts = parts._replace(netloc=f"{user}@{host}{port}" if user else f"{host}{port}")
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        kept = [(key, value) for key, value in query if key.strip().lower() != "password"]
+        if len(kept) != len(query):
+            parts = parts._replace(query=urlencode(kept, safe="/"))
+        return urlunsplit(parts)
     except ValueError:
         return "the URL given"
 
