@@ -336,3 +336,22 @@ def test_a_line_the_log_reader_rejects_counts_nowhere(cli: Cli) -> None:
     report = json.loads(cli("report", "--json", "--by", "audience", "--now", NOW).stdout)
     iag = next(g for g in report["groups"] if g["group"] == "iag")
     assert (iag["on_time"], iag["late"], iag["missed"]) == (0, 1, 1)
+
+
+@BOTH
+def test_a_back_dated_range_skip_is_reported_alike_on_both_back_ends(cli: Cli) -> None:
+    cli("done", "iag", "--occurrence", "2020-Q2", "--now", "2020-10-20")
+    cli("skip", "ward-street", "--from", "2020-11-02", "--until", "2020-11-29", "--reason", "x", "--now", "2020-10-20")
+    report = json.loads(cli("report", "--json", "--now", "2020-11-30").stdout)
+    dated = sorted((b["activity"], b["occurrence"]) for b in report["back_dated"])
+    assert ("iag-quarterly-briefing", "2020-Q2") in dated
+    assert [o for a, o in dated if a == "ward-street-briefing"] == ["2020-W45", "2020-W46", "2020-W47", "2020-W48"]
+
+
+def test_a_range_skip_folded_from_the_records_keeps_when_it_was_really_recorded(cli: Cli) -> None:
+    from commsplan.log.state import fold
+
+    cli("skip", "ward-street", "--from", "2020-11-02", "--until", "2020-11-29", "--reason", "x", "--now", "2020-10-20")
+    folded = fold(cli.records()).completions  # the full read, as without an index
+    skipped = folded.get(("ward-street-briefing", "2020-W45"))
+    assert skipped is not None and skipped.recorded is not None and skipped.back_dated

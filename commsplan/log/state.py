@@ -204,6 +204,7 @@ def fold(records: Iterable[Record], known_activities: set[str] | None = None) ->
                     by=str(data.get("by", "")),
                     record_id=record.id,
                     note=_opt(data.get("reason")),
+                    recorded=recorded_time(data.get("recorded")),
                 )
                 for key in keys:
                     completions[(activity, str(key))] = skipped
