@@ -246,6 +246,11 @@ def test_an_older_log_that_may_be_this_plans_is_pointed_out_not_taken(tmp_path: 
         squeezed(f"if one of them is this plan's log, give it the new name: mv {elsewhere} {data / NEW}")
     )
     assert not elsewhere.is_symlink() and not (data / NEW).exists()
+    for command in (["due", "--week"], ["digest"]):  # the cron mail says so too
+        result = cli(*command, "--now", "2020-10-26T07:00", env=env)
+        assert squeezed(f"give it the new name: mv {elsewhere}") in squeezed(result.stderr + result.stdout), command
+    mailed = cli("digest", "--format", "email", "--to", "slt@example.org", "--now", "2020-10-26T07:00", env=env).stdout
+    assert squeezed("this plan has no log yet") in squeezed(mailed)  # in the mail's notes, not lost on stderr
     os.rename(elsewhere, data / NEW)
     again = cli("log", env=env)
     assert again.stderr == "" and again.stdout.count("snb-quarterly-meeting") == 2

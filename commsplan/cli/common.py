@@ -267,9 +267,9 @@ class Session:
                         f"rather than its file's path; it was {self._choice.adopted_from} (adopted once, "
                         "nothing copied or lost)"
                     )
-                ambiguity = self._choice.ambiguity()
-                if ambiguity is not None:
-                    self.warn(ambiguity)
+                for message in (self._choice.ambiguity(), self._choice.unclaimed()):
+                    if message is not None:  # never an empty log in silence, in a cron mail least of all
+                        self.warn(message)
         return self._choice
 
     def logbook(self) -> LogBackend:

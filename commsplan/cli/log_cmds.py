@@ -320,9 +320,6 @@ def log_(
     read = book.read()
     for problem in read.problems:
         warn(f"log {problem.message}")
-    unclaimed = sess.log_choice().unclaimed()
-    if unclaimed is not None:
-        warn(unclaimed)
     records, retracted = select_records(read.records, activity, since.date() if since else None)
     out.log_records(book, records, retracted, filtered=bool(activity or since))
 
@@ -375,9 +372,6 @@ def info(
     )
     if storage and not json:
         warn(storage)
-    unclaimed = choice.unclaimed()
-    if unclaimed is not None:
-        warn(unclaimed)
 
 
 @log_app.command("setup-db")
