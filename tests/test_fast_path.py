@@ -79,7 +79,14 @@ def warm(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     "args",
-    [["due", "--week"], ["due", "--week", "--json"], ["who", "--audience", "SNB", "--json"], ["list", "--json"]],
+    [
+        ["due", "--week"],
+        ["due", "--week", "--json"],
+        ["who", "--audience", "SNB", "--json"],
+        ["list", "--json"],
+        ["digest"],  # cron's command, its --days left at the default
+        ["digest", "--format", "email", "--to", "slt@example.org"],
+    ],
     ids=" ".join,
 )
 def test_a_cache_hit_imports_neither_pydantic_nor_dateutil_nor_rich_in_a_pipe(

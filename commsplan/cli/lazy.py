@@ -166,10 +166,19 @@ class PlainParam(RuntimeParam):
         annotation, info = self.annotation, self.parameter_info
         if annotation is str:
             return value if isinstance(value, str) else _MISSED
+        if annotation == list[str]:  # a repeated option (digest --to A --to B)
+            if isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value):
+                return list(value)
+            return _MISSED
         if annotation is int:
-            if info.clamp or not isinstance(value, str) or not _WHOLE.fullmatch(value):
+            if info.clamp:
                 return _MISSED
-            number = int(value)
+            if isinstance(value, int) and not isinstance(value, bool):
+                number = value  # a default (digest's --days 7): taken as it is
+            elif not isinstance(value, str) or not _WHOLE.fullmatch(value):
+                return _MISSED
+            else:
+                number = int(value)
             if (info.min is not None and number < info.min) or (info.max is not None and number > info.max):
                 return _MISSED
             return number
