@@ -355,3 +355,12 @@ def test_a_range_skip_folded_from_the_records_keeps_when_it_was_really_recorded(
     folded = fold(cli.records()).completions  # the full read, as without an index
     skipped = folded.get(("ward-street-briefing", "2020-W45"))
     assert skipped is not None and skipped.recorded is not None and skipped.back_dated
+
+
+@BOTH
+def test_done_in_json_gives_the_line_it_wrote(cli: Cli) -> None:
+    cli("done", "iag", "--occurrence", "2020-Q2", "--now", NOW)
+    written = json.loads(cli("done", "cmg", "--occurrence", "2020-Q3", "--now", NOW, "--json").stdout)
+    listed = json.loads(cli("log", "--json").stdout)
+    lines = {r["record"]: r["line"] for r in (listed["records"] if isinstance(listed, dict) else listed)}
+    assert written["line"] == lines[written["record"]] == 2

@@ -8,6 +8,7 @@ either directly, and the rules above see only the folded state.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import os
 import sqlite3
@@ -194,7 +195,12 @@ class Logbook:
                 index.sync_locked(fd, before=before[0], create=True)
 
         try:
-            return self._file.append(type, ts, data, plan, before_write=decide, after_write=follow)
+            record = self._file.append(type, ts, data, plan, before_write=decide, after_write=follow)
+            with contextlib.suppress(sqlite3.Error, OSError, AssertionError):  # no index: no line number
+                row = index.db.execute("SELECT line FROM records WHERE id = ?", (record.id,)).fetchone()
+                if row is not None:
+                    record = dataclasses.replace(record, line=int(row[0]))
+            return record
         finally:
             index.close()
 

@@ -509,7 +509,7 @@ class PgLog:
             conn = self._checked()
         except LogError as exc:
             raise LogError(f"completion NOT recorded: {exc.message}") from None
-        prev = ""
+        prev, line = "", 0
         try:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
@@ -522,14 +522,14 @@ class PgLog:
         except pg.Error as exc:
             try:
                 message = self._not_recorded(exc, record_id)
-            except _Saved:
-                return LogRecord(0, record_id, ts, type, dict(data), plan, prev)
+            except _Saved:  # the commit went through: at the line this transaction numbered
+                return LogRecord(line, record_id, ts, type, dict(data), plan, prev)
             raise LogError(message) from None
         except LogError as exc:
             if "NOT recorded" in exc.message:
                 raise
             raise LogError(f"completion NOT recorded: {exc.message}") from None
-        return LogRecord(0, record_id, ts, type, dict(data), plan, prev)
+        return LogRecord(line, record_id, ts, type, dict(data), plan, prev)
 
     def _not_recorded(self, exc: Exception, record_id: str) -> str:
         where = self.address()
