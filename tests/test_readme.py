@@ -35,12 +35,15 @@ class Example:
 def examples(text: str) -> list[Example]:
     found: list[Example] = []
     inside = False
+    indent = ""  # a block inside a list item is indented: its lines are read without it
     for number, line in enumerate(text.splitlines(), 1):
-        if line.startswith("```"):
+        if line.lstrip().startswith("```"):
             inside = line.strip() == "```console"
+            indent = line[: len(line) - len(line.lstrip())]
             continue
         if not inside:
             continue
+        line = line.removeprefix(indent)
         if line.startswith("$ "):
             found.append(Example(number, line[2:]))
         elif found:

@@ -290,7 +290,8 @@ def _units_done(plan: Plan, activity: Activity, run: Run, scope: frozenset[str] 
     if len(units) <= 1:
         return f"{', '.join(waiting)} {word}"
     done = len(units) - len(waiting)
-    return f"{done} of {len(units)} {activity.per_unit}s done; {', '.join(waiting)} {word}"
+    plural = "s" if len(units) != 1 else ""
+    return f"{done} of {len(units)} {activity.per_unit}{plural} done; {', '.join(waiting)} {word}"
 
 
 class TextRenderer(Renderer):
@@ -589,7 +590,8 @@ class TextRenderer(Renderer):
                 f"{short_day(occ.due, year=occ.due.year != this_year)} to {short_day(end, year=end.year != this_year)}"
             )
             if occ.unit is not None:
-                span += f" ({len(run.units)} {activity.per_unit}s)"
+                count = len(run.units)
+                span += f" ({count} {activity.per_unit}{'s' if count != 1 else ''})"
             label = {
                 "overdue": "overdue",
                 "open": "open",
