@@ -54,7 +54,8 @@ def test_every_text_view_fits_80_columns(cli: Cli, args: list[str]) -> None:
     result = cli(*args, *now)
     assert result.exit_code in (0, 1), result.stderr
     for stream in (result.stdout, result.stderr):
-        long = [line for line in stream.splitlines() if len(line) > 80]
+        # a path alone on its line is not broken (people copy it), whatever its length
+        long = [line for line in stream.splitlines() if len(line) > 80 and " " in line.strip()]
         assert long == []
 
 

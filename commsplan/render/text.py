@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from commsplan.rules.select import Filters
 
 INDENT = "  "
+_WHOLE = frozenset({"plan", "plan_sha256", "log", "cache"})  # info's values a person copies whole
 BATCH = 200  # cards laid out before they are written
 
 
@@ -836,7 +837,12 @@ class TextRenderer(Renderer):
                 value = "; ".join(value) or "none"
             if key in ("warning", "log_origin", "log_plan_id", "log_adopted_from", "log_candidates"):
                 continue  # said in "log from", in words; --json has them apart
-            out.wrapped(safe(str(value)), 14, first=[(f"{key.replace('_', ' '):<13} ", "")])
+            label, text = f"{key.replace('_', ' '):<13} ", safe(str(value))
+            if key in _WHOLE and " " not in text and len(label) + len(text) > out.width:
+                out.add(label.rstrip())  # a path or digest is copied whole: on a line of its own
+                out.add(f"{INDENT}{text}")
+            else:
+                out.wrapped(text, 14, first=[(label, "")])
         out.emit()
 
     # --- incidents ------------------------------------------------------------------------------
