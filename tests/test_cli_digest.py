@@ -159,3 +159,9 @@ def test_after_the_period_the_subject_says_the_plan_has_ended(cli: Cli) -> None:
     assert out[2] == "This plan ran 1 Apr 2020 to 31 Mar 2021; nothing falls due after it. Replay it"
     data = json.loads(cli("digest", "--json", "--now", "2026-11-29T07:00", "--no-mark").stdout)
     assert data["period"]["position"] == "after" and data["overdue"] == []
+
+
+def test_json_and_another_format_are_refused_together(cli: Cli) -> None:
+    result = cli("digest", "--json", "--format", "markdown", "--now", "2020-10-26T07:00")
+    assert result.exit_code == 2
+    assert "--json and --format markdown ask for two different outputs" in " ".join(result.stderr.split())

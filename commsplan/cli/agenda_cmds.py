@@ -195,6 +195,8 @@ def digest(
 
     as_mail = send or fmt == "email"
     _expand_needs_json(expand, json or fmt == "json")
+    if json and fmt not in ("text", "json"):
+        raise UsageError(f"--json and --format {fmt} ask for two different outputs: give one of them")
     if send and (json or fmt not in ("text", "email")):
         raise UsageError("--send sends the e-mail; it goes with no other --format and no --json")
     if not as_mail and (mail_from or mail_to):
