@@ -184,12 +184,7 @@ class OverdueCounter:
                 done_closed += 1
             else:
                 done_open += 1
-            if done.status == "skipped":
-                tally["skipped"] += 1
-            elif done.at.astimezone(zone).date() > occ.due:
-                tally["late"] += 1
-            else:
-                tally["on_time"] += 1
+            tally[occ.outcome(done, self.now, zone)] += 1
         tally["missed"] = closed * len(names) - done_closed
         tally["pending"] = (total - closed) * len(names) - done_open
         return tally
@@ -203,15 +198,7 @@ class OverdueCounter:
         for occ in self.schedule.occurrences(activity, lo, hi):
             if not lo <= occ.due <= hi or (units is not None and occ.unit is not None and occ.unit not in units):
                 continue
-            done = self.state.get((activity.id, occ.key))
-            if done is None:
-                tally["missed" if occ.is_closed(self.now) else "pending"] += 1
-            elif done.status == "skipped":
-                tally["skipped"] += 1
-            elif done.at.astimezone(zone).date() > occ.due:
-                tally["late"] += 1
-            else:
-                tally["on_time"] += 1
+            tally[occ.outcome(self.state.get((activity.id, occ.key)), self.now, zone)] += 1
         return tally
 
     def _units(self, activity: Activity, units: frozenset[str] | None) -> list[str | None]:

@@ -11,7 +11,7 @@ from commsplan.log.state import Completion, History, Incident, State
 from commsplan.plan.data import Activity, Plan
 from commsplan.rules.overdue import OverdueCounter
 from commsplan.rules.period import PeriodStatus, period_status
-from commsplan.rules.schedule import Occurrence, Schedule
+from commsplan.rules.schedule import Occurrence, Outcome, Schedule
 
 GroupBy = Literal["audience", "owner", "channel"]
 
@@ -69,9 +69,6 @@ class Report:
     period: PeriodStatus
 
 
-Outcome = Literal["on_time", "late", "skipped", "missed", "pending"]
-
-
 @dataclass(frozen=True)
 class Fate:
     """What became of one occurrence that fell due in a report's window."""
@@ -104,16 +101,7 @@ def fates(
             if units is not None and occ.unit is not None and occ.unit not in units:
                 continue
             done = state.get((activity.id, occ.key))
-            outcome: Outcome
-            if done is None:
-                outcome = "missed" if occ.is_closed(now) else "pending"
-            elif done.status == "skipped":
-                outcome = "skipped"
-            elif done.at.astimezone(schedule.zone).date() > occ.due:
-                outcome = "late"
-            else:
-                outcome = "on_time"
-            found.append(Fate(activity, occ, outcome, done))
+            found.append(Fate(activity, occ, occ.outcome(done, now, schedule.zone), done))
     return found
 
 

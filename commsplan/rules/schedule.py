@@ -18,7 +18,7 @@ import datetime as dt
 from bisect import bisect_left
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from functools import cache, cached_property
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from commsplan.plan.data import (
@@ -33,6 +33,12 @@ from commsplan.plan.data import (
     RRule,
     Seasonal,
 )
+
+if TYPE_CHECKING:
+    from commsplan.log.state import Completion
+
+# What became of an occurrence, as report counts it.
+Outcome = Literal["on_time", "late", "skipped", "missed", "pending"]
 
 ONE_DAY = dt.timedelta(days=1)
 _Shape = tuple[Any, ...]  # an Occurrence without its activity: (key, opens, due, at, unit)
@@ -53,6 +59,15 @@ class Occurrence(NamedTuple):
         """Is its window over at ``now`` (in the plan's zone)? An all-day occurrence closes when
         its due day ends; one with a time of day, at that moment. The one place this is decided."""
         return self.due < now.date() if self.at is None else self.at <= now
+
+    def outcome(self, done: Completion | None, now: dt.datetime, zone: dt.tzinfo) -> Outcome:
+        """What became of it at ``now``, given what the log says of it: the one place on time,
+        late, skipped, missed and pending are decided (late: done after its due day)."""
+        if done is None:
+            return "missed" if self.is_closed(now) else "pending"
+        if done.status == "skipped":
+            return "skipped"
+        return "late" if done.at.astimezone(zone).date() > self.due else "on_time"
 
     def deadline(self, zone: dt.tzinfo) -> dt.datetime:
         """The first moment at which this occurrence is late."""
