@@ -117,3 +117,21 @@ def test_running_commands_in_process_leaves_the_garbage_collector_alone(cli: Cli
     assert cli("due", "--now", "2020-10-26").exit_code == 0
     assert cli("who", "--audience", "SNB").exit_code == 0
     assert (gc.get_freeze_count(), gc.get_threshold()) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (
+            ["log", "--since", "notadate"],
+            "Invalid value for '--since': 'notadate' is not a date in the form YYYY-MM-DD",
+        ),
+        (["due", "--days", "0"], "Invalid value for '--days': 0 is not in the range 1<=x<=3660."),
+        (["due", "--days", "seven"], "Invalid value for '--days': 'seven' is not a whole number."),
+    ],
+)
+def test_a_wrong_value_is_refused_in_plain_words(cli: Cli, args: list[str], said: str) -> None:
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert said in " ".join(result.stderr.split())
+    assert "Value error" not in result.stderr and "Input should" not in result.stderr

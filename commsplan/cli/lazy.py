@@ -19,6 +19,7 @@ import datetime as dt
 import importlib
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +145,16 @@ class LazyGroup(CommsplanGroup):
 # --- option values without pydantic ----------------------------------------------------------
 
 _MISSED = object()
-_WHOLE = re.compile(r"[0-9]+")
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """A value the plain reading can say is wrong, and why (Click puts the option's name first)."""
+
+    reason: str
+
+
+_WHOLE = re.compile(r"[+-]?[0-9]+")
 
 
 class PlainParam(RuntimeParam):
@@ -156,6 +166,8 @@ class PlainParam(RuntimeParam):
             result = self._plain(value, param, ctx)
         except Exception:
             result = _MISSED
+        if isinstance(result, _Refused):  # in words a person reads, not a validator's
+            raise typer.BadParameter(result.reason, ctx=ctx, param=param)
         if result is _MISSED:
             typer_reading = build_runtime_param(param.type_descriptor)
             param._runtime_param = typer_reading
@@ -175,12 +187,16 @@ class PlainParam(RuntimeParam):
                 return _MISSED
             if isinstance(value, int) and not isinstance(value, bool):
                 number = value  # a default (digest's --days 7): taken as it is
-            elif not isinstance(value, str) or not _WHOLE.fullmatch(value):
+            elif not isinstance(value, str):
                 return _MISSED
+            elif not _WHOLE.fullmatch(value.strip()):
+                return _Refused(f"'{value}' is not a whole number.")
             else:
                 number = int(value)
             if (info.min is not None and number < info.min) or (info.max is not None and number > info.max):
-                return _MISSED
+                low = "" if info.min is None else f"{info.min}<="
+                high = "" if info.max is None else f"<={info.max}"
+                return _Refused(f"{number} is not in the range {low}x{high}.")
             return number
         if annotation is dt.datetime:
             if not info.formats or not isinstance(value, str):
@@ -190,7 +206,9 @@ class PlainParam(RuntimeParam):
                     return dt.datetime.strptime(value, pattern)
                 except ValueError:
                     continue
-            return _MISSED
+            if list(info.formats) == ["%Y-%m-%d"]:
+                return _Refused(f"'{value}' is not a date in the form YYYY-MM-DD (e.g. 2020-10-26).")
+            return _MISSED  # other formats: in Typer's own words
         from typer._param_types import coerce_cli_choice, coerce_cli_path, routes_to_path
         from typer._typing import is_literal_type, literal_values
 
