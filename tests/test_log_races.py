@@ -99,3 +99,13 @@ def test_eight_readers_finding_a_stale_index_at_once_agree(cli: Cli) -> None:
     outcomes = run_together(cli, ("due", "--json", "--expand", "--overdue", "--now", NOW, "-a", "IAG"))
     assert [code for code, _, _ in outcomes] == [0] * WRITERS
     assert {json.dumps(json.loads(out)["items"]) for _, out, _ in outcomes} == {"[]"}
+
+
+def test_incidents_opened_at_the_same_moment_get_different_ids(cli: Cli) -> None:
+    cli("due", "--now", NOW)
+    for _ in range(3):
+        opened = run_together(cli, ("incident", "open", "Disorder", "--level", "major", "--now", NOW, "--json"))
+        assert [code for code, _, _ in opened] == [0] * WRITERS, opened
+    ids = [str(r.data["incident"]) for r in FileLog(cli.log).read().records]
+    assert len(ids) == len(set(ids)) == 3 * WRITERS
+    assert sorted(ids, key=lambda i: int(i.split("-")[1])) == [f"20201026-{n}" for n in range(1, 3 * WRITERS + 1)]

@@ -18,10 +18,10 @@ from commsplan.cli.common import (
     session,
     typer_app,
 )
-from commsplan.errors import LookupFailed
+from commsplan.errors import LogError, LookupFailed
 
 if TYPE_CHECKING:
-    from commsplan.log.state import Incident
+    from commsplan.log.state import Incident, LogView
 
 app = typer_app("Record an incident and its notifications: who must be told, how, right now.", no_args_is_help=True)
 
@@ -70,6 +70,13 @@ TriggerArg = Annotated[
 ]
 
 
+_ID_ATTEMPTS = 20
+
+
+class _IdTaken(Exception):
+    """The incident id chosen was taken meanwhile (checked under the log's lock)."""
+
+
 @app.command("open")
 def open_(
     title: Annotated[str, typer.Argument(help="What happened, in a few words.", show_default=False)],
@@ -102,13 +109,28 @@ def open_(
     sess = session(plan, log, now)
     chosen = find_trigger(sess.plan, level).id
     more = [t for t in dict.fromkeys(find_trigger(sess.plan, word).id for word in also or []) if t != chosen]
-    incident_id = new_incident_id(sess.history().incidents, sess.now)
-    data: dict[str, Any] = {"incident": incident_id, "title": title, "level": chosen, "by": by or login_name()}
+    data: dict[str, Any] = {"title": title, "level": chosen, "by": by or login_name()}
     if more:
         data["also"] = more
     if area:
         data["area"] = area
-    sess.append(INCIDENT_OPEN, data)
+    # The id is the day and a count; two people opening incidents at the same moment would
+    # count alike, so the id is checked under the log's lock, and the one who finds it taken
+    # counts again from the log as it is then.
+    for attempt in range(_ID_ATTEMPTS):
+        incident_id = new_incident_id(sess.history(quiet=attempt > 0).incidents, sess.now)
+
+        def unique(view: LogView, wanted: str = incident_id) -> None:
+            if wanted in view.incident_ids():
+                raise _IdTaken
+
+        try:
+            sess.append(INCIDENT_OPEN, {"incident": incident_id, **data}, check=unique)
+            break
+        except _IdTaken:
+            continue
+    else:
+        raise LogError(f"completion NOT recorded: no free incident id after {_ID_ATTEMPTS} tries; try again")
     incident = sess.history(quiet=True).incidents[incident_id]
     office, steps = checklist(sess.plan, incident, sess.now, sess.zone)
     renderer(json).incident(sess.plan, incident, steps, office, sess.now)

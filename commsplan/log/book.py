@@ -20,8 +20,8 @@ from typing import IO, Any, Protocol
 from commsplan.log.choice import is_url
 from commsplan.log.filelog import FileLog, filesystem_warning
 from commsplan.log.index import LogIndex, Progress, identity
-from commsplan.log.records import TRACK, Head, LogProblem, LogRead, LogRecord
-from commsplan.log.state import Completion, FoldedView, History, LogView, fold, history_warnings
+from commsplan.log.records import INCIDENT_OPEN, TRACK, Head, LogProblem, LogRead, LogRecord
+from commsplan.log.state import Completion, FoldedView, History, LogView, fold, history_warnings, opened_incidents
 from commsplan.log.transfer import continuation
 
 __all__ = ["LogBackend", "Logbook", "open_log"]
@@ -290,6 +290,9 @@ class _IndexView:
 
     def last_time(self) -> dt.datetime | None:
         return self.index.last_time()
+
+    def incident_ids(self) -> set[str]:
+        return opened_incidents(self.index.records_of_types(INCIDENT_OPEN))
 
 
 class _IndexCompletions:

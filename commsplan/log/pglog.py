@@ -26,9 +26,19 @@ from typing import IO, TYPE_CHECKING, Any
 
 from commsplan.errors import LogError
 from commsplan.log.filelog import _against
-from commsplan.log.records import TRACK, Decoder, Head, LogRead, LogRecord, decode_line, encode, gc_paused
+from commsplan.log.records import (
+    INCIDENT_OPEN,
+    TRACK,
+    Decoder,
+    Head,
+    LogRead,
+    LogRecord,
+    decode_line,
+    encode,
+    gc_paused,
+)
 from commsplan.log.records import check as check_record
-from commsplan.log.state import Completion, History, LogView, fold, history_warnings
+from commsplan.log.state import Completion, History, LogView, fold, history_warnings, opened_incidents
 from commsplan.log.transfer import continuation
 
 if TYPE_CHECKING:
@@ -591,6 +601,9 @@ class _PgView:
 
     def last_time(self) -> dt.datetime | None:
         return self.log.last_time()
+
+    def incident_ids(self) -> set[str]:
+        return opened_incidents(self.log.records_of_types(INCIDENT_OPEN))
 
 
 class _PgCompletions:

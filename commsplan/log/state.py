@@ -307,6 +307,7 @@ class LogView(Protocol):
     def record(self, record_id: str) -> LogRecord | None: ...
     def is_retracted(self, record_id: str) -> bool: ...
     def last_time(self) -> dt.datetime | None: ...
+    def incident_ids(self) -> set[str]: ...
 
 
 class FoldedView:
@@ -336,6 +337,14 @@ class FoldedView:
     def last_time(self) -> dt.datetime | None:
         """The time the log's last record claims."""
         return self._records[-1].ts if self._records else None
+
+    def incident_ids(self) -> set[str]:
+        return opened_incidents(self._records)
+
+
+def opened_incidents(records: Iterable[LogRecord]) -> set[str]:
+    """The ids of the incidents these records open (an id is taken for good, even when closed)."""
+    return {str(r.data.get("incident")) for r in records if r.type == INCIDENT_OPEN}
 
 
 def retraction_target(view: LogView, record_id: str | None, where: object) -> LogRecord:
