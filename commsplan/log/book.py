@@ -13,15 +13,15 @@ import datetime as dt
 import os
 import sqlite3
 import stat
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 from commsplan.log.choice import is_url
 from commsplan.log.filelog import FileLog, filesystem_warning
 from commsplan.log.index import LogIndex, Progress, identity
-from commsplan.log.records import INCIDENT_OPEN, TRACK, Head, LogProblem, LogRead, LogRecord
-from commsplan.log.state import Completion, FoldedView, History, LogView, fold, history_warnings, opened_incidents
+from commsplan.log.records import TRACK, Head, LogProblem, LogRead, LogRecord
+from commsplan.log.state import FoldedView, History, LogView, QueriedCompletions, QueriedView, fold, history_warnings
 from commsplan.log.transfer import continuation
 
 __all__ = ["LogBackend", "Logbook", "open_log"]
@@ -183,7 +183,7 @@ class Logbook:
             view: LogView | None = None
             try:
                 if index.sync_locked(fd, before=None, create=False):
-                    view = _IndexView(index)
+                    view = QueriedView(index)
             except (sqlite3.Error, OSError):
                 index.close()
             if view is None:
@@ -209,7 +209,7 @@ class Logbook:
         index = LogIndex(self._file)
         try:
             index.open(create=False)
-            return _IndexView(index)
+            return QueriedView(index)
         except (sqlite3.Error, OSError):
             index.close()
         return FoldedView(self._file.read().records)
@@ -261,7 +261,7 @@ class Logbook:
             index.open(create=create)
             # its incidents, when tracking began, and what could not be used
             history = fold([*index.records_of_types("incident-"), *index.records_in_force(TRACK)], known)
-            history.completions = _IndexCompletions(index)
+            history.completions = QueriedCompletions(index)
             history.unknown_activities = index.unknown_activities(known)
             history.last_completion = index.last_completion()
             history.count = index.count()
@@ -269,43 +269,3 @@ class Logbook:
         except (sqlite3.Error, OSError):
             index.close()
             return None  # a read-only folder or a broken index: the full read still answers
-
-
-class _IndexView:
-    """A LogView answered by the index, one question at a time."""
-
-    def __init__(self, index: LogIndex) -> None:
-        self.index = index
-        self.completions = _IndexCompletions(index)
-
-    @property
-    def last_completion(self) -> str | None:
-        return self.index.last_completion()
-
-    def record(self, record_id: str) -> LogRecord | None:
-        return self.index.record(record_id)
-
-    def is_retracted(self, record_id: str) -> bool:
-        return self.index.is_retracted(record_id)
-
-    def last_time(self) -> dt.datetime | None:
-        return self.index.last_time()
-
-    def incident_ids(self) -> set[str]:
-        return opened_incidents(self.index.records_of_types(INCIDENT_OPEN))
-
-
-class _IndexCompletions:
-    """The completions of a log, answered by its index one question at a time."""
-
-    def __init__(self, index: LogIndex) -> None:
-        self.index = index
-
-    def get(self, key: tuple[str, str], /) -> Completion | None:
-        return self.index.completion(*key)
-
-    def keys_of(self, activity: str, limit: int | None = None) -> set[str]:
-        return self.index.keys_of(activity, limit)
-
-    def recorded_between(self, start: dt.datetime, end: dt.datetime) -> Iterator[tuple[tuple[str, str], Completion]]:
-        return self.index.completions_between(start, end)

@@ -27,7 +27,6 @@ from typing import IO, TYPE_CHECKING, Any
 from commsplan.errors import LogError
 from commsplan.log.filelog import _against
 from commsplan.log.records import (
-    INCIDENT_OPEN,
     TRACK,
     Decoder,
     Head,
@@ -38,7 +37,7 @@ from commsplan.log.records import (
     gc_paused,
 )
 from commsplan.log.records import check as check_record
-from commsplan.log.state import Completion, History, LogView, fold, history_warnings, opened_incidents
+from commsplan.log.state import Completion, History, LogView, QueriedCompletions, QueriedView, fold, history_warnings
 from commsplan.log.transfer import continuation
 
 if TYPE_CHECKING:
@@ -387,7 +386,7 @@ class PgLog:
         return head.sha256 if head is not None else ""
 
     def view(self) -> LogView:
-        return _PgView(self)
+        return QueriedView(self)
 
     def storage_warning(self) -> str | None:
         return None  # the server serialises writers; nothing like a network filesystem's locks
@@ -413,7 +412,7 @@ class PgLog:
                         others[record.plan] = others.get(record.plan, 0) + 1
             return history, history_warnings(history, list(read.problems), others)
         history = fold([*self.records_of_types("incident-"), *self.records_in_force(TRACK)], known_activities)
-        history.completions = _PgCompletions(self)
+        history.completions = QueriedCompletions(self)
         counts = self._query("SELECT kind, key, records FROM commsplan_counts")
         history.unknown_activities = {
             k: int(n) for kind, k, n in counts if kind == "activity" and k not in known_activities
@@ -526,7 +525,7 @@ class PgLog:
                 row = conn.execute("SELECT line, sha256 FROM commsplan_log ORDER BY line DESC LIMIT 1").fetchone()
                 line, prev = (int(row[0]) + 1, str(row[1])) if row else (1, "")
                 if check is not None:
-                    check(_PgView(self))
+                    check(QueriedView(self))
                 body = encode(record_id, ts, type, data, plan, prev)[:-1].decode("utf-8")
                 conn.execute("INSERT INTO commsplan_log (line, body) VALUES (%s, %s)", (line, body))
         except pg.Error as exc:
@@ -580,44 +579,6 @@ class PgLog:
 
 class _Saved(Exception):
     """The record was on the server after all (the connection broke after its commit)."""
-
-
-class _PgView:
-    """A LogView answered by the database, one question at a time."""
-
-    def __init__(self, log: PgLog) -> None:
-        self.log = log
-        self.completions = _PgCompletions(log)
-
-    @property
-    def last_completion(self) -> str | None:
-        return self.log.last_completion()
-
-    def record(self, record_id: str) -> LogRecord | None:
-        return self.log.record(record_id)
-
-    def is_retracted(self, record_id: str) -> bool:
-        return self.log.is_retracted(record_id)
-
-    def last_time(self) -> dt.datetime | None:
-        return self.log.last_time()
-
-    def incident_ids(self) -> set[str]:
-        return opened_incidents(self.log.records_of_types(INCIDENT_OPEN))
-
-
-class _PgCompletions:
-    def __init__(self, log: PgLog) -> None:
-        self.log = log
-
-    def get(self, key: tuple[str, str], /) -> Completion | None:
-        return self.log.completion(*key)
-
-    def recorded_between(self, start: dt.datetime, end: dt.datetime) -> Iterator[tuple[tuple[str, str], Completion]]:
-        return self.log.completions_between(start, end)
-
-    def keys_of(self, activity: str, limit: int | None = None) -> set[str]:
-        return self.log.keys_of(activity, limit)
 
 
 def _scrub(url: str) -> str:

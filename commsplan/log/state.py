@@ -342,6 +342,61 @@ class FoldedView:
         return opened_incidents(self._records)
 
 
+class LogQueries(Protocol):
+    """A store that answers a log's questions one at a time (the SQLite index, the database)."""
+
+    def last_completion(self) -> str | None: ...
+    def record(self, record_id: str) -> LogRecord | None: ...
+    def is_retracted(self, record_id: str) -> bool: ...
+    def last_time(self) -> dt.datetime | None: ...
+    def records_of_types(self, prefix: str) -> list[LogRecord]: ...
+    def completion(self, activity: str, occurrence: str) -> Completion | None: ...
+    def keys_of(self, activity: str, limit: int | None = None) -> set[str]: ...
+    def completions_between(
+        self, start: dt.datetime, end: dt.datetime
+    ) -> Iterable[tuple[tuple[str, str], Completion]]: ...
+
+
+class QueriedView:
+    """A LogView answered by a store one question at a time, rather than from records in memory."""
+
+    def __init__(self, store: LogQueries) -> None:
+        self.store = store
+        self.completions = QueriedCompletions(store)
+
+    @property
+    def last_completion(self) -> str | None:
+        return self.store.last_completion()
+
+    def record(self, record_id: str) -> LogRecord | None:
+        return self.store.record(record_id)
+
+    def is_retracted(self, record_id: str) -> bool:
+        return self.store.is_retracted(record_id)
+
+    def last_time(self) -> dt.datetime | None:
+        return self.store.last_time()
+
+    def incident_ids(self) -> set[str]:
+        return opened_incidents(self.store.records_of_types(INCIDENT_OPEN))
+
+
+class QueriedCompletions:
+    """A log's completions, answered by a store one question at a time."""
+
+    def __init__(self, store: LogQueries) -> None:
+        self.store = store
+
+    def get(self, key: tuple[str, str], /) -> Completion | None:
+        return self.store.completion(*key)
+
+    def keys_of(self, activity: str, limit: int | None = None) -> set[str]:
+        return self.store.keys_of(activity, limit)
+
+    def recorded_between(self, start: dt.datetime, end: dt.datetime) -> Iterable[tuple[tuple[str, str], Completion]]:
+        return self.store.completions_between(start, end)
+
+
 def opened_incidents(records: Iterable[LogRecord]) -> set[str]:
     """The ids of the incidents these records open (an id is taken for good, even when closed)."""
     return {str(r.data.get("incident")) for r in records if r.type == INCIDENT_OPEN}
