@@ -370,6 +370,16 @@ def open_plan(plan: Path | None, *, cached: bool = True) -> LoadedPlan:
     return loaded
 
 
+def completion_plan(ctx: typer.Context) -> Plan | None:
+    """The plan shell completion offers words from (--plan, COMMSPLAN_PLAN, else the bundled
+    one), or None when it cannot be read: completion never prints a traceback into the shell."""
+    given = ctx.params.get("plan") or os.environ.get("COMMSPLAN_PLAN") or None
+    try:
+        return open_plan(Path(given) if given else None).plan
+    except Exception:
+        return None
+
+
 def session(plan: Path | None, log: str | None, now: str | None, *, notes: list[str] | None = None) -> Session:
     """The plan, the clock and the log for a command; ``notes`` collects its warnings instead
     of printing them (a mailed digest puts them in its body)."""

@@ -36,15 +36,10 @@ def _find(sess: Session, query: str) -> Incident:
 
 def trigger_words(ctx: typer.Context, incomplete: str) -> list[str]:
     """Shell completion: the plan's triggers and their aliases (from --plan or COMMSPLAN_PLAN)."""
-    import os
-    from pathlib import Path
+    from commsplan.cli.common import completion_plan
 
-    from commsplan.cli.common import open_plan
-
-    plan_path = ctx.params.get("plan") or os.environ.get("COMMSPLAN_PLAN") or None
-    try:
-        plan = open_plan(Path(plan_path) if plan_path else None).plan
-    except Exception:  # completion must never print a traceback into the shell
+    plan = completion_plan(ctx)
+    if plan is None:
         return []
     words = [w for t in plan.triggers for w in (t.id, *t.aliases) if " " not in w]
     return [w for w in dict.fromkeys(words) if w.startswith(incomplete)]

@@ -17,8 +17,8 @@ from commsplan.cli.common import (
     PlanOpt,
     UnitOpt,
     cache_dir,
+    completion_plan,
     login_name,
-    open_plan,
     renderer,
     session,
     typer_app,
@@ -32,12 +32,8 @@ app = typer_app("The completion log: record, retract, read and verify.")
 
 def activity_ids(ctx: typer.Context, incomplete: str) -> list[str]:
     """Shell completion: the plan's activity ids (from --plan or COMMSPLAN_PLAN if given)."""
-    plan_path = ctx.params.get("plan") or os.environ.get("COMMSPLAN_PLAN") or None
-    try:
-        plan = open_plan(Path(plan_path) if plan_path else None).plan
-    except Exception:  # completion must never print a traceback into the shell
-        return []
-    return [a.id for a in plan.activities if a.id.startswith(incomplete)]
+    plan = completion_plan(ctx)
+    return [] if plan is None else [a.id for a in plan.activities if a.id.startswith(incomplete)]
 
 
 ActivityArg = Annotated[
