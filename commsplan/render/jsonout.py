@@ -95,12 +95,7 @@ def item_dict(plan: Plan, item: Item) -> dict[str, Any]:
         "due": occ.due.isoformat(),
         "status": item.status,
     }
-    if occ.at is not None:
-        data["due_at"] = occ.at.isoformat()
-    if occ.unit is not None:
-        data["unit"] = occ.unit
-    if item.status == "overdue":
-        data["days_late"] = item.late_days
+    _add_timing(data, item)
     if item.completion is not None:
         done = item.completion
         data["completed"] = {
@@ -118,13 +113,19 @@ def _occurrence_ends(item: Item) -> dict[str, Any]:
     window, and how late it is."""
     occ = item.occurrence
     data: dict[str, Any] = {"occurrence": occ.key, "opens": occ.opens.isoformat(), "due": occ.due.isoformat()}
+    _add_timing(data, item)
+    return data
+
+
+def _add_timing(data: dict[str, Any], item: Item) -> None:
+    """An occurrence's time of day, its unit and how late it is, where it has them."""
+    occ = item.occurrence
     if occ.at is not None:
         data["due_at"] = occ.at.isoformat()
     if occ.unit is not None:
         data["unit"] = occ.unit
     if item.status == "overdue":
         data["days_late"] = item.late_days
-    return data
 
 
 def run_dict(plan: Plan, run: Run) -> dict[str, Any]:
