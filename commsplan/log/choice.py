@@ -166,16 +166,10 @@ def default_log(folder: Path, plan_id: str, start: dt.date, end: dt.date, *, dig
 def older_logs(folder: Path, *, digest: str, plan_path: Path) -> list[Path]:
     """Logs in ``folder`` named by the earlier rule that are this plan's (see the module's
     docstring), in name order."""
-    try:
-        names = sorted(os.listdir(folder))
-    except OSError:
-        return []
     by_path = old_default_name(plan_path)
     needle = f'"plan":"{digest}"'.encode()
     found = []
-    for name in names:
-        if not _OLD_NAME.fullmatch(name):
-            continue
+    for name in _old_style_names(folder):
         candidate = folder / name
         try:
             info = os.stat(candidate, follow_symlinks=False)
@@ -235,33 +229,30 @@ def adopt(old: Path, new: Path) -> bool:
     return True
 
 
-def _old_named(folder: Path) -> list[Path]:
-    """Regular, non-empty files in ``folder`` named the way earlier versions named logs."""
+def _old_style_names(folder: Path) -> list[str]:
+    """The names in ``folder`` that earlier versions gave logs, in name order."""
     try:
-        names = sorted(os.listdir(folder))
+        return [name for name in sorted(os.listdir(folder)) if _OLD_NAME.fullmatch(name)]
     except OSError:
         return []
+
+
+def _old_named(folder: Path) -> list[Path]:
+    """Regular, non-empty files in ``folder`` named the way earlier versions named logs."""
     found = []
-    for name in names:
-        if _OLD_NAME.fullmatch(name):
-            with suppress(OSError):
-                info = os.stat(folder / name, follow_symlinks=False)
-                if stat.S_ISREG(info.st_mode) and info.st_size:
-                    found.append(folder / name)
+    for name in _old_style_names(folder):
+        with suppress(OSError):
+            info = os.stat(folder / name, follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode) and info.st_size:
+                found.append(folder / name)
     return found
 
 
 def adopted_from(path: Path) -> list[Path]:
     """The older names in ``path``'s folder that now point to it (logs adopted into it)."""
     folder = path.parent
-    try:
-        names = sorted(os.listdir(folder))
-    except OSError:
-        return []
     found = []
-    for name in names:
-        if not _OLD_NAME.fullmatch(name):
-            continue
+    for name in _old_style_names(folder):
         with suppress(OSError):
             if os.readlink(folder / name) == path.name:
                 found.append(folder / name)
