@@ -15,6 +15,7 @@ import os
 import re
 import resource
 import signal
+import stat
 import time
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
@@ -288,6 +289,32 @@ def test_a_log_writable_by_its_group_needs_a_folder_set_up_for_the_group(tmp_pat
     tmp_path.chmod(0o2770)  # as the message says: now the group's members can all append
     add(log, 2)
     assert len(log.read().records) == 2
+
+
+def test_a_new_log_in_a_group_folder_is_the_groups_from_its_first_instant(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two members' first records at once: the one who does not create the log opens it the
+    moment it exists, so it must never be seen with the umask's mode (0640 under 022)."""
+    tmp_path.chmod(0o2770)
+    seen: list[int] = []
+    real_open = os.open
+
+    def open_and_look(path: str | os.PathLike[str], flags: int, mode: int = 0o777, **kw: object) -> int:
+        fd = real_open(path, flags, mode, **kw)  # type: ignore[arg-type]
+        if flags & os.O_CREAT and Path(path).name == "log.jsonl":
+            seen.append(stat.S_IMODE(os.fstat(fd).st_mode))  # what another member would meet now
+        return fd
+
+    monkeypatch.setattr(os, "open", open_and_look)
+    previous = os.umask(0o022)
+    try:
+        add(FileLog(tmp_path / "log.jsonl"), 1)
+        assert os.umask(0o022) == 0o022  # put back as it was
+    finally:
+        os.umask(previous)
+    assert seen == [0o660]
+    assert stat.S_IMODE((tmp_path / "log.jsonl").stat().st_mode) == 0o660
 
 
 def test_a_log_in_a_folder_anyone_can_write_is_refused(tmp_path: Path) -> None:

@@ -74,6 +74,21 @@ def new_file_mode(folder: Path) -> int:
     return 0o660 if _group_folder(info) else 0o600
 
 
+def create_exclusive(path: Path, flags: int, mode: int) -> int:
+    """Make ``path`` (O_EXCL: FileExistsError if it is there) with exactly ``mode`` from its
+    first instant.
+
+    Not open-then-fchmod: a group member opening the file between the two would find it with
+    the umask's mode (0640 under the usual 022) and be refused a log that is meant to be theirs.
+    The umask is cleared just for the open; commsplan changes it nowhere else.
+    """
+    previous = os.umask(0)
+    try:
+        return os.open(path, flags | os.O_CREAT | os.O_EXCL, mode)
+    finally:
+        os.umask(previous)
+
+
 def sharing_problem(path: Path, file: os.stat_result, folder: os.stat_result) -> str | None:
     """Why a log with this mode and owner, in this folder, is not safe to append to, with the
     commands that fix it; None when it is safe (private to its owner, or shared by a group
@@ -415,13 +430,10 @@ class FileLog:
                 fd = os.open(self.path, flags)
             except FileNotFoundError:
                 # A new log: made here (O_EXCL: only one of two first writers makes it), with
-                # its group's mode in a folder set up for a group, else private; fchmod, as the
-                # umask would take the group's write away.
-                mode = new_file_mode(self.path.parent)
+                # its group's mode in a folder set up for a group, else private.
                 try:
-                    fd = os.open(self.path, flags | os.O_CREAT | os.O_EXCL, mode)
+                    fd = create_exclusive(self.path, flags, new_file_mode(self.path.parent))
                     self.created = True
-                    os.fchmod(fd, mode)
                 except FileExistsError:
                     fd = os.open(self.path, flags)
         except OSError as exc:
@@ -510,14 +522,13 @@ class FileLog:
                 if attempt > 1:
                     side = self.path.with_name(f"{self.path.name}.torn-{stamp}-{attempt}")
                 try:
-                    side_fd = os.open(side, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+                    side_fd = create_exclusive(side, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
                     break
                 except FileExistsError:
                     continue
             else:
                 raise OSError(errno.EEXIST, "too many side files with this time")
             try:
-                os.fchmod(side_fd, mode)
                 _write_all(side_fd, torn)
                 os.fsync(side_fd)
             finally:
