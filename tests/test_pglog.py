@@ -221,6 +221,32 @@ def test_file_to_database_to_file_gives_the_same_bytes(pg_url: str, tmp_path: Pa
     assert flat(again.stdout) == f"nothing to import: {pg_url} already holds all 7 records of {source.log}\n"
 
 
+def test_many_occurrences_are_looked_up_in_one_round_trip_with_the_same_answers(pg_url: str, tmp_path: Path) -> None:
+    source = a_file_log(tmp_path)
+    db = db_cli(tmp_path, pg_url)
+    assert db("log", "import", str(source.log)).exit_code == 0
+    skipped = db("skip", "cp-daily-updates", "--from", "2020-10-10", "--until", "2020-10-11", "--reason", "Leave")
+    assert skipped.exit_code == 0, skipped.stderr
+    daily = [("cp-daily-updates", f"2020-10-{day:02d}") for day in range(1, 13)]  # 1-7: a range skip undone
+    keys = [
+        ("iag-quarterly-briefing", "2020-Q3"),  # done
+        ("snb-quarterly-meeting", "2020-Q3"),
+        ("snb-quarterly-meeting", "2020-Q4"),
+        ("ward-panel-meeting", "2020-Q2"),  # skipped
+        *daily,  # 10 and 11 skipped in one record
+        ("iag-quarterly-briefing", "2020-Q4"),  # nothing
+        ("no-such-activity", "2020-Q1"),
+    ]
+    log = PgLog(pg_url)
+    try:
+        one_by_one = {key: found for key in keys if (found := log.completion(*key)) is not None}
+        assert set(one_by_one) == {*keys[:4], daily[9], daily[10]}
+        assert log.completions_of(keys) == one_by_one
+        assert log.completions_of([]) == {}
+    finally:
+        log.close()
+
+
 def test_import_is_all_or_nothing_and_never_mixes_two_histories(pg_url: str, tmp_path: Path) -> None:
     source = a_file_log(tmp_path)
     damaged = tmp_path / "damaged.jsonl"
