@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from commsplan.log import index as index_module
 from commsplan.log.book import Logbook
-from commsplan.log.filelog import FileLog
+from commsplan.log.filelog import FileLog, index_path
 from commsplan.log.index import LogIndex
 from commsplan.log.state import fold
 
@@ -217,8 +217,8 @@ def test_an_index_kept_append_by_append_holds_what_a_first_build_makes(
             data = {"activity": activity, "occurrence": occurrence, "by": "x"}
             data |= {"note": "n"} if k % 3 else ({"reason": "r"} if kind == "skip" else {})
         ids.append(book.append(kind, ts, data, f"plan-{k % 2}").id)
-        inode = inode or index_module.index_path(book.path).stat().st_ino
-    index = index_module.index_path(book.path)
+        inode = inode or index_path(book.path).stat().st_ino
+    index = index_path(book.path)
     assert index.stat().st_ino == inode  # built once, then kept append by append
     kept = index_contents(index)
     index.unlink()
