@@ -19,7 +19,8 @@ record by id, the records of a window of time, the rare records kept whole (inci
 and counts per activity and per plan file, the last time and the last completion in force,
 all updated as lines are indexed. None reads the records table from end to end (a test asks
 SQLite's query plan). A first build reads the log a slice at a time into one transaction on a
-file without a journal, and makes the indexes once every record is in.
+file without a journal, and makes the indexes and the count of what closes each occurrence
+once every record is in (an append folds its records into that count; both leave the same rows).
 
 Every write to the index happens under the log's exclusive flock (a reader that finds the
 index stale upgrades its shared lock), so one process at a time touches it, and a rebuild
