@@ -67,6 +67,8 @@ DAMAGE = [
     b'{"v":1,"id":"r-naive","ts":"2020-10-26T09:00:00","type":"done","plan":"p","prev":"",'
     b'"activity":"a","occurrence":"2020-Q3"}',
     b"\xff\xfe not utf-8",
+    b'{"v":1,"id":"r-nan","ts":"2020-10-26T09:00:00+00:00","type":"done","plan":"p","prev":"",'
+    b'"activity":"a","occurrence":"2020-Q4","n":NaN}',
 ]
 
 steps = st.lists(
