@@ -525,7 +525,10 @@ def _index_from(
             of_activity: list[str] = []  # the activity of each done, skip and range skip
             for line, record_id, when, ts, kind, data, plan, _, raw in filter(None, entries):
                 # The time as the line writes it (fromisoformat gives the same instant back).
-                row: tuple[Any, ...] = (line, record_id, kind, when, ts.timestamp(), *map(data.get, columns), None if kind in common else raw.decode())  # fmt: skip
+                row: tuple[Any, ...] = (
+                    line, record_id, kind, when, ts.timestamp(), *map(data.get, columns),
+                    None if kind in common else raw.decode(),  # the rare kinds are kept whole
+                )  # fmt: skip
                 if not row[11] or not plain.issuperset(map(type, row[5:13])):
                     row = _as_text(row, data)
                 rows.append(row)
@@ -625,7 +628,6 @@ def _newest_in_force(db: sqlite3.Connection, newest: Entry | None, before: str) 
 _PLAIN = frozenset({str, type(None)})
 # The record's data stored in columns, in their order (a skip's reason stands in for a missing note).
 _COLUMNS = ("activity", "occurrence", "target", "by", "due", "channel", "note", "recorded")
-_COUNTED = frozenset({DONE, SKIP, SKIP_RANGE})  # the records of an activity (an unknown one is warned of)
 
 
 def _text(value: Any) -> str | None:
