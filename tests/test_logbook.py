@@ -179,6 +179,16 @@ def test_a_record_that_cannot_be_written_is_refused_before_the_file_is_touched(
         (b"", "empty line"),
         (b"[1,2]", "not a record (not a JSON object)"),
         (b'{"v":1}{"v":1}', "not valid JSON (text after the record)"),
+        # strict JSON, as the encoder writes it: no NaN, no lone surrogate
+        (b'{"v":1,"id":"r","ts":"2020-10-26T09:00Z","type":"done","plan":"p","prev":"","n":NaN}', "not valid JSON"),
+        (
+            b'{"v":1,"id":"r","ts":"2020-10-26T09:00Z","type":"done","plan":"p","prev":"","n":"\\ud800"}',
+            "not valid JSON",
+        ),
+        (
+            b'{"v":1,"id":"r","ts":"2020-10-26T09:00Z","type":"done","plan":"p","prev":""} ',
+            "not valid JSON (text after the record)",
+        ),
         (b'{"v":1,"id":"r-x","type":"done","plan":"p","prev":""}', "not a record (no 'ts' field)"),
         (
             b'{"v":1,"id":"r-x","ts":"2020-10-26T09:00","type":"done","plan":"p","prev":""}',

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ from hypothesis import strategies as st
 
 from commsplan.log import index as index_module
 from commsplan.log.book import Logbook
-from commsplan.log.filelog import FileLog
+from commsplan.log.filelog import FileLog, index_path
 from commsplan.log.index import LogIndex
 from commsplan.log.state import fold
 
@@ -65,6 +67,8 @@ DAMAGE = [
     b'{"v":1,"id":"r-naive","ts":"2020-10-26T09:00:00","type":"done","plan":"p","prev":"",'
     b'"activity":"a","occurrence":"2020-Q3"}',
     b"\xff\xfe not utf-8",
+    b'{"v":1,"id":"r-nan","ts":"2020-10-26T09:00:00+00:00","type":"done","plan":"p","prev":"",'
+    b'"activity":"a","occurrence":"2020-Q4","n":NaN}',
 ]
 
 steps = st.lists(
@@ -167,3 +171,58 @@ def test_a_build_in_slices_of_any_size_answers_like_the_full_read(
         assert index.last_time() == TS + dt.timedelta(hours=1)
     finally:
         index.close()
+
+
+def index_contents(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table of an index file, in a fixed order."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+        tables = [name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        return {table: sorted(db.execute(f"SELECT * FROM {table}"), key=repr) for table in tables}
+
+
+appends = st.lists(
+    st.tuples(
+        st.sampled_from(["done", "skip", "retract", "track", "skip-range", "incident-open"]),
+        st.integers(min_value=0, max_value=11),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(sequence=appends)
+def test_an_index_kept_append_by_append_holds_what_a_first_build_makes(
+    tmp_path_factory: pytest.TempPathFactory, sequence: list[tuple[str, int]]
+) -> None:
+    # A first build fills its counts in a few statements after the load; an append folds its
+    # record into them. Both must leave the same rows, or a command would answer differently
+    # depending on how the index came to be.
+    book = Logbook(tmp_path_factory.mktemp("inc") / "log.jsonl")
+    ids: list[str] = []
+    inode = 0
+    for n, (kind, k) in enumerate(sequence):
+        ts = TS + dt.timedelta(minutes=n)
+        activity, occurrence = KEYS[k % len(KEYS)]
+        if kind == "retract" and not ids:
+            kind = "done"  # nothing to take back yet
+        if kind == "retract":
+            data: dict[str, object] = {"target": ids[-1 - (k % len(ids))]}  # a retraction may be retracted too
+        elif kind == "track":
+            data = {"from": f"2020-10-{10 + k % 3}", "by": "x"}
+        elif kind == "skip-range":  # some occurrences of a named twice, some of b
+            keys = [o for a, o in KEYS if a == activity] * (1 + k % 2)
+            data = {"activity": activity, "occurrences": keys, "reason": "r", "by": "x"}
+        elif kind == "incident-open":
+            data = {"incident": f"i-{k}", "level": "major", "title": "Disorder", "by": "x"}
+        else:
+            data = {"activity": activity, "occurrence": occurrence, "by": "x"}
+            data |= {"note": "n"} if k % 3 else ({"reason": "r"} if kind == "skip" else {})
+        ids.append(book.append(kind, ts, data, f"plan-{k % 2}").id)
+        inode = inode or index_path(book.path).stat().st_ino
+    index = index_path(book.path)
+    assert index.stat().st_ino == inode  # built once, then kept append by append
+    kept = index_contents(index)
+    index.unlink()
+    LogIndex(FileLog(book.path)).open().close()  # one first build of the whole log
+    assert index_contents(index) == kept

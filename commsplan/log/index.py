@@ -19,7 +19,8 @@ record by id, the records of a window of time, the rare records kept whole (inci
 and counts per activity and per plan file, the last time and the last completion in force,
 all updated as lines are indexed. None reads the records table from end to end (a test asks
 SQLite's query plan). A first build reads the log a slice at a time into one transaction on a
-file without a journal, and makes the indexes once every record is in.
+file without a journal, and makes the indexes and the count of what closes each occurrence
+once every record is in (an append folds its records into that count; both leave the same rows).
 
 Every write to the index happens under the log's exclusive flock (a reader that finds the
 index stale upgrades its shared lock), so one process at a time touches it, and a rebuild
@@ -36,6 +37,7 @@ import os
 import sqlite3
 import stat
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,7 @@ from commsplan.log.records import (
     SKIP_RANGE,
     TRACK,
     Decoder,
+    Entry,
     LogProblem,
     LogRecord,
     decode_line,
@@ -117,15 +120,34 @@ WITH live(line, activity, occurrence) AS (
 )
 """
 
+# What closes each occurrence, counted in one statement once a first build has loaded every
+# record and its retractions (lines appended later are folded in by _close).
+_CLOSED = """
+INSERT INTO closed (activity, occurrence, live)
+SELECT activity, occurrence, COUNT(*) FROM (
+    SELECT activity, occurrence FROM records
+    WHERE type IN ('done', 'skip') AND retracted = 0 AND activity IS NOT NULL AND occurrence IS NOT NULL
+    UNION ALL
+    SELECT c.activity, c.occurrence FROM covered c JOIN records r ON r.line = c.line WHERE r.retracted = 0
+) GROUP BY activity, occurrence
+"""
+
 Progress = Callable[[int, int], None]  # (bytes indexed so far, bytes to index)
 SLICE = 1 << 22  # bytes of whole lines decoded and stored at a time, between progress reports
 
 
 def _close(db: sqlite3.Connection, closing: dict[tuple[str, str], int]) -> None:
-    """Add what was indexed to the count of records in force closing each occurrence."""
+    """Add what was indexed to the count of records in force closing each occurrence.
+
+    An occurrence nothing closes any more has no row, as after a first build (_CLOSED).
+    """
     db.executemany(
         "INSERT INTO closed VALUES (?, ?, ?) ON CONFLICT (activity, occurrence) DO UPDATE SET live = live + excluded.live",
         ((activity, occurrence, n) for (activity, occurrence), n in closing.items() if n),
+    )
+    db.executemany(
+        "DELETE FROM closed WHERE activity = ? AND occurrence = ? AND live <= 0",
+        (key for key, n in closing.items() if n < 0),
     )
     closing.clear()
 
@@ -455,22 +477,31 @@ def _index_from(
 
     A slice of whole lines is read, decoded, stored and let go before the next, so a first
     build of a million records holds a few megabytes of them at a time, not the whole log.
-    ``fresh``: the tables are new and empty, and their indexes are made after the last slice.
+    ``fresh``: the tables are new and empty; their indexes, the retractions and the count of
+    what closes each occurrence are made in a few statements after the last slice, where lines
+    appended to an index are folded into them as they come.
     """
     # The same decoder as every other read of the log: a line the full read skips, the
-    # index skips too, with the same message.
-    decoder = Decoder(chain=False, lines_before=lines)
+    # index skips too, with the same message. Its entries are stored as they are: no object
+    # per record.
+    decoder = Decoder(chain=False, lines_before=lines, keep=False)
     retractions: list[tuple[str]] = []
-    plans: dict[str, int] = {}
-    activities: dict[str, int] = {}
+    plans: Counter[str] = Counter()  # records per plan file
+    activities: Counter[str] = Counter()  # done, skip and range skip records per activity
     closing: dict[tuple[str, str], int] = {}  # records in force that close each occurrence
     counted = 0
-    last: LogRecord | None = None  # the newest record indexed now
-    in_force: LogRecord | None = None  # the newest of the kinds undo takes back
+    last: Entry | None = None  # the newest record indexed now
+    in_force: Entry | None = None  # the newest of the kinds undo takes back
     insert = (
-        "INSERT OR REPLACE INTO records (line, id, type, ts, epoch, activity, occurrence, target, by_, due, "
+        "INSERT INTO records (line, id, type, ts, epoch, activity, occurrence, target, by_, due, "
         "channel, note, recorded, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     )
+    if not fresh:
+        insert = insert.replace("INSERT", "INSERT OR REPLACE", 1)
+    columns = _COLUMNS
+    plain = _PLAIN
+    common = _COMMON
+    closing_kinds = _CLOSING
     total = size - offset
     pos = offset
     tail = b""
@@ -486,75 +517,74 @@ def _index_from(
             tail = block[whole:]
             if not whole:
                 continue  # a line longer than a slice: read on to its end
-            texts, parsed = decoder.feed(block[:whole] if tail else block)
+            entries = decoder.feed(block[:whole] if tail else block)
             del block, chunk
             rows = []
             covered: list[tuple[str, str, int]] = []
-            for text, record in zip(texts, parsed, strict=True):
-                if record is None:
-                    continue
-                data = record.data
-                kind = record.type
-                get = data.get
-                activity = get("activity")
-                occurrence = get("occurrence")
-                target = get("target")
-                by = get("by")
-                due = get("due")
-                channel = get("channel")
-                note = get("note") or get("reason")
-                recorded = get("recorded")
-                fields = (activity, occurrence, target, by, due, channel, note, recorded)
-                if not _PLAIN.issuperset(map(type, fields)):  # a number or a list where text belongs
-                    activity, occurrence, target, by, due, channel, note, recorded = map(_text, fields)
-                ts = record.ts
-                rows.append(
-                    (record.line, record.id, kind, ts.isoformat(), ts.timestamp(), activity, occurrence, target,
-                     by, due, channel, note, recorded, None if kind in _COMMON else text)
+            made_under: list[str] = []  # the plan of each record
+            of_activity: list[str] = []  # the activity of each done, skip and range skip
+            for line, record_id, when, ts, kind, data, plan, _, raw in filter(None, entries):
+                # The time as the line writes it (fromisoformat gives the same instant back).
+                row: tuple[Any, ...] = (
+                    line, record_id, kind, when, ts.timestamp(), *map(data.get, columns),
+                    None if kind in common else raw.decode(),  # the rare kinds are kept whole
                 )  # fmt: skip
-                plan = record.plan
-                plans[plan] = plans.get(plan, 0) + 1
-                if kind == RETRACT:
-                    retractions.append((str(target),))
-                else:
-                    if activity is not None and kind in _COUNTED:
-                        activities[activity] = activities.get(activity, 0) + 1
-                    if kind in _CLOSING and activity is not None and occurrence is not None:
-                        closing[activity, occurrence] = closing.get((activity, occurrence), 0) + 1
-                    if kind == SKIP_RANGE and "activity" in data and isinstance(get("occurrences"), list):
-                        line, name = record.line, str(data["activity"])
-                        covered.extend((name, str(key), line) for key in data["occurrences"])
-                        for key in data["occurrences"]:
-                            closing[name, str(key)] = closing.get((name, str(key)), 0) + 1
-                if kind in _IN_FORCE:
-                    in_force = record
-            if decoder.records:
-                last = decoder.records[-1]
-                counted += len(decoder.records)
-                decoder.records.clear()  # stored: let them go
+                if not row[11] or not plain.issuperset(map(type, row[5:13])):
+                    row = _as_text(row, data)
+                rows.append(row)
+                made_under.append(plan)
+                if kind in closing_kinds:  # the common kinds first
+                    activity = row[5]
+                    if activity is not None:
+                        of_activity.append(activity)
+                        occurrence = row[6]
+                        if occurrence is not None and not fresh:
+                            closing[activity, occurrence] = closing.get((activity, occurrence), 0) + 1
+                elif kind == RETRACT:
+                    retractions.append((str(row[7]),))
+                elif kind == SKIP_RANGE:
+                    if row[5] is not None:
+                        of_activity.append(row[5])
+                    keys = data.get("occurrences")
+                    if "activity" in data and isinstance(keys, list):
+                        name = str(data["activity"])
+                        # one row per occurrence it names, however often it names it
+                        for key in dict.fromkeys(map(str, keys)):
+                            covered.append((name, key, line))
+                            if not fresh:
+                                closing[name, key] = closing.get((name, key), 0) + 1
+            plans.update(Counter(made_under))
+            activities.update(Counter(of_activity))
+            last = next(filter(None, reversed(entries)), last)
+            in_force = next((e for e in filter(None, reversed(entries)) if e[4] in _IN_FORCE), in_force)
+            counted += len(rows)
             problems = [(p.line, p.kind, p.message) for p in decoder.problems]
             decoder.problems.clear()
-            del texts, parsed
+            del entries
             db.executemany(insert, rows)
             db.executemany("INSERT OR REPLACE INTO covered VALUES (?, ?, ?)", covered)
-            _close(db, closing)  # slice by slice: a log of a million occurrences is not held at once
+            if closing:
+                _close(db, closing)  # slice by slice: a log of a million occurrences is not held at once
             db.executemany("INSERT OR REPLACE INTO problems VALUES (?, ?, ?)", problems)
-            if progress is not None:
+            if progress is not None and pos < size:
                 progress(pos - offset - len(tail), total)
     if fresh:  # one statement at a time: executescript would commit the transaction first
         for statement in _INDEXES.split(";"):
             db.execute(statement)
-    for target in dict.fromkeys(retractions):  # what each retraction takes back stops closing
-        for kind, activity, occurrence, line in db.execute(
-            "SELECT type, activity, occurrence, line FROM records WHERE id = ? AND retracted = 0", target
-        ).fetchall():
-            if kind in _CLOSING and activity is not None and occurrence is not None:
-                closing[activity, occurrence] = closing.get((activity, occurrence), 0) - 1
-            elif kind == SKIP_RANGE:
-                for name, key in db.execute("SELECT activity, occurrence FROM covered WHERE line = ?", (line,)):
-                    closing[name, key] = closing.get((name, key), 0) - 1
-    db.executemany("UPDATE records SET retracted = 1 WHERE id = ?", retractions)
-    _close(db, closing)
+        db.executemany("UPDATE records SET retracted = 1 WHERE id = ?", dict.fromkeys(retractions))
+        db.execute(_CLOSED)  # what closes each occurrence, counted once every record is in
+    else:
+        for target in dict.fromkeys(retractions):  # what each retraction takes back stops closing
+            for kind, activity, occurrence, line in db.execute(
+                "SELECT type, activity, occurrence, line FROM records WHERE id = ? AND retracted = 0", target
+            ).fetchall():
+                if kind in _CLOSING and activity is not None and occurrence is not None:
+                    closing[activity, occurrence] = closing.get((activity, occurrence), 0) - 1
+                elif kind == SKIP_RANGE:
+                    for name, key in db.execute("SELECT activity, occurrence FROM covered WHERE line = ?", (line,)):
+                        closing[name, key] = closing.get((name, key), 0) - 1
+        db.executemany("UPDATE records SET retracted = 1 WHERE id = ?", retractions)
+        _close(db, closing)
     db.executemany(
         "INSERT INTO plans VALUES (?, ?) ON CONFLICT (plan) DO UPDATE SET records = records + excluded.records",
         plans.items(),
@@ -569,21 +599,23 @@ def _index_from(
     _set(db, "offset", str(pos - len(tail)))
     _set(db, "lines", str(decoder.number))
     if last is not None:
-        _set(db, "last_time", last.ts.isoformat())
+        _set(db, "last_time", last[3].isoformat())
     if retractions or in_force is not None:
         _set(db, "last_completion", _newest_in_force(db, in_force, meta.get("last_completion", "")))
+    if progress is not None and total:
+        progress(pos - offset - len(tail), total)  # done: the indexes and counts are made too
 
 
-def _newest_in_force(db: sqlite3.Connection, newest: LogRecord | None, before: str) -> str:
+def _newest_in_force(db: sqlite3.Connection, newest: Entry | None, before: str) -> str:
     """The id of the newest done, skip, range skip or track that no retraction cancels ("" if none).
 
     Asked when lines are indexed, never by a command: usually the newest such record just
     indexed; after a retraction, found by stepping back from the end of the log.
     """
     if newest is not None:
-        row = db.execute("SELECT retracted FROM records WHERE line = ?", (newest.line,)).fetchone()
+        row = db.execute("SELECT retracted FROM records WHERE line = ?", (newest[0],)).fetchone()
         if row is not None and not row[0]:
-            return newest.id
+            return newest[1]
     elif before and db.execute("SELECT 1 FROM records WHERE id = ? AND retracted = 1", (before,)).fetchone() is None:
         return before  # only retractions of something else
     rows = db.execute("SELECT id, type, retracted FROM records ORDER BY line DESC")
@@ -594,11 +626,21 @@ def _newest_in_force(db: sqlite3.Connection, newest: LogRecord | None, before: s
 
 
 _PLAIN = frozenset({str, type(None)})
-_COUNTED = frozenset({DONE, SKIP, SKIP_RANGE})  # the records of an activity (an unknown one is warned of)
+# The record's data stored in columns, in their order (a skip's reason stands in for a missing note).
+_COLUMNS = ("activity", "occurrence", "target", "by", "due", "channel", "note", "recorded")
 
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _as_text(row: tuple[Any, ...], data: dict[str, Any]) -> tuple[Any, ...]:
+    """A row whose note is missing (a skip's reason stands in) or whose columns of the record's
+    data hold a number or a list where text belongs (stored as text)."""
+    fields = row[5:13]
+    if not fields[6]:
+        fields = (*fields[:6], data.get("reason"), fields[7])
+    return (*row[:5], *map(_text, fields), row[13])
 
 
 def _completion(
