@@ -38,7 +38,7 @@ import sqlite3
 import stat
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -339,6 +339,11 @@ class LogIndex:
             (activity, occurrence),
         ).fetchone()
         return None if row is None else _completion(*row)
+
+    def completions_of(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Completion]:
+        """What `completion` answers for each of ``keys`` that has one (in process, one at a time
+        costs nothing more: this is for the database's sake)."""
+        return {key: found for key in keys if (found := self.completion(*key)) is not None}
 
     def keys_of(self, activity: str, limit: int | None = None) -> set[str]:
         """The keys of one activity's occurrences that are done or skipped, from the aggregate

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
 
@@ -351,6 +351,7 @@ class LogQueries(Protocol):
     def last_time(self) -> dt.datetime | None: ...
     def records_of_types(self, prefix: str) -> list[LogRecord]: ...
     def completion(self, activity: str, occurrence: str) -> Completion | None: ...
+    def completions_of(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], Completion]: ...
     def keys_of(self, activity: str, limit: int | None = None) -> set[str]: ...
     def completions_between(
         self, start: dt.datetime, end: dt.datetime
@@ -386,8 +387,18 @@ class QueriedCompletions:
 
     def __init__(self, store: LogQueries) -> None:
         self.store = store
+        self._known: dict[tuple[str, str], Completion | None] = {}
+
+    def prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Ask the store about all of ``keys`` at once (one round trip to a database), so that
+        `get` answers them without asking again."""
+        wanted = {key for key in keys if key not in self._known}
+        found = self.store.completions_of(wanted)
+        self._known.update((key, found.get(key)) for key in wanted)
 
     def get(self, key: tuple[str, str], /) -> Completion | None:
+        if key in self._known:
+            return self._known[key]
         return self.store.completion(*key)
 
     def keys_of(self, activity: str, limit: int | None = None) -> set[str]:
