@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -263,6 +264,51 @@ def emit(value: Any) -> None:
     sys.stdout.write(dumps(value, pretty=sys.stdout.isatty()) + "\n")
 
 
+BATCH = 1000  # items of a streamed list encoded at a time
+
+
+def emit_streaming(document: dict[str, Any], key: str, values: Iterable[Any]) -> None:
+    """``emit(document | {key: list(values)})``, byte for byte, with the list written as its
+    values come, a batch at a time, never held whole: the document's other members before and
+    after it, in sorted order, as json.dumps writes them."""
+    if key in document:
+        raise ValueError(f"{key!r} is already in the document")
+    pretty = sys.stdout.isatty()
+    write = sys.stdout.write
+    before = dumps({k: v for k, v in document.items() if k < key}, pretty=pretty)
+    after = dumps({k: v for k, v in document.items() if k > key}, pretty=pretty)
+    name = dumps(key, pretty=False)
+    if pretty:  # members indented by 2 spaces, the list's values by 4
+        write(f"{before[:-2]},\n  {name}: [" if before != "{}" else f"{{\n  {name}: [")
+        close, lead, cut = "\n  ]", "\n  ", -4  # a batch "[\n  X,\n  Y\n]" -> "\n    X,\n    Y"
+    else:
+        write(f"{before[:-1]},{name}:[" if before != "{}" else f"{{{name}:[")
+        close, lead, cut = "]", "", -1
+    written = False
+    for batch in _batches(values):
+        text = dumps(batch, pretty=pretty)
+        if pretty:
+            text = text.replace("\n", lead)
+        write(("," if written else "") + text[1:cut])
+        written = True
+    write(close if written else "]")
+    if after == "{}":
+        write("\n}\n" if pretty else "}\n")
+    else:
+        write(f",\n{after[2:]}\n" if pretty else f",{after[1:]}\n")
+
+
+def _batches(values: Iterable[Any]) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 class JsonRenderer(Renderer):
     """Every view as one JSON document."""
 
@@ -361,7 +407,9 @@ class JsonRenderer(Renderer):
         plan = loaded.plan
         steps = [step_item_dict(plan, incident, step) for incident, pending in incidents for step in pending]
         window = agenda.window
-        emit(
+        # The window's items are a stream: written as they come, never all held (a year of a
+        # large plan is hundreds of thousands); the document is the same, byte for byte.
+        emit_streaming(
             {
                 "now": agenda.now.isoformat(),
                 "window": {"start": window.start.isoformat(), "end": window.end.isoformat(), "label": window.label},
@@ -370,9 +418,10 @@ class JsonRenderer(Renderer):
                 "overdue": overdue_list(plan, agenda.overdue_runs),
                 "overdue_count": agenda.overdue_count,
                 "expanded": agenda.expanded,
-                "items": steps + [item_dict(plan, item) for item in agenda.items],
                 "undated": undated_list(agenda.undated),
-            }
+            },
+            "items",
+            itertools.chain(steps, (item_dict(plan, item) for item in agenda.items)),
         )
 
     def digest(self, plan: Plan, digest: Digest) -> None:
