@@ -82,16 +82,25 @@ def activity_dict(plan: Plan, activity: Activity) -> dict[str, Any]:
     }
 
 
-def item_dict(plan: Plan, item: Item) -> dict[str, Any]:
+def item_dict(plan: Plan, item: Item, shared: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """One occurrence with its status; ``shared`` keeps what is the activity's, the same for
+    each of its occurrences (a year of a large plan writes each activity's some 40 times)."""
     activity = item.activity
     occ = item.occurrence
+    own = shared.get(activity.id) if shared is not None else None
+    if own is None:
+        own = {
+            "id": activity.id,
+            "audience": activity.audience,
+            "owner": activity.owner.role,
+            "channels": list(dict.fromkeys(use.channel for use in activity.channels)),
+            "what": activity.what.text,
+        }
+        if shared is not None:
+            shared[activity.id] = own
     data: dict[str, Any] = {
-        "id": activity.id,
+        **own,
         "occurrence": occ.key,
-        "audience": activity.audience,
-        "owner": activity.owner.role,
-        "channels": list(dict.fromkeys(use.channel for use in activity.channels)),
-        "what": activity.what.text,
         "opens": occ.opens.isoformat(),
         "due": occ.due.isoformat(),
         "status": item.status,
@@ -407,6 +416,7 @@ class JsonRenderer(Renderer):
         plan = loaded.plan
         steps = [step_item_dict(plan, incident, step) for incident, pending in incidents for step in pending]
         window = agenda.window
+        shared: dict[str, dict[str, Any]] = {}
         # The window's items are a stream: written as they come, never all held (a year of a
         # large plan is hundreds of thousands); the document is the same, byte for byte.
         emit_streaming(
@@ -421,7 +431,7 @@ class JsonRenderer(Renderer):
                 "undated": undated_list(agenda.undated),
             },
             "items",
-            itertools.chain(steps, (item_dict(plan, item) for item in agenda.items)),
+            itertools.chain(steps, (item_dict(plan, item, shared) for item in agenda.items)),
         )
 
     def digest(self, plan: Plan, digest: Digest) -> None:

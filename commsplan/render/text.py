@@ -614,7 +614,12 @@ class TextRenderer(Renderer):
             head.append((f" · {run.count} {label[status]}, {span}", "red" if status == "overdue" else ""))
         # to whom, from whom, by what: the same few words for many activities of a large plan
         owner = activity.owner.role
-        said = (activity.audience, owner, *((use.channel, use.when) for use in activity.channels))
+        uses = activity.channels
+        said = (
+            (activity.audience, owner, uses[0].channel, uses[0].when)
+            if len(uses) == 1
+            else (activity.audience, owner, *((use.channel, use.when) for use in uses))
+        )
         who = self._who.get(said)
         if who is None:
             audience = display_name(plan.audience(activity.audience).name)

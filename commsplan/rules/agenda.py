@@ -132,9 +132,11 @@ def undated_campaigns(
     start, end = max(start, period.start), min(end, period.end)
     if start > end:
         return []
+    if all(d.dates is None for d in plan.named_dates) and all(s.windows is None for s in plan.seasons):
+        return []  # every named date and season is yearly (fixed, computed or bounded): none can lack a date
     found = []
     for activity in plan.activities:
-        if activity.scheduled and filters.accepts(activity):
+        if activity.frequency.kind in ("named_dates", "season") and filters.accepts(activity):
             names = schedule.undated(activity, start, end)
             if names:
                 found.append(Undated(activity, names, start, end))
@@ -209,7 +211,7 @@ class RunTally:
 
     def __init__(self) -> None:
         self.count = 0
-        # (activity, status, period) -> [first, last, count, {unit: [count, first, last]}]
+        # (activity, status, period) -> [first, last, count, {unit: [count, first, last]} or None]
         self._groups: dict[tuple[str, str, str], list[Any]] = {}
 
     def add(self, item: Item) -> None:
@@ -217,13 +219,14 @@ class RunTally:
         occ = item.occurrence
         unit = occ.unit
         status = item.status
-        key = (item.activity.id, status, occ.key.rsplit("@", 1)[0] if unit is not None and status != "overdue" else "")
+        base = "" if unit is None or status == "overdue" else occ.key.rsplit("@", 1)[0]
+        key = (item.activity.id, status, base)
         group = self._groups.get(key)
         if group is None:
-            group = self._groups[key] = [item, item, 1, {}]
-        else:
-            group[1] = item
-            group[2] += 1
+            self._groups[key] = [item, item, 1, None if unit is None else {unit: [1, item, item]}]
+            return
+        group[1] = item
+        group[2] += 1
         if unit is not None:
             share = group[3].get(unit)
             if share is None:
@@ -235,7 +238,7 @@ class RunTally:
     def runs(self) -> list[Run]:
         """The groups' runs, in the order of their first item."""
         return [
-            Run(first, last, count, tuple(UnitRun(unit, *share) for unit, share in shares.items()))
+            Run(first, last, count, tuple(UnitRun(unit, *share) for unit, share in shares.items()) if shares else ())
             for first, last, count, shares in self._groups.values()
         ]
 
@@ -341,6 +344,7 @@ def window_items(
             narrow = filters.accepts_occurrence if filters.units is not None and activity.per_unit else None
             chosen.append((activity, narrow))
     spans = _due_spans(window)
+    whole = len(spans) == 1
     start, end = window.start, window.end
     for lo, hi in spans:
         found: list[Item] = []
@@ -348,7 +352,7 @@ def window_items(
         for activity, narrow in chosen:
             occs = (
                 schedule.occurrences(activity, start, end)
-                if len(spans) == 1
+                if whole
                 else schedule.occurrences_due(activity, start, end, lo, hi)
             )
             aid = activity.id
