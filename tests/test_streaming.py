@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from commsplan.log.state import Completion, CompletionMap, State
 from commsplan.plan.data import Plan
-from commsplan.render.jsonout import dumps, emit_streaming
+from commsplan.render.jsonout import ItemText, dumps, emit_streaming, item_dict
+from commsplan.render.safetext import json_text
 from commsplan.render.text import runs
 from commsplan.rules.agenda import SPAN_DAYS, Item, Run, RunTally, Status, Window, build_agenda, window_items
 from commsplan.rules.schedule import Schedule
@@ -152,3 +153,24 @@ def test_a_year_in_json_is_the_document_of_its_items(cli: Cli) -> None:
     assert out == dumps(data, pretty=False) + "\n"
     dues = [i["due"] for i in data["items"] if i["status"] != "optional"]  # today's conditional duties last
     assert dues == sorted(dues) and len(dues) > 100
+
+
+@given(_cases())
+def test_an_item_written_as_text_is_its_dict_as_json_dumps_writes_it(case: tuple[Any, ...]) -> None:
+    """In a pipe each item is written as compact JSON text directly: the same text, done,
+    skipped, overdue (listed with --expand), per unit and with a time of day alike."""
+    plan, schedule, state, now, window, done = case
+    agenda = build_agenda(plan, schedule, state, now, window, include_done=done, expand=True)
+    text = ItemText()
+    for item in agenda.items:
+        assert json_text(text(item)) == dumps(item_dict(plan, item), pretty=False)
+
+
+def test_an_item_with_text_to_escape_is_written_as_json_dumps_writes_it() -> None:
+    plan, schedule = PLANS["synthetic"], SCHEDULES["synthetic"]
+    now = dt.datetime(2020, 10, 26, 10, tzinfo=LONDON)
+    (activity,) = [a for a in plan.activities if a.id == "a00u"]
+    occ = schedule.occurrences(activity, now.date(), now.date())[0]
+    done = Completion("done", now, 'a "quoted" \\ name\n\u202eé\x7f', "r-\x00\U0001f600")
+    item = Item(occ, activity, "done", 3, done)
+    assert json_text(ItemText()(item)) == dumps(item_dict(plan, item), pretty=False)
