@@ -361,8 +361,7 @@ def window_items(
                     continue
                 done = get((aid, occ.key))
                 if done is None:
-                    at = occ.at
-                    if occ.due < today if at is None else at <= now:  # occ.is_closed(now), inlined
+                    if occ.is_closed(now):
                         continue  # overdue, counted apart; or due before tracking began: not counted
                     add(make(Item, (occ, activity, "open" if occ.opens <= today else "upcoming", 0, None)))
                 elif include_done:
