@@ -33,7 +33,7 @@ def _by_rich(renderable: object, width: int) -> str:
 def _by_lines(lines: list[Segs], width: int) -> str:
     console = _console(width)
     out = Lines(console)
-    out.lines = lines
+    out.lines = [*lines]
     out.emit()
     return console.file.getvalue()  # type: ignore[attr-defined, no-any-return]
 

@@ -110,6 +110,7 @@ def due(
         overdue_only=overdue,
         tracking_from=history.tracking_from,
         expand=expand,
+        stream=True,  # written as it is worked out: a year of a large plan is never held whole
     )
     # Open incidents with notifications still to make head the list.
     incidents = pending_steps(p, history.incidents, sess.now, schedule.zone, filters.step_filter(p))

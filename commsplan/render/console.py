@@ -147,33 +147,37 @@ Segs = list[tuple[str, str]]  # (text, rich style) pieces of one line
 class Lines:
     """Output built as pre-wrapped lines of (text, style) pieces: cheap for a plan of 10,000
     activities, where rich's layout costs seconds. Written through rich on a terminal (for
-    the styles), as plain text otherwise."""
+    the styles), as plain text otherwise, where a line is kept as its text alone."""
 
     def __init__(self, console: AnyConsole, width: int | None = None) -> None:
         self.console = console
         self.width = width or max(40, console.width)
-        self.lines: list[Segs] = []
+        self.plain = not console.is_terminal  # no styles to keep: each line is one string
+        self.lines: list[Segs | str] = []
 
     def add(self, text: str = "", style: str = "") -> None:
-        self.lines.append([(text, style)])
+        self.lines.append(text if self.plain else [(text, style)])
 
     def add_segs(self, segs: Segs) -> None:
-        self.lines.append(segs)
+        self.lines.append("".join(p for p, _ in segs) if self.plain else segs)
 
     def wrapped(self, text: str, indent: int, style: str = "", first: Segs | None = None) -> None:
         """``text`` wrapped at the console width with a hanging indent; ``first`` (already
         laid out to ``indent`` columns) starts the first line."""
         pad = " " * indent
+        if first is None and len(text) <= self.width - indent:  # one line: the commonest case
+            self.lines.append(pad + text if self.plain else [(pad, ""), (text, style)])
+            return
         lead = len("".join(p for p, _ in first)) if first is not None else indent
         for n, chunk in enumerate(wrap(text, self.width - max(indent, lead))):
             start = first if n == 0 and first is not None else [(pad, "")]
-            self.lines.append([*start, (chunk, style)])
+            self.add_segs([*start, (chunk, style)])
 
     def segs_wrapped(self, segs: Segs, indent: int) -> None:
         """One line of styled pieces, wrapped at the console width with a hanging indent."""
         plain = "".join(p for p, _ in segs)
         if len(plain) <= self.width:
-            self.lines.append(segs)
+            self.lines.append(plain if self.plain else segs)
             return
         # Styles are kept for the pieces that fit on the first line; the rest wraps plain.
         line: Segs = []
@@ -190,12 +194,12 @@ class Lines:
                     head, tail = rest[:cut].rstrip(" "), rest[cut:].lstrip(" ")
                 if head:
                     line.append((head, style))
-                self.lines.append(line)
+                self.add_segs(line)
                 self.wrapped(tail, indent, first=[(" " * indent, "")])
                 return
             line.append((piece, style))
             used += len(piece)
-        self.lines.append(line)
+        self.add_segs(line)
 
     def emit(self) -> None:
         if self.console.is_terminal:
@@ -204,12 +208,17 @@ class Lines:
             assert not isinstance(self.console, PlainConsole)
             text = Text()
             for segs in self.lines:
-                for piece, style in segs:
+                for piece, style in [(segs, "")] if isinstance(segs, str) else segs:
                     text.append(piece, style=style or None)
                 text.append("\n")
             self.console.print(text, end="", soft_wrap=True, overflow="ignore", crop=False)
         else:
-            self.console.file.write("".join("".join(p for p, _ in segs).rstrip(" ") + "\n" for segs in self.lines))
+            self.console.file.write(
+                "".join(
+                    (line if isinstance(line, str) else "".join(p for p, _ in line)).rstrip(" ") + "\n"
+                    for line in self.lines
+                )
+            )
         self.lines = []
 
 

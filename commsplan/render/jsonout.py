@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from json.encoder import encode_basestring as _str  # a JSON string, as json.dumps writes it
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,16 +83,25 @@ def activity_dict(plan: Plan, activity: Activity) -> dict[str, Any]:
     }
 
 
-def item_dict(plan: Plan, item: Item) -> dict[str, Any]:
+def item_dict(plan: Plan, item: Item, shared: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """One occurrence with its status; ``shared`` keeps what is the activity's, the same for
+    each of its occurrences (a year of a large plan writes each activity's some 40 times)."""
     activity = item.activity
     occ = item.occurrence
+    own = shared.get(activity.id) if shared is not None else None
+    if own is None:
+        own = {
+            "id": activity.id,
+            "audience": activity.audience,
+            "owner": activity.owner.role,
+            "channels": list(dict.fromkeys(use.channel for use in activity.channels)),
+            "what": activity.what.text,
+        }
+        if shared is not None:
+            shared[activity.id] = own
     data: dict[str, Any] = {
-        "id": activity.id,
+        **own,
         "occurrence": occ.key,
-        "audience": activity.audience,
-        "owner": activity.owner.role,
-        "channels": list(dict.fromkeys(use.channel for use in activity.channels)),
-        "what": activity.what.text,
         "opens": occ.opens.isoformat(),
         "due": occ.due.isoformat(),
         "status": item.status,
@@ -106,6 +117,50 @@ def item_dict(plan: Plan, item: Item) -> dict[str, Any]:
             "days_late": item.late_days,
         }
     return data
+
+
+class ItemText:
+    """``item_dict`` as compact JSON text (sorted keys, no spaces), written directly: a year of a
+    large plan is hundreds of thousands of items, and what is the activity's (its id, audience,
+    owner, channels, what) is encoded once per activity, not once per occurrence. Equal to
+    ``json.dumps(item_dict(plan, item), sort_keys=True, ensure_ascii=False, separators=(",", ":"))``
+    (tests/test_streaming.py holds it to that)."""
+
+    def __init__(self) -> None:
+        self._own: dict[str, tuple[str, str, str, str]] = {}
+
+    def __call__(self, item: Item) -> str:
+        activity = item.activity
+        occ = item.occurrence
+        own = self._own.get(activity.id)
+        if own is None:
+            channels = ",".join(_str(c) for c in dict.fromkeys(use.channel for use in activity.channels))
+            own = self._own[activity.id] = (
+                f'{{"audience":{_str(activity.audience)},"channels":[{channels}]',
+                f',"id":{_str(activity.id)}',
+                f',"owner":{_str(activity.owner.role)}',
+                f',"what":{_str(activity.what.text)}}}',
+            )
+        head, ident, owner, what = own
+        parts = [head]
+        done = item.completion
+        if done is not None:
+            parts.append(
+                f',"completed":{{"at":{_str(done.at.isoformat())},"by":{_str(done.by)},'
+                f'"days_late":{int(item.late_days)},"late":{"true" if item.late_days > 0 else "false"},'
+                f'"record":{_str(done.record_id)}}}'
+            )
+        if item.status == "overdue":
+            parts.append(f',"days_late":{int(item.late_days)}')
+        parts.append(f',"due":"{occ.due.isoformat()}"')
+        if occ.at is not None:
+            parts.append(f',"due_at":{_str(occ.at.isoformat())}')
+        parts.append(f'{ident},"occurrence":{_str(occ.key)},"opens":"{occ.opens.isoformat()}"{owner}')
+        parts.append(f',"status":{_str(item.status)}')
+        if occ.unit is not None:
+            parts.append(f',"unit":{_str(occ.unit)}')
+        parts.append(what)
+        return "".join(parts)
 
 
 def _occurrence_ends(item: Item) -> dict[str, Any]:
@@ -263,6 +318,61 @@ def emit(value: Any) -> None:
     sys.stdout.write(dumps(value, pretty=sys.stdout.isatty()) + "\n")
 
 
+BATCH = 1000  # items of a streamed list encoded at a time
+
+
+def emit_streaming(
+    document: dict[str, Any],
+    key: str,
+    values: Iterable[Any],
+    *,
+    as_value: Callable[[Any], Any] | None = None,
+    as_text: Callable[[Any], str] | None = None,
+) -> None:
+    """``emit(document | {key: [as_value(v) for v in values]})``, byte for byte, with the list
+    written as its values come, a batch at a time, never held whole: the document's other
+    members before and after it, in sorted order, as json.dumps writes them. ``as_text`` writes
+    a value as compact JSON text itself (in a pipe, where the document is compact)."""
+    if key in document:
+        raise ValueError(f"{key!r} is already in the document")
+    pretty = sys.stdout.isatty()
+    write = sys.stdout.write
+    before = dumps({k: v for k, v in document.items() if k < key}, pretty=pretty)
+    after = dumps({k: v for k, v in document.items() if k > key}, pretty=pretty)
+    name = dumps(key, pretty=False)
+    if pretty:  # members indented by 2 spaces, the list's values by 4
+        write(f"{before[:-2]},\n  {name}: [" if before != "{}" else f"{{\n  {name}: [")
+        close, lead, cut = "\n  ]", "\n  ", -4  # a batch "[\n  X,\n  Y\n]" -> "\n    X,\n    Y"
+    else:
+        write(f"{before[:-1]},{name}:[" if before != "{}" else f"{{{name}:[")
+        close, lead, cut = "]", "", -1
+    written = False
+    for batch in _batches(values):
+        if as_text is not None and not pretty:
+            text = json_text(",".join(map(as_text, batch)))
+        else:
+            text = dumps(batch if as_value is None else list(map(as_value, batch)), pretty=pretty)
+            text = text.replace("\n", lead)[1:cut] if pretty else text[1:cut]
+        write(("," if written else "") + text)
+        written = True
+    write(close if written else "]")
+    if after == "{}":
+        write("\n}\n" if pretty else "}\n")
+    else:
+        write(f",\n{after[2:]}\n" if pretty else f",{after[1:]}\n")
+
+
+def _batches(values: Iterable[Any]) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 class JsonRenderer(Renderer):
     """Every view as one JSON document."""
 
@@ -361,7 +471,18 @@ class JsonRenderer(Renderer):
         plan = loaded.plan
         steps = [step_item_dict(plan, incident, step) for incident, pending in incidents for step in pending]
         window = agenda.window
-        emit(
+        shared: dict[str, dict[str, Any]] = {}
+        item_text = ItemText()
+
+        def as_value(value: dict[str, Any] | Item) -> dict[str, Any]:
+            return value if isinstance(value, dict) else item_dict(plan, value, shared)
+
+        def as_text(value: dict[str, Any] | Item) -> str:
+            return dumps(value, pretty=False) if isinstance(value, dict) else item_text(value)
+
+        # The window's items are a stream: written as they come, never all held (a year of a
+        # large plan is hundreds of thousands); the document is the same, byte for byte.
+        emit_streaming(
             {
                 "now": agenda.now.isoformat(),
                 "window": {"start": window.start.isoformat(), "end": window.end.isoformat(), "label": window.label},
@@ -370,9 +491,12 @@ class JsonRenderer(Renderer):
                 "overdue": overdue_list(plan, agenda.overdue_runs),
                 "overdue_count": agenda.overdue_count,
                 "expanded": agenda.expanded,
-                "items": steps + [item_dict(plan, item) for item in agenda.items],
                 "undated": undated_list(agenda.undated),
-            }
+            },
+            "items",
+            itertools.chain(steps, agenda.items),
+            as_value=as_value,
+            as_text=as_text,
         )
 
     def digest(self, plan: Plan, digest: Digest) -> None:

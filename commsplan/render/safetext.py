@@ -34,7 +34,9 @@ def _escape(match: re.Match[str]) -> str:
 
 def visible(text: str) -> str:
     """``text`` with every control, bidi and line-separator character shown as a visible escape."""
-    return _UNSAFE.sub(_escape, text)
+    # Each of them is a control, a format character or a line or paragraph separator, none of
+    # which is printable: printable text (most text, by far) has none to escape.
+    return text if text.isprintable() else _UNSAFE.sub(_escape, text)
 
 
 def escape_markup(text: str) -> str:

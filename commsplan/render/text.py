@@ -301,6 +301,9 @@ class TextRenderer(Renderer):
     markdown = False
     _scope: frozenset[str] | None = None  # the units a due list or digest shows (--unit)
 
+    def __init__(self) -> None:
+        self._who: dict[tuple[object, ...], str] = {}  # an entry's "to ... · from ... · by ..."
+
     # --- the plan ------------------------------------------------------------------------------
 
     def validation(self, loaded: LoadedPlan, explain: bool) -> None:
@@ -464,6 +467,8 @@ class TextRenderer(Renderer):
         *,
         overdue_only: bool,
     ) -> None:
+        from commsplan.rules.agenda import RunTally
+
         plan = loaded.plan
         window = agenda.window
         self._scope = agenda.units
@@ -496,18 +501,21 @@ class TextRenderer(Renderer):
                 out.add()
                 out.add(f"TODAY, IF THERE IS SOMETHING TO SAY ({len(agenda.optional)})", "bold")
                 self._groups(out, plan, runs(agenda.optional), year)
-            due_now = [i for i in agenda.due if i.occurrence.due <= window.end]
-            later = [i for i in agenda.due if i.occurrence.due > window.end]
+            # One pass over the window's items (a stream): counted into runs, never all held.
+            due_now, later = RunTally(), RunTally()
+            last_day = window.end
+            for item in agenda.due:
+                (due_now if item.occurrence.due <= last_day else later).add(item)
             out.add()
-            if due_now:
-                out.add(f"DUE {window.label.upper()} ({len(due_now)})", "bold")
-                self._groups(out, plan, runs(due_now), year)
+            if due_now.count:
+                out.add(f"DUE {window.label.upper()} ({due_now.count})", "bold")
+                self._groups(out, plan, due_now.runs(), year)
             else:
                 out.add(f"Nothing else due {window.label}.", "green")
-            if later:
+            if later.count:
                 out.add()
-                out.add(f"OPEN {window.label.upper()}, DUE LATER ({len(later)})", "bold")
-                self._groups(out, plan, runs(later), year)
+                out.add(f"OPEN {window.label.upper()}, DUE LATER ({later.count})", "bold")
+                self._groups(out, plan, later.runs(), year)
             if agenda.on_request:
                 out.add()
                 out.add(f"ON REQUEST, no schedule ({len(agenda.on_request)})", "bold")
@@ -551,10 +559,12 @@ class TextRenderer(Renderer):
             return
         width = max(len(when) for when, *_ in entries)
         indent = len(INDENT) + width + 2
-        for when, head, what, who in entries:
+        for n, (when, head, what, who) in enumerate(entries, 1):
             out.segs_wrapped([(f"{INDENT}{when:<{width}}  ", "bold"), *head], indent)
             out.wrapped(what, indent)
             out.wrapped(who, indent, "dim")
+            if n % BATCH == 0:
+                out.emit()  # written as it goes: a year of a large plan is not held as text
 
     def _entry(self, plan: Plan, run: Run, this_year: int) -> tuple[str, Segs, str, str]:
         """(when, heading, what, to/from/by) of one activity's occurrences with one status."""
@@ -602,10 +612,20 @@ class TextRenderer(Renderer):
                 "optional": "if applicable",
             }
             head.append((f" · {run.count} {label[status]}, {span}", "red" if status == "overdue" else ""))
-        audience = display_name(plan.audience(activity.audience).name)
-        sender = display_name(plan.role(activity.owner.role).name)
-        who = f"to {audience} · from {sender} · by {channels_text(plan, activity)}"
-        return when, head, self._user(activity.what.text), self._user(who)
+        # to whom, from whom, by what: the same few words for many activities of a large plan
+        owner = activity.owner.role
+        uses = activity.channels
+        said = (
+            (activity.audience, owner, uses[0].channel, uses[0].when)
+            if len(uses) == 1
+            else (activity.audience, owner, *((use.channel, use.when) for use in uses))
+        )
+        who = self._who.get(said)
+        if who is None:
+            audience = display_name(plan.audience(activity.audience).name)
+            sender = display_name(plan.role(owner).name)
+            who = self._who[said] = self._user(f"to {audience} · from {sender} · by {channels_text(plan, activity)}")
+        return when, head, self._user(activity.what.text), who
 
     def _incident_steps(
         self, out: Lines, plan: Plan, incidents: Sequence[tuple[Incident, list[Step]]], now: dt.datetime

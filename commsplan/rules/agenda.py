@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import calendar as _calendar
 import datetime as dt
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from commsplan.errors import UsageError
 from commsplan.log.state import Completion, State
@@ -131,9 +132,11 @@ def undated_campaigns(
     start, end = max(start, period.start), min(end, period.end)
     if start > end:
         return []
+    if all(d.dates is None for d in plan.named_dates) and all(s.windows is None for s in plan.seasons):
+        return []  # every named date and season is yearly (fixed, computed or bounded): none can lack a date
     found = []
     for activity in plan.activities:
-        if activity.scheduled and filters.accepts(activity):
+        if activity.frequency.kind in ("named_dates", "season") and filters.accepts(activity):
             names = schedule.undated(activity, start, end)
             if names:
                 found.append(Undated(activity, names, start, end))
@@ -200,6 +203,46 @@ class Run:
         return Run(items[0], items[-1], len(items), units, tuple(items))
 
 
+class RunTally:
+    """Runs gathered from a stream of items in due order, as ``Run.of`` makes them of each
+    group's list, holding each run's count, ends and units' shares, never its items. A group:
+    one activity's items with one status and, for a per-unit duty's occurrence that is not
+    overdue, one period ("2 of 3 boroughs done")."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        # (activity, status, period) -> [first, last, count, {unit: [count, first, last]} or None]
+        self._groups: dict[tuple[str, str, str], list[Any]] = {}
+
+    def add(self, item: Item) -> None:
+        self.count += 1
+        occ = item.occurrence
+        unit = occ.unit
+        status = item.status
+        base = "" if unit is None or status == "overdue" else occ.key.rsplit("@", 1)[0]
+        key = (item.activity.id, status, base)
+        group = self._groups.get(key)
+        if group is None:
+            self._groups[key] = [item, item, 1, None if unit is None else {unit: [1, item, item]}]
+            return
+        group[1] = item
+        group[2] += 1
+        if unit is not None:
+            share = group[3].get(unit)
+            if share is None:
+                group[3][unit] = [1, item, item]
+            else:
+                share[0] += 1
+                share[2] = item
+
+    def runs(self) -> list[Run]:
+        """The groups' runs, in the order of their first item."""
+        return [
+            Run(first, last, count, tuple(UnitRun(unit, *share) for unit, share in shares.items()) if shares else ())
+            for first, last, count, shares in self._groups.values()
+        ]
+
+
 def _base(occ: Occurrence) -> str:
     """An occurrence's key without its unit: ``2020-10-05@havering`` -> ``2020-10-05``."""
     return occ.key.rsplit("@", 1)[0] if occ.unit is not None else occ.key
@@ -222,7 +265,8 @@ class Agenda:
     now: dt.datetime
     window: Window
     overdue_runs: list[Run]  # per activity: counted, and listed only when asked (expand)
-    due: list[Item]  # sorted by due day; conditional duties (status "optional") apart in .optional
+    # by due day (a list, or a stream: WindowItems); conditional duties ("optional") apart in .optional
+    due: Iterable[Item]
     on_request: list[Activity] = field(default_factory=list)
     triggered: list[Activity] = field(default_factory=list)
     optional: list[Item] = field(default_factory=list)  # today's conditional duties, and those done today
@@ -245,9 +289,106 @@ class Agenda:
         return sum(run.count for run in self.overdue_runs)
 
     @property
-    def items(self) -> list[Item]:
-        """The overdue items (when listed), then the window's, then today's conditional duties."""
-        return [*self.overdue, *self.due, *self.optional]
+    def items(self) -> Iterator[Item]:
+        """The overdue items (when listed), then the window's, then today's conditional duties:
+        one pass over them (the window's may be a stream)."""
+        return itertools.chain(self.overdue, self.due, self.optional)
+
+
+# A long window is worked out this many due days at a time: a year of 10,000 activities holds
+# 440,000 occurrences, never all at once.
+SPAN_DAYS = 31
+
+
+def _due_spans(window: Window) -> list[tuple[dt.date, dt.date]]:
+    """The window's due days cut into spans of SPAN_DAYS, in order. The first span also takes
+    what falls due before the window (a period that began before it, done before its start);
+    the last, what opens in the window and falls due after it."""
+    spans = []
+    lo = dt.date.min
+    hi = window.start + dt.timedelta(days=SPAN_DAYS - 1)
+    while hi < window.end:
+        spans.append((lo, hi))
+        lo, hi = hi + dt.timedelta(days=1), hi + dt.timedelta(days=SPAN_DAYS)
+    spans.append((lo, dt.date.max))
+    return spans
+
+
+def _due_order(item: Item) -> tuple[dt.date, dt.date, str]:
+    occ = item.occurrence
+    return occ.due, occ.opens, item.activity.id
+
+
+def window_items(
+    plan: Plan,
+    schedule: Schedule,
+    state: State,
+    now: dt.datetime,
+    window: Window,
+    filters: Filters | None = None,
+    *,
+    include_done: bool = False,
+) -> Iterator[Item]:
+    """The occurrences that meet the window (conditional duties apart), each with its status,
+    by due day, opening day and activity: a stream, worked out a span of due days at a time.
+    Closed and not done is overdue (counted apart) or due before tracking began: left out."""
+    filters = filters or Filters()
+    zone = schedule.zone
+    today = now.date()
+    get = state.get
+    make = tuple.__new__
+    chosen = []
+    for activity in plan.activities:
+        if activity.conditional is None and activity.scheduled and filters.accepts(activity):
+            # --unit keeps one unit's occurrences of a per-unit duty (and every BCU-wide one)
+            narrow = filters.accepts_occurrence if filters.units is not None and activity.per_unit else None
+            chosen.append((activity, narrow))
+    spans = _due_spans(window)
+    whole = len(spans) == 1
+    start, end = window.start, window.end
+    for lo, hi in spans:
+        found: list[Item] = []
+        add = found.append
+        for activity, narrow in chosen:
+            occs = (
+                schedule.occurrences(activity, start, end)
+                if whole
+                else schedule.occurrences_due(activity, start, end, lo, hi)
+            )
+            aid = activity.id
+            for occ in occs:
+                if narrow is not None and not narrow(occ):
+                    continue
+                done = get((aid, occ.key))
+                if done is None:
+                    if occ.is_closed(now):
+                        continue  # overdue, counted apart; or due before tracking began: not counted
+                    add(make(Item, (occ, activity, "open" if occ.opens <= today else "upcoming", 0, None)))
+                elif include_done:
+                    late = max(0, (done.at.astimezone(zone).date() - occ.due).days)
+                    status = "skipped" if done.status == "skipped" else "done"
+                    add(make(Item, (occ, activity, status, late, done)))
+        found.sort(key=_due_order)
+        yield from found
+
+
+@dataclass(frozen=True)
+class WindowItems:
+    """The window's items as a stream (``window_items``): each pass works them out again, so
+    a writer holds one span of them at a time, never the whole window."""
+
+    plan: Plan
+    schedule: Schedule
+    state: State
+    now: dt.datetime
+    window: Window
+    filters: Filters | None = None
+    include_done: bool = False
+
+    def __iter__(self) -> Iterator[Item]:
+        return window_items(
+            self.plan, self.schedule, self.state, self.now, self.window, self.filters, include_done=self.include_done
+        )
 
 
 def counting_from(plan: Plan, tracking_from: dt.date | None) -> dt.date:
@@ -270,19 +411,19 @@ def build_agenda(
     tracking_from: dt.date | None = None,
     expand: bool = False,
     count_overdue: bool = True,
+    stream: bool = False,
 ) -> Agenda:
     """The overdue occurrences since the plan (or its tracking) began, counted per activity
     (listed too with ``expand``), then those of the window, each with a status. Conditional
     duties are never overdue: only today's is listed. ``count_overdue=False`` leaves the overdue
-    out (for a look ahead that does not show them)."""
+    out (for a look ahead that does not show them). With ``stream`` the window's items are a
+    stream (``WindowItems``), worked out as a writer reads them, else a list."""
     filters = filters or Filters()
-    zone = schedule.zone
     today = now.date()
     counts_from = counting_from(plan, tracking_from)
     period_end = plan.meta.period.end
     overdue_runs: list[Run] = []
     counter = OverdueCounter(schedule, state, now)
-    due: list[Item] = []
     optional: list[Item] = []
     on_request: list[Activity] = []
     triggered: list[Activity] = []
@@ -321,22 +462,10 @@ def build_agenda(
                 parts = counter.missed(activity, counts_from, scope)
                 if parts:
                     overdue_runs.append(counted_run(activity, today, parts))
-        if overdue_only:
-            continue
-        for occ in schedule.occurrences(activity, window.start, window.end):
-            if narrow is not None and not narrow(occ):
-                continue
-            closed = occ.is_closed(now)
-            done = state.get((aid, occ.key))
-            if closed and done is None:
-                continue  # overdue, listed above; or due before tracking began: not counted
-            if done is not None:
-                if include_done:
-                    late = max(0, (done.at.astimezone(zone).date() - occ.due).days)
-                    due.append(Item(occ, activity, done.status if done.status == "skipped" else "done", late, done))
-                continue
-            due.append(Item(occ, activity, "open" if occ.opens <= today else "upcoming"))
-    due.sort(key=lambda item: (item.occurrence.due, item.occurrence.opens, item.activity.id))
+    due: Iterable[Item] = []
+    if not overdue_only:
+        stream_ = WindowItems(plan, schedule, state, now, window, filters, include_done)
+        due = stream_ if stream else list(stream_)
     undated = [] if overdue_only else undated_campaigns(plan, schedule, now, filters)
     return Agenda(
         now,

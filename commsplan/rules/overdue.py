@@ -93,14 +93,15 @@ class OverdueCounter:
         due from ``start`` to now are overdue, and the first and the last; units with none are
         left out. Equal to counting and taking the ends of ``listed``, without listing."""
         today = self.today
-        if start > today:
+        timed = getattr(activity.frequency, "time", None)
+        # An all-day occurrence closes when its due day ends: none due from today on is overdue.
+        if start > today or (start == today and timed is None):
             return []
         names = self._units(activity, units)
         freq = activity.frequency
         regular = isinstance(freq, Recurrence)
         # Occurrences due today are closed only once their time of day has passed.
         closed_until = today - ONE_DAY
-        timed = getattr(activity.frequency, "time", None)
         if regular and timed is not None and resolve_local(today, timed, self.schedule.zone) <= self.now:
             closed_until = today
         if not regular:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import calendar as _calendar
 import datetime as dt
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -120,6 +120,8 @@ class Schedule:
             self._units.setdefault(unit.kind, []).append(unit.id)
         self._signatures: dict[int, tuple[Frequency, Hashable]] = {}
         self._shaped: dict[tuple[Hashable, dt.date, dt.date], list[_Shape]] = {}
+        # (id of a list of shapes, first due day, last due day) -> (that list, the slice's ends)
+        self._slices: dict[tuple[int, dt.date, dt.date], tuple[list[_Shape], int, int]] = {}
 
     # --- public ---------------------------------------------------------------------------
 
@@ -134,6 +136,24 @@ class Schedule:
         aid = activity.id
         make = tuple.__new__
         found = [make(Occurrence, (aid, *shape)) for shape in self._shapes(activity, start, end)]
+        return self._per_unit(activity, found)
+
+    def occurrences_due(
+        self, activity: Activity, start: dt.date, end: dt.date, due_from: dt.date, due_to: dt.date
+    ) -> list[Occurrence]:
+        """Those of ``occurrences(activity, start, end)`` due from ``due_from`` to ``due_to``
+        (inclusive): a slice of them, as they come in due order, found once per schedule."""
+        shapes = self._shapes(activity, start, end)
+        memo = (id(shapes), due_from, due_to)
+        known = self._slices.get(memo)
+        if known is None:
+            dues = [shape[2] for shape in shapes]
+            # the list is kept with its slice: its id is not reused while the slice is known
+            known = self._slices[memo] = (shapes, bisect_left(dues, due_from), bisect_right(dues, due_to))
+        _, first, last = known
+        aid = activity.id
+        make = tuple.__new__
+        found = [make(Occurrence, (aid, *shape)) for shape in shapes[first:last]]
         return self._per_unit(activity, found)
 
     def _shapes(self, activity: Activity, start: dt.date, end: dt.date) -> list[_Shape]:
