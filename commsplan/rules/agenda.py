@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar as _calendar
 import datetime as dt
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal, NamedTuple
@@ -343,18 +343,29 @@ def window_items(
             # --unit keeps one unit's occurrences of a per-unit duty (and every BCU-wide one)
             narrow = filters.accepts_occurrence if filters.units is not None and activity.per_unit else None
             chosen.append((activity, narrow))
+    # A store that answers many questions at once (a database: one round trip, not one per
+    # occurrence) is asked about a whole span's occurrences before they are looked at.
+    prefetch: Callable[[Iterable[tuple[str, str]]], None] | None = getattr(state, "prefetch", None)
     spans = _due_spans(window)
     whole = len(spans) == 1
     start, end = window.start, window.end
     for lo, hi in spans:
         found: list[Item] = []
         add = found.append
-        for activity, narrow in chosen:
-            occs = (
+        span = [
+            (
+                activity,
+                narrow,
                 schedule.occurrences(activity, start, end)
                 if whole
-                else schedule.occurrences_due(activity, start, end, lo, hi)
+                else schedule.occurrences_due(activity, start, end, lo, hi),
             )
+            for activity, narrow in chosen
+        ]
+        if prefetch is not None:
+            span = [(activity, narrow, list(occs)) for activity, narrow, occs in span]
+            prefetch((activity.id, occ.key) for activity, narrow, occs in span for occ in occs)
+        for activity, narrow, occs in span:
             aid = activity.id
             for occ in occs:
                 if narrow is not None and not narrow(occ):

@@ -75,16 +75,17 @@ class OverdueCounter:
         """Every overdue occurrence due from ``start`` to now, in the schedule's order: closed
         at now and neither done nor skipped (of ``units``, where the duty is per unit)."""
         aid = activity.id
-        get = self.state.get
         now = self.now
-        return [
+        closed = [
             occ
             for occ in self.schedule.occurrences(activity, start, self.today)
-            if occ.due >= start
-            and (units is None or occ.unit is None or occ.unit in units)
-            and occ.is_closed(now)
-            and get((aid, occ.key)) is None
+            if occ.due >= start and (units is None or occ.unit is None or occ.unit in units) and occ.is_closed(now)
         ]
+        prefetch = getattr(self.state, "prefetch", None)  # a database: all of them in one round trip
+        if prefetch is not None:
+            prefetch((aid, occ.key) for occ in closed)
+        get = self.state.get
+        return [occ for occ in closed if get((aid, occ.key)) is None]
 
     # --- counted ----------------------------------------------------------------------------
 
