@@ -247,6 +247,22 @@ def test_many_occurrences_are_looked_up_in_one_round_trip_with_the_same_answers(
         log.close()
 
 
+def test_a_long_import_reports_its_progress_forward_to_the_end(pg_url: str, tmp_path: Path) -> None:
+    source = Cli(tmp_path / "long.jsonl", tmp_path / "cache")
+    for day in range(1, 31):
+        done = source("done", "cp-daily-updates", "--occurrence", f"2020-10-{day:02d}", "--now", NOW)
+        assert done.exit_code == 0, done.stderr
+    seen: list[tuple[int, int]] = []
+    log = PgLog(pg_url)
+    try:
+        assert log.import_file(source.log, lambda done, total: seen.append((done, total))) == (30, 0)
+    finally:
+        log.close()
+    size = source.log.stat().st_size
+    assert seen and seen[-1] == (size, size)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
 def test_import_is_all_or_nothing_and_never_mixes_two_histories(pg_url: str, tmp_path: Path) -> None:
     source = a_file_log(tmp_path)
     damaged = tmp_path / "damaged.jsonl"

@@ -462,10 +462,15 @@ def import_(
     log refuses it, so two histories are never mixed.
     Example: commsplan log import team-log.jsonl --log postgresql://db.example.org/commsplan
     """
-    from commsplan.render.console import say
+    from commsplan.render.console import IndexProgress, say
 
     book = session(plan, log, None).logbook()
-    added, kept = book.import_file(file)
+    # A database checks each row as it comes (some 100,000 a minute): a bar on a terminal.
+    progress = IndexProgress("Importing the records", min_bytes=4 << 20)
+    try:
+        added, kept = book.import_file(file, progress)
+    finally:
+        progress.close()
     total = added + kept
     if not added:
         say(f"nothing to import: {book.where} already holds all {total} record{'s' if total != 1 else ''} of {file}")

@@ -75,8 +75,9 @@ class LogBackend(Protocol):
         """Write the records as JSON Lines, byte for byte what the file back end holds."""
         ...
 
-    def import_file(self, path: Path) -> tuple[int, int]:
-        """Add a verified file log's records after those already here: (added, already here)."""
+    def import_file(self, path: Path, progress: Progress | None = None) -> tuple[int, int]:
+        """Add a verified file log's records after those already here: (added, already here);
+        ``progress`` is told the bytes of the file loaded so far, where loading takes a while."""
         ...
 
 
@@ -132,8 +133,9 @@ class Logbook:
                 pending = chunk[cut:]
         return count
 
-    def import_file(self, path: Path) -> tuple[int, int]:
-        """Add a verified file log's records after those already here, all or nothing."""
+    def import_file(self, path: Path, progress: Progress | None = None) -> tuple[int, int]:
+        """Add a verified file log's records after those already here, all or nothing (one
+        write: over in a blink, so ``progress`` is not told)."""
         if not self._file.exists():
             continuation(path, None, str(self.path))  # a file refused leaves no empty log behind
         return self._file.extend(lambda here: continuation(path, here, str(self.path)))

@@ -581,8 +581,10 @@ class PgLog:
                 raise _Saved(record_id)
         return message + "; the log is unchanged"
 
-    def import_file(self, path: Path) -> tuple[int, int]:
-        """Load a file log's records after those already here, all or nothing: (added, kept)."""
+    def import_file(self, path: Path, progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
+        """Load a file log's records after those already here, all or nothing: (added, kept).
+        The server checks each row as it arrives (a million take minutes): ``progress`` is told
+        the bytes of the file sent so far."""
         pg = _psycopg()
         conn = self._checked()
         try:
@@ -592,9 +594,16 @@ class PgLog:
                 here = Head(int(row[0]), str(row[1])) if row else None
                 lines = continuation(path, here, self.where)
                 first = (here.lines if here else 0) + 1
+                total = sum(len(raw) + 1 for raw in lines)
+                sent = 0
                 with conn.cursor().copy("COPY commsplan_log (line, body) FROM STDIN") as copy:
                     for number, raw in enumerate(lines, first):
                         copy.write_row((number, raw.decode("utf-8")))
+                        sent += len(raw) + 1
+                        if progress is not None and not number % 1000:
+                            progress(sent, total)
+                if progress is not None:
+                    progress(total, total)
         except pg.Error as exc:
             raise LogError(f"nothing imported: PostgreSQL at {self.address()}: {_reason(exc)}") from None
         return len(lines), here.lines if here else 0

@@ -277,13 +277,15 @@ class IndexProgress:
 
     MIN_BYTES = 32 << 20  # below this (some 100,000 records) indexing is over in a blink
 
-    def __init__(self) -> None:
+    def __init__(self, label: str = "Indexing the log", min_bytes: int | None = None) -> None:
+        self.label = label
+        self.min_bytes = self.MIN_BYTES if min_bytes is None else min_bytes
         self.enabled: bool | None = None  # asked only when there is a big job (a Console costs)
         self._bar: Any = None
         self._task: Any = None
 
     def __call__(self, done: int, total: int) -> None:
-        if total < self.MIN_BYTES:
+        if total < self.min_bytes:
             return
         if self.enabled is None:
             self.enabled = stderr().is_terminal
@@ -293,7 +295,7 @@ class IndexProgress:
             from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
             self._bar = Progress(
-                TextColumn("Indexing the log"),
+                TextColumn(self.label),
                 BarColumn(),
                 DownloadColumn(),
                 TimeRemainingColumn(),
