@@ -6,6 +6,7 @@ from __future__ import annotations
 import email
 import email.policy
 import socket
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
@@ -242,3 +244,93 @@ def test_the_html_part_says_what_the_text_part_says(cli: Cli) -> None:
     for heading in ("TODAY, IF THERE IS SOMETHING TO SAY (2)", "BEING PREPARED (1)", "CAMPAIGNS STARTING SOON (1)"):
         assert heading in text and f"<h2>{heading}</h2>" in page
     assert "NO DATE THIS PLAN YEAR" in text and "NO DATE THIS PLAN YEAR" in page
+
+
+# --- TLS: STARTTLS on the submission port, and TLS from the first byte -----------------------------
+
+
+@dataclass
+class TlsServer:
+    inbox: Inbox
+    port: int
+    ca: Path  # the certificate authority that signed the server's certificate, as a PEM file
+
+
+def _tls_server(tmp_path: Path, implicit: bool) -> Iterator[TlsServer]:
+    """A server with a certificate for 127.0.0.1 from a throwaway authority; it takes a login
+    only over TLS, and with STARTTLS no mail before TLS."""
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    ca = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(ca))
+    inbox = Inbox()
+    port = _free_port()
+    tls: dict[str, Any] = (
+        # aiosmtpd counts only STARTTLS as TLS for AUTH: with TLS from the first byte, it is
+        {"ssl_context": context, "auth_require_tls": False}
+        if implicit
+        else {"tls_context": context, "require_starttls": True}
+    )
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=_check_login, ready_timeout=10, **tls)
+    controller.start()
+    try:
+        yield TlsServer(inbox, port, ca)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def starttls(tmp_path: Path) -> Iterator[TlsServer]:
+    yield from _tls_server(tmp_path, implicit=False)
+
+
+@pytest.fixture
+def smtps(tmp_path: Path) -> Iterator[TlsServer]:
+    yield from _tls_server(tmp_path, implicit=True)
+
+
+def _send_env(scheme: str, server: TlsServer, tmp_path: Path, *, trusted: bool) -> dict[str, str]:
+    return {
+        "COMMSPLAN_SMTP": f"{scheme}://127.0.0.1:{server.port}",
+        "COMMSPLAN_SMTP_USER": "digest",
+        "COMMSPLAN_SMTP_PASSWORD": "s3cret",
+        "HOME": str(tmp_path),
+        # the system's authorities, or also this one (OpenSSL reads SSL_CERT_FILE)
+        "SSL_CERT_FILE": str(server.ca) if trusted else ssl.get_default_verify_paths().openssl_cafile,
+    }
+
+
+@pytest.mark.parametrize("scheme", ["smtp+starttls", "smtps"])
+def test_send_over_tls_logs_in_and_delivers(
+    cli: Cli, tmp_path: Path, scheme: str, request: pytest.FixtureRequest
+) -> None:
+    server: TlsServer = request.getfixturevalue("starttls" if scheme == "smtp+starttls" else "smtps")
+    env = _send_env(scheme, server, tmp_path, trusted=True)
+    result = cli("digest", "--now", NOW, "--send", "--to", "team@example.org", env=env)
+    assert result.exit_code == 0, result.stderr
+    [received] = server.inbox.messages
+    assert received.login == b"digest"
+    assert parse(received.content)["Subject"] == "commsplan Tue 27 Oct: 107 overdue, 0 due today"
+
+
+@pytest.mark.parametrize("scheme", ["smtp+starttls", "smtps"])
+def test_a_server_whose_certificate_is_not_trusted_gets_nothing(
+    cli: Cli, tmp_path: Path, scheme: str, request: pytest.FixtureRequest
+) -> None:
+    server: TlsServer = request.getfixturevalue("starttls" if scheme == "smtp+starttls" else "smtps")
+    env = _send_env(scheme, server, tmp_path, trusted=False)
+    result = cli("digest", "--now", NOW, "--send", "--to", "team@example.org", env=env)
+    assert result.exit_code == 1
+    said = " ".join(result.stderr.split())
+    assert said.startswith(f"commsplan: error: cannot reach {scheme}://127.0.0.1:{server.port}: "), said
+    assert "certificate verify failed" in said, said
+    assert server.inbox.messages == []  # and the password never left: no TLS, no login
+
+
+def test_plain_smtp_to_a_server_that_wants_starttls_is_refused(cli: Cli, tmp_path: Path, starttls: TlsServer) -> None:
+    env = {**_send_env("smtp", starttls, tmp_path, trusted=True), "COMMSPLAN_SMTP_USER": ""}
+    result = cli("digest", "--now", NOW, "--send", "--to", "team@example.org", env=env)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"commsplan: error: smtp://127.0.0.1:{starttls.port} did not take the message: ")
+    assert starttls.inbox.messages == []
