@@ -540,6 +540,11 @@ def _class_former(cls: type[Plain]) -> _Builder:
         for name, key, inner, default in fields:
             item = value.get(name, _ABSENT)
             if item is _ABSENT or item == default:
+                if default is None and key != name:
+                    # An empty optional object or date (an activity's condition, a frequency's
+                    # anchor) is kept as null under the field's own name: read in every pass
+                    # over a plan, it is then found at once, with nothing to build.
+                    out[name] = None
                 continue
             out[key] = inner(item)
         return out
