@@ -536,10 +536,15 @@ def _class_former(cls: type[Plain]) -> _Builder:
         fields.append((name, key, _former(hints[name]), [] if isinstance(default, _Factory) else default))
 
     def form(value: Any) -> Any:
-        out = {}
+        out: dict[str, Any] = {}
         for name, key, inner, default in fields:
             item = value.get(name, _ABSENT)
             if item is _ABSENT or item == default:
+                if default is None and key != name:
+                    # An empty optional object or date (an activity's condition, a frequency's
+                    # anchor) is kept as null under the field's own name: read in every pass
+                    # over a plan, it is then found at once, with nothing to build.
+                    out[name] = None
                 continue
             out[key] = inner(item)
         return out
@@ -566,6 +571,10 @@ def dump(value: Any, *, exclude_none: bool = False) -> Any:
 
 _Builder = Callable[[Any], Any]
 _BUILDERS: dict[Any, _Builder] = {}
+# What a builder makes, when it wraps the JSON mapping as one plain class's object (or as that
+# of one of several classes, chosen by the mapping's 'kind'): ``_Field`` then does it itself.
+_CLASS_OF: dict[_Builder, type[Plain]] = {}
+_KINDS_OF: dict[_Builder, dict[str, type[Plain]]] = {}
 _UnionType = type(int | None)
 
 
@@ -602,9 +611,13 @@ def _union_builder(args: list[Any]) -> _Builder:
     if classes:
         if len(classes) == 1:
             only = _builder(classes[0])
-            return lambda v: None if v is None else only(v)
+            optional: _Builder = lambda v: None if v is None else only(v)  # noqa: E731
+            _CLASS_OF[optional] = classes[0]
+            return optional
         by_kind = {kind: _builder(cls) for cls in classes for kind in typing.get_args(_hints(cls)["kind"])}
-        return lambda v: None if v is None else by_kind[v["kind"]](v)
+        one_of: _Builder = lambda v: None if v is None else by_kind[v["kind"]](v)  # noqa: E731
+        _KINDS_OF[one_of] = {kind: cls for cls in classes for kind in typing.get_args(_hints(cls)["kind"])}
+        return one_of
     if len(args) == 1:
         one = _builder(args[0])
         return _same if one is _same else (lambda v: None if v is None else one(v))
@@ -625,19 +638,39 @@ class _Field:
     field's own name, where Python finds it before asking this (non-data) descriptor again, so
     a field read in a hot loop costs a plain attribute look-up."""
 
-    __slots__ = ("default", "make", "name", "raw")
+    __slots__ = ("cls", "default", "kinds", "make", "name", "raw")
 
     def __init__(self, name: str, make: _Builder, default: Any) -> None:
         self.name, self.raw, self.make, self.default = name, _raw(name), make, default
+        # A field of one plain class (an owner), or of one of several told by 'kind' (a
+        # frequency), is made here as ``build_one`` makes it: read for each of 10,000
+        # activities, a call less each time.
+        self.cls = _CLASS_OF.get(make)
+        self.kinds = _KINDS_OF.get(make)
 
     def __get__(self, instance: Any, owner: Any = None) -> Any:
         if instance is None:
             return self.default
         attributes = instance.__dict__
         raw = attributes.pop(self.raw, _ABSENT)
-        # Left out of the JSON form: the class's default, kept as the object's own from now on.
-        value = attributes[self.name] = self.default if raw is _ABSENT else self.make(raw)
+        if raw is _ABSENT:
+            value = self.default  # left out of the JSON form: the class's default, now the object's own
+        elif raw is None:
+            value = self.make(raw)
+        elif self.cls is not None:
+            value = _new(self.cls)
+            _put(value, "__dict__", raw)
+        elif self.kinds is not None:
+            value = _new(self.kinds[raw["kind"]])
+            _put(value, "__dict__", raw)
+        else:
+            value = self.make(raw)
+        attributes[self.name] = value
         return value
+
+
+_new = object.__new__
+_put = object.__setattr__
 
 
 def _raw(name: str) -> str:
@@ -664,4 +697,5 @@ def _class_builder(cls: type[Plain]) -> _Builder:
         put(instance, "__dict__", value)
         return instance
 
+    _CLASS_OF[build_one] = cls
     return build_one

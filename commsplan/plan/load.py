@@ -77,7 +77,7 @@ def load_plan(path: Path, cache_dir: Path | None = None) -> LoadedPlan:
     return loaded
 
 
-CACHE_FORMAT = 2  # 2: the plain-data form, with the days of each RRULE
+CACHE_FORMAT = 3  # 2: the plain-data form, with the days of each RRULE; 3: empty optional objects as null
 _CACHE_LIMIT = 64 << 20
 
 

@@ -303,6 +303,15 @@ class TextRenderer(Renderer):
 
     def __init__(self) -> None:
         self._who: dict[tuple[object, ...], str] = {}  # an entry's "to ... · from ... · by ..."
+        self._days: dict[tuple[dt.date, bool], str] = {}  # short_day of the few days a list names
+
+    def _short_day(self, value: dt.date, year: bool) -> str:
+        """``short_day``, worked out once per day: a week of 10,000 activities names seven."""
+        key = (value, year)
+        text = self._days.get(key)
+        if text is None:
+            text = self._days[key] = short_day(value, year=year)
+        return text
 
     # --- the plan ------------------------------------------------------------------------------
 
@@ -559,6 +568,28 @@ class TextRenderer(Renderer):
             return
         width = max(len(when) for when, *_ in entries)
         indent = len(INDENT) + width + 2
+        if out.plain:
+            # Plain text (a pipe, a file, cron's mail): each line that fits is its text, as
+            # ``segs_wrapped`` and ``wrapped`` make it; only a longer one goes through them.
+            lines, pad, room = out.lines, " " * indent, out.width - indent
+            for n, (when, head, what, who) in enumerate(entries, 1):
+                first = f"{INDENT}{when:<{width}}  " + "".join([piece for piece, _ in head])
+                if len(first) <= out.width:
+                    lines.append(first)
+                else:
+                    out.segs_wrapped([(f"{INDENT}{when:<{width}}  ", "bold"), *head], indent)
+                if len(what) <= room:
+                    lines.append(pad + what)
+                else:
+                    out.wrapped(what, indent)
+                if len(who) <= room:
+                    lines.append(pad + who)
+                else:
+                    out.wrapped(who, indent, "dim")
+                if n % BATCH == 0:
+                    out.emit()  # written as it goes: a year of a large plan is not held as text
+                    lines = out.lines  # emptied anew
+            return
         for n, (when, head, what, who) in enumerate(entries, 1):
             out.segs_wrapped([(f"{INDENT}{when:<{width}}  ", "bold"), *head], indent)
             out.wrapped(what, indent)
@@ -573,14 +604,14 @@ class TextRenderer(Renderer):
         status = first.status
         head: Segs = [(activity.id, "bold cyan")]
         occ = first.occurrence
-        when = short_day(occ.due, year=occ.due.year != this_year)
+        when = self._short_day(occ.due, occ.due.year != this_year)
         if occ.unit is not None and run.one_period and status in ("open", "upcoming", "overdue"):
             base = occ.key.rsplit("@", 1)[0]
             head.append((f" · {_period_words(activity, base)}: {_units_done(plan, activity, run, self._scope)}", ""))
             if status == "overdue":
                 head.append((f" · {_days(first.late_days)} late", "red"))
             elif status == "upcoming":
-                head.append((f" · opens {short_day(occ.opens)}", "dim"))
+                head.append((f" · opens {self._short_day(occ.opens, False)}", "dim"))
         elif run.count == 1:
             if occ.at is not None:
                 when += occ.at.strftime(" %H:%M")
@@ -588,7 +619,7 @@ class TextRenderer(Renderer):
             if status == "overdue":
                 head.append((f" · {_days(first.late_days)} late", "red"))
             elif status == "upcoming":
-                head.append((f" · opens {short_day(occ.opens)}", "dim"))
+                head.append((f" · opens {self._short_day(occ.opens, False)}", "dim"))
             elif status == "optional":
                 head.append((" · if applicable, never overdue", "dim"))
             elif first.completion is not None:
@@ -597,9 +628,7 @@ class TextRenderer(Renderer):
                 head.append((f" · {status} {short_day(done.at.date())} by {self._user(done.by)}{late}", "green"))
         else:
             end = last.occurrence.due
-            span = (
-                f"{short_day(occ.due, year=occ.due.year != this_year)} to {short_day(end, year=end.year != this_year)}"
-            )
+            span = f"{when} to {self._short_day(end, end.year != this_year)}"
             if occ.unit is not None:
                 count = len(run.units)
                 span += f" ({count} {activity.per_unit}{'s' if count != 1 else ''})"
