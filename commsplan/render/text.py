@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -185,12 +185,17 @@ def activity_card(plan: Plan, activity: Activity, *, full: bool = False) -> Grou
     return Group(Text(activity.id, style="bold cyan"), Padding(grid, (0, 0, 0, 2)))
 
 
+@lru_cache(maxsize=8192)  # 10,000 cards say the same few audiences, senders and channels
 def _plain_words(text: str) -> bool:
     """Text that rich's wrap and a plain greedy wrap lay out alike: printable, one column a
     character, no space before or after, and no whitespace but the plain space."""
+    if not (text.isprintable() and text == text.strip()):
+        return False
+    if text.isascii():
+        return True
     from rich.cells import cell_len
 
-    return text.isprintable() and text == text.strip() and (text.isascii() or cell_len(text) == len(text))
+    return cell_len(text) == len(text)
 
 
 def card_lines(activity_id: str, rows: list[tuple[str, Segs]], width: int) -> list[Segs] | None:
