@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -73,3 +74,24 @@ def test_members_still_help_a_partial_match() -> None:
 def test_unknown_is_still_unknown() -> None:
     with pytest.raises(LookupFailed, match="no audience matches 'Zebras'"):
         find("Zebras", _PLAN.audiences, "audience")
+
+
+def test_triggers_are_found_by_id_name_and_alias_and_their_wording_is_one_phrase() -> None:
+    triggers = list(_PLAN.triggers)
+    for trigger in triggers:
+        for word in (trigger.id, trigger.name, *trigger.aliases):
+            assert find(word, triggers, "trigger").id == trigger.id
+    # a trigger's source wording is one phrase (not its letters), shared here by three
+    with pytest.raises(LookupFailed, match="matches 3 triggers"):
+        find("critical/major/significant incidents", triggers, "trigger")
+
+
+def test_a_trigger_without_a_source_wording_is_found(cli: Cli, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        PLAN.read_text(encoding="utf-8").replace('    as_written: "critical/major/significant incidents"\n', ""),
+        encoding="utf-8",
+    )
+    result = cli("incident", "open", "Flooding", "--level", "major", "--plan", str(plan), "--now", "2020-10-26T10:00")
+    assert result.exit_code == 0, result.stderr
+    assert "Major incident" in result.stdout

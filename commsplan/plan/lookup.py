@@ -29,13 +29,16 @@ def normalise(word: str) -> str:
 
 
 def _names(item: Nameable) -> list[str]:
-    """What an item is called: its name, aliases and the source's wording of it."""
-    return [item.name, *item.aliases, *getattr(item, "as_written", [])]
+    """What an item is called: its name, aliases and the source's wording of it (a list of
+    wordings for roles, audiences and channels; one, or none, for a trigger)."""
+    written = getattr(item, "as_written", None)
+    wordings = [] if written is None else [written] if isinstance(written, str) else list(written)
+    return [item.name, *item.aliases, *wordings]
 
 
 def _members(item: Nameable) -> list[str]:
     """What an item holds (an audience's members): they help a partial match, never an exact one."""
-    return list(getattr(item, "members", []))
+    return list(getattr(item, "members", None) or [])
 
 
 def find(query: str, items: Sequence[T], kind: str) -> T:
