@@ -9,6 +9,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import stat
 import threading
 import time
 from pathlib import Path
@@ -23,7 +24,7 @@ from commsplan.log.filelog import FileLog
 from commsplan.log.records import CompletionLog, LogProblem, LogRead, LogRecord
 
 from .helpers import PLAN_DIGEST as PLAN
-from .helpers import TS, add
+from .helpers import TS, Cli, add, flat
 
 
 def lines_of(path: Path) -> list[bytes]:
@@ -540,3 +541,18 @@ def test_any_sequence_of_records_round_trips(
 def instant(ts: dt.datetime) -> tuple[dt.datetime, dt.timedelta | None]:
     # the wall time and offset as written; == between zones is False for times in a DST fold
     return ts.replace(tzinfo=None, fold=0), ts.utcoffset()
+
+
+def test_export_out_never_replaces_a_link_or_a_device(cli: Cli, tmp_path: Path) -> None:
+    assert cli("done", "snb-quarterly", "--now", "2020-10-26T10:00").exit_code == 0
+    target = tmp_path / "target.jsonl"
+    target.write_text("keep")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    result = cli("log", "export", "--out", str(link))
+    assert result.exit_code == 1
+    assert "nothing exported" in flat(result.stderr) and "not a regular file" in flat(result.stderr)
+    assert link.is_symlink() and target.read_text() == "keep"
+    out = tmp_path / "export.jsonl"
+    assert cli("log", "export", "--out", str(out)).exit_code == 0
+    assert out.read_bytes() == cli.log.read_bytes() and stat.S_IMODE(out.stat().st_mode) == 0o600

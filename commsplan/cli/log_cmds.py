@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -422,29 +421,12 @@ def export(
 
 def _export_to(book: LogBackend, out: Path) -> int:
     """Export into a temp file beside ``out``, then rename it in: never a half-written copy."""
-    import contextlib
-    import tempfile
+    from commsplan.files import write_whole
 
-    folder = out.parent if str(out.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.", suffix=".tmp")
+        return write_whole(out, book.export, mode=0o600)
     except OSError as exc:
-        raise LogError(f"nothing exported: cannot write in {folder}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            count = book.export(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, out)
-    except OSError as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
         raise LogError(f"nothing exported: cannot write {out}: {exc.strerror or exc}") from None
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return count
 
 
 @log_app.command("import")

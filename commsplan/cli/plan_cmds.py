@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -124,15 +122,7 @@ def init(
 
     Refuses to overwrite a file. Example: commsplan init plans/north_area.yaml
     """
-    data = STARTER.read_bytes()
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    except FileExistsError:
-        raise CommsplanError(f"{path} already exists; commsplan init never overwrites a file") from None
-    except OSError as exc:
-        raise CommsplanError(f"cannot create {path}: {exc.strerror}") from None
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+    _write_new(path, STARTER.read_bytes(), "commsplan init")
     renderer().plan_written(path)
 
 
@@ -188,35 +178,22 @@ def renew(
     target = out or _renewed_name(plan_file, loaded.plan.meta.period.start.year, start.year)
     data = renewal.text.encode("utf-8")
     checked = parse_plan(data, target)  # what is written must be a valid plan
-    _write_new(target, data, "commsplan renew")
+    _write_new(target, data, "commsplan renew", " (choose another with --out)")
     renderer(json).renewed(target, renewal, checked.warnings)
 
 
-def _write_new(path: Path, data: bytes, who: str) -> None:
-    """Write ``path`` whole, and only if it does not exist: a temp file linked into place."""
-    import tempfile
+def _write_new(path: Path, data: bytes, who: str, hint: str = "") -> None:
+    """Write ``path`` whole, and only if it does not exist (files.write_whole, linked into place)."""
+    from commsplan.files import write_whole
 
     if path.exists():
-        raise CommsplanError(f"{path} already exists; {who} never overwrites a file (choose another with --out)")
-    folder = path.parent if str(path.parent) else Path(".")
+        raise CommsplanError(f"{path} already exists; {who} never overwrites a file{hint}")
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise CommsplanError(f"cannot create {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.link(tmp, path)  # fails if someone created it meanwhile: never replaces
+        write_whole(path, lambda handle: handle.write(data), replace=False)
     except FileExistsError:
         raise CommsplanError(f"{path} already exists; {who} never overwrites a file") from None
     except OSError as exc:
         raise CommsplanError(f"cannot create {path}: {exc.strerror}") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
 
 
 @app.command(name="diff")
