@@ -362,14 +362,7 @@ class FileLog:
         encode(record_id, ts, type, data, plan, "")
         fd = self._open_for_append()
         try:
-            # flock, not lockf/fcntl: a POSIX record lock is dropped when the process closes ANY
-            # descriptor of the file (a read of the log elsewhere in the same process would
-            # silently unlock it); a flock belongs to this open file and ends only with it.
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            except OSError as exc:
-                raise LogError(f"completion NOT recorded: cannot lock {self.path}: {_reason(exc)}") from None
-            self._still_the_log(fd)
+            self._lock(fd, "completion NOT recorded")
             try:
                 size = os.fstat(fd).st_size
                 if size and _pread_exact(fd, 1, size - 1) != b"\n":
@@ -395,11 +388,7 @@ class FileLog:
         except LogError as exc:
             raise LogError(exc.message.replace("completion NOT recorded", "nothing imported", 1)) from None
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            except OSError as exc:
-                raise LogError(f"nothing imported: cannot lock {self.path}: {_reason(exc)}") from None
-            self._still_the_log(fd)
+            self._lock(fd, "nothing imported")
             size = os.fstat(fd).st_size
             read = self.read_locked(fd, size, chain=True)
             if read.problems:
@@ -491,19 +480,27 @@ class FileLog:
             )
         return f"cannot {verb} {self.path}: permission denied ({stat.filemode(info.st_mode)})"
 
-    def _still_the_log(self, fd: int) -> None:
-        """After waiting for the lock: refuse if the file was removed or replaced meanwhile."""
+    def _lock(self, fd: int, refused: str) -> None:
+        """Take the log's exclusive lock, then refuse (saying ``refused``) if the file was
+        removed or replaced while we waited.
+
+        flock, not lockf/fcntl: a POSIX record lock is dropped when the process closes ANY
+        descriptor of the file (a read of the log elsewhere in the same process would silently
+        unlock it); a flock belongs to this open file and ends only with it.
+        """
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError as exc:
+            raise LogError(f"{refused}: cannot lock {self.path}: {_reason(exc)}") from None
         try:
             mine = os.fstat(fd)
             named = os.stat(self.path, follow_symlinks=False)
         except FileNotFoundError:
             named = None
         except OSError as exc:
-            raise LogError(f"completion NOT recorded: cannot check {self.path}: {_reason(exc)}") from None
+            raise LogError(f"{refused}: cannot check {self.path}: {_reason(exc)}") from None
         if named is None or mine.st_nlink == 0 or (named.st_dev, named.st_ino) != (mine.st_dev, mine.st_ino):
-            raise LogError(
-                f"completion NOT recorded: {self.path} was removed or replaced while waiting to write; try again"
-            )
+            raise LogError(f"{refused}: {self.path} was removed or replaced while waiting to write; try again")
 
     def _set_aside_torn_tail(self, fd: int, size: int, ts: datetime) -> int:
         """Move the bytes after the last newline to a side file, cut them off; return the new size.
