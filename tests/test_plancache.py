@@ -124,3 +124,43 @@ def test_validate_checks_the_file_never_the_cache(cli: Cli, tmp_path: Path) -> N
     result = cli("validate", "--plan", str(plan), env=env)
     assert result.exit_code == 0
     assert "East Area BCU" in result.stdout and "Evil" not in result.stdout
+
+
+def test_what_many_activities_hold_alike_is_cached_once_and_read_back_as_one_object(tmp_path: Path) -> None:
+    from .helpers import PLAN
+
+    checked = load_plan(PLAN).plan
+    load_plan(PLAN, tmp_path)  # writes the entry
+    entry = next(tmp_path.glob("plan-*.json"))
+    body = json.loads(entry.read_bytes().partition(b"\n")[2])
+    forms = body["plan"][" activities"]
+    # Each owner, frequency or list of channels that several activities hold is written once.
+    texts = [json.dumps(raw, sort_keys=True) for _, raw in body["shared"]]
+    assert body["shared"] and len(texts) == len(set(texts))
+    assert any(isinstance(form.get(" frequency"), int) for form in forms)
+    again = load_plan(PLAN, tmp_path).plan
+    assert again == checked
+    by_frequency: dict[str, list[int]] = {}
+    for n, activity in enumerate(checked.activities):
+        by_frequency.setdefault(repr(activity.frequency), []).append(n)
+    alike = next(ns for ns in by_frequency.values() if len(ns) > 1)
+    first, second = (again.activities[n] for n in alike[:2])
+    assert first.frequency is second.frequency  # made once, not once per activity
+    assert first.id != second.id
+
+
+def test_a_cache_entry_sharing_a_field_the_code_does_not_have_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from .helpers import PLAN
+
+    loaded = load_plan(PLAN, tmp_path)
+    entry = next(tmp_path.glob("plan-*.json"))
+    value = json.loads(entry.read_bytes().partition(b"\n")[2])
+    value["shared"][0][0] = " no_such_field"
+    body = json.dumps(value).encode()
+    header = load._cache_header(loaded.digest, load.code_identity(), hashlib.sha256(body).hexdigest())
+    entry.write_bytes(json.dumps(header).encode() + b"\n" + body)  # signed as if commsplan wrote it
+    calls = count_checks(monkeypatch)
+    assert load_plan(PLAN, tmp_path).plan == loaded.plan
+    assert calls == [PLAN]  # checked afresh, not misread

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import json
 import re
 import sys
 import typing
@@ -479,6 +480,64 @@ def build(cls: type[T], value: dict[str, Any]) -> T:
     return built
 
 
+def share(cls: type[Plain], forms: list[dict[str, Any]]) -> list[list[Any]]:
+    """Cached forms of many ``cls`` objects (a plan's activities), each field that holds objects
+    written once: a value that several of them hold equal (an owner, a frequency, a list of
+    channels: 10,000 activities repeat a few dozen) is put in the returned table and each
+    form holds its place in the table instead (an int, which no such field's form can be).
+    ``unshare`` makes the forms' objects from it, each once. ``forms`` are changed in place."""
+    _builder(cls)  # puts the class's lazy fields in place
+    lazy = [_raw(name) for name in cls._fields if isinstance(cls.__dict__.get(name), _Field)]
+    seen: dict[str, int] = {}
+    for form in forms:
+        for key in lazy:
+            raw = form.get(key)
+            if raw is not None:
+                text = json.dumps([key, raw], sort_keys=True, ensure_ascii=False)
+                seen[text] = seen.get(text, 0) + 1
+    table: list[list[Any]] = []
+    places: dict[str, int] = {}
+    for form in forms:
+        for key in lazy:
+            raw = form.get(key)
+            if raw is None:
+                continue
+            text = json.dumps([key, raw], sort_keys=True, ensure_ascii=False)
+            if seen[text] < 2:
+                continue  # held by one object only: it stays in that object's form
+            place = places.get(text)
+            if place is None:
+                place = places[text] = len(table)
+                table.append([key, raw])
+            form[key] = place
+    return table
+
+
+def unshare(cls: type[Plain], forms: list[dict[str, Any]], table: list[list[Any]]) -> None:
+    """Forms made by ``share`` made whole again: each value of the table is built once, as its
+    field builds it, and the forms that held its place hold that one (immutable) object."""
+    _builder(cls)
+    fields: dict[str, _Field] = {}
+    built: list[Any] = []
+    for key, raw in table:
+        field = fields.get(key)
+        if field is None:
+            found = cls.__dict__.get(key[1:])
+            if not isinstance(found, _Field) or _raw(found.name) != key:
+                raise ValueError(f"{cls.__name__} has no field that holds objects named {key[1:]!r}")
+            field = fields[key] = found
+        built.append(field.value_of(raw))
+    keys = list(fields)
+    if not keys:
+        return
+    for form in forms:
+        for key in keys:
+            place = form.get(key)
+            if type(place) is int:
+                del form[key]
+                form[key[1:]] = built[place]  # built: the field's descriptor is not asked again
+
+
 def from_json(cls: type[T], value: dict[str, Any]) -> T:
     """A plain ``cls`` from its JSON form (``dump``, or the model's ``model_dump(mode="json")``)."""
     return build(cls, cached_form(cls, value))
@@ -653,19 +712,22 @@ class _Field:
             return self.default
         attributes = instance.__dict__
         raw = attributes.pop(self.raw, _ABSENT)
-        if raw is _ABSENT:
-            value = self.default  # left out of the JSON form: the class's default, now the object's own
-        elif raw is None:
-            value = self.make(raw)
-        elif self.cls is not None:
+        # left out of the JSON form: the class's default, now the object's own
+        value = self.default if raw is _ABSENT else self.value_of(raw)
+        attributes[self.name] = value
+        return value
+
+    def value_of(self, raw: Any) -> Any:
+        """The field's value built from its JSON form (which the value keeps as its attributes)."""
+        if raw is None:
+            return self.make(raw)
+        if self.cls is not None:
             value = _new(self.cls)
-            _put(value, "__dict__", raw)
         elif self.kinds is not None:
             value = _new(self.kinds[raw["kind"]])
-            _put(value, "__dict__", raw)
         else:
-            value = self.make(raw)
-        attributes[self.name] = value
+            return self.make(raw)
+        _put(value, "__dict__", raw)
         return value
 
 
@@ -673,8 +735,12 @@ _new = object.__new__
 _put = object.__setattr__
 
 
-def _raw(name: str) -> str:
+def raw_key(name: str) -> str:
+    """Where a cached form keeps the JSON form of a field that holds objects, until it is read."""
     return f" {name}"  # not an identifier: never a field's name
+
+
+_raw = raw_key
 
 
 def _class_builder(cls: type[Plain]) -> _Builder:

@@ -77,7 +77,9 @@ def load_plan(path: Path, cache_dir: Path | None = None) -> LoadedPlan:
     return loaded
 
 
-CACHE_FORMAT = 3  # 2: the plain-data form, with the days of each RRULE; 3: empty optional objects as null
+# 2: the plain-data form, with the days of each RRULE; 3: empty optional objects as null;
+# 4: what many activities hold alike is written once (data.share)
+CACHE_FORMAT = 4
 _CACHE_LIMIT = 64 << 20
 
 
@@ -131,7 +133,7 @@ def _read_cache(cache_file: Path, digest: str, code: str) -> tuple[Plan, tuple[s
         warnings = value["warnings"]
         if not (isinstance(warnings, list) and all(isinstance(w, str) for w in warnings)):
             return None
-        plan = data.build(Plan, value["plan"])
+        plan = _plan_of(value)
         if not _attach_days(plan, value["rrule_days"]):
             return None
         return plan, tuple(warnings)
@@ -145,11 +147,12 @@ def _write_cache(cache_file: Path, loaded: LoadedPlan, code: str) -> None:
     from commsplan.files import write_atomically
 
     dumped = data.cached_form(Plan, data.dump(loaded.plan))
+    shared = data.share(Activity, dumped.get(_ACTIVITIES) or [])
     days = {_days_key(f): _dump_days(f.days) for a in loaded.plan.activities if isinstance(f := a.frequency, RRule)}
-    value = {"warnings": list(loaded.warnings), "plan": dumped, "rrule_days": days}
+    value = {"warnings": list(loaded.warnings), "plan": dumped, "shared": shared, "rrule_days": days}
     body = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     try:
-        if data.build(Plan, json.loads(body)["plan"]) != loaded.plan:
+        if _plan_of(json.loads(body)) != loaded.plan:
             return  # a plan this cache cannot rebuild exactly: go without, never with a near copy
     except Exception:
         return
@@ -161,6 +164,17 @@ def _write_cache(cache_file: Path, loaded: LoadedPlan, code: str) -> None:
         write_atomically(cache_file, header + b"\n" + body, mode=0o600)
     except OSError:
         pass  # a read-only home (some cron set-ups) only costs the next run the check again
+
+
+_ACTIVITIES = data.raw_key("activities")  # where the cached form of a plan holds its activities' forms
+
+
+def _plan_of(value: dict[str, Any]) -> Plan:
+    """The plan of a cache entry: its activities' shared owners, frequencies and channels
+    (``data.share``) each made once, the rest built as it is first read."""
+    form = value["plan"]
+    data.unshare(Activity, form.get(_ACTIVITIES) or [], value["shared"])
+    return data.build(Plan, form)
 
 
 def _days_key(freq: RRule) -> str:
@@ -179,10 +193,12 @@ def _attach_days(plan: Plan, cached: dict[str, Any]) -> bool:
     from commsplan.plan.rrule import reach
 
     built: dict[str, RRuleDays] = {}
+    given: set[int] = set()  # the frequencies given their days: many activities share one
     for activity in plan.activities:
         freq = activity.frequency
-        if not isinstance(freq, RRule):
+        if not isinstance(freq, RRule) or id(freq) in given:
             continue
+        given.add(id(freq))
         first, last = reach(plan, freq)
         key = "\n".join((freq.rrule, freq.start.isoformat(), first.isoformat(), last.isoformat()))
         days = built.get(key)
