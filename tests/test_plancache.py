@@ -134,10 +134,15 @@ def test_what_many_activities_hold_alike_is_cached_once_and_read_back_as_one_obj
     entry = next(tmp_path.glob("plan-*.json"))
     body = json.loads(entry.read_bytes().partition(b"\n")[2])
     forms = body["plan"][" activities"]
-    # Each owner, frequency or list of channels that several activities hold is written once.
-    texts = [json.dumps(raw, sort_keys=True) for _, raw in body["shared"]]
-    assert body["shared"] and len(texts) == len(set(texts))
-    assert any(isinstance(form.get(" frequency"), int) for form in forms)
+    # Each owner, frequency or list of channels that several activities hold is written once,
+    # and an activity names the set of them it holds instead.
+    texts = [json.dumps(value, sort_keys=True) for value in body["shared"]["values"]]
+    assert texts and len(texts) == len(set(texts))
+    values, sets = body["shared"]["values"], body["shared"]["sets"]
+    holders = [form for form in forms if "&" in form]
+    assert len(holders) > len(sets)  # several activities hold the same set
+    for form in holders:
+        assert not {values[place][0] for place in sets[form["&"]]} & form.keys()
     again = load_plan(PLAN, tmp_path).plan
     assert again == checked
     by_frequency: dict[str, list[int]] = {}
@@ -157,7 +162,7 @@ def test_a_cache_entry_sharing_a_field_the_code_does_not_have_is_not_used(
     loaded = load_plan(PLAN, tmp_path)
     entry = next(tmp_path.glob("plan-*.json"))
     value = json.loads(entry.read_bytes().partition(b"\n")[2])
-    value["shared"][0][0] = " no_such_field"
+    value["shared"]["values"][0][0] = " no_such_field"
     body = json.dumps(value).encode()
     header = load._cache_header(loaded.digest, load.code_identity(), hashlib.sha256(body).hexdigest())
     entry.write_bytes(json.dumps(header).encode() + b"\n" + body)  # signed as if commsplan wrote it

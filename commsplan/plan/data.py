@@ -480,62 +480,70 @@ def build(cls: type[T], value: dict[str, Any]) -> T:
     return built
 
 
-def share(cls: type[Plain], forms: list[dict[str, Any]]) -> list[list[Any]]:
+SHARED = "&"  # where a cached form names the set of shared values it holds (never a field's name)
+
+
+def share(cls: type[Plain], forms: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """Cached forms of many ``cls`` objects (a plan's activities), each field that holds objects
     written once: a value that several of them hold equal (an owner, a frequency, a list of
-    channels: 10,000 activities repeat a few dozen) is put in the returned table and each
-    form holds its place in the table instead (an int, which no such field's form can be).
-    ``unshare`` makes the forms' objects from it, each once. ``forms`` are changed in place."""
+    channels: 10,000 activities repeat a few dozen) goes into the returned table's "values",
+    and each form holds, under ``SHARED``, the place in its "sets" of the values it holds
+    instead of them. ``unshare`` makes each value once and gives every form its set at once.
+    ``forms`` are changed in place."""
     _builder(cls)  # puts the class's lazy fields in place
     lazy = [_raw(name) for name in cls._fields if isinstance(cls.__dict__.get(name), _Field)]
+    texts = [
+        {
+            key: json.dumps([key, form[key]], sort_keys=True, ensure_ascii=False)
+            for key in lazy
+            if form.get(key) is not None
+        }
+        for form in forms
+    ]
     seen: dict[str, int] = {}
-    for form in forms:
-        for key in lazy:
-            raw = form.get(key)
-            if raw is not None:
-                text = json.dumps([key, raw], sort_keys=True, ensure_ascii=False)
-                seen[text] = seen.get(text, 0) + 1
-    table: list[list[Any]] = []
-    places: dict[str, int] = {}
-    for form in forms:
-        for key in lazy:
-            raw = form.get(key)
-            if raw is None:
-                continue
-            text = json.dumps([key, raw], sort_keys=True, ensure_ascii=False)
+    for held in texts:
+        for text in held.values():
+            seen[text] = seen.get(text, 0) + 1
+    values: list[list[Any]] = []
+    value_places: dict[str, int] = {}
+    sets: list[list[int]] = []
+    set_places: dict[tuple[int, ...], int] = {}
+    for form, held in zip(forms, texts, strict=True):
+        places = []
+        for key, text in held.items():
             if seen[text] < 2:
                 continue  # held by one object only: it stays in that object's form
-            place = places.get(text)
+            place = value_places.get(text)
             if place is None:
-                place = places[text] = len(table)
-                table.append([key, raw])
-            form[key] = place
-    return table
+                place = value_places[text] = len(values)
+                values.append([key, form[key]])
+            places.append(place)
+            del form[key]
+        if places:
+            one_set = set_places.get(tuple(places))
+            if one_set is None:
+                one_set = set_places[tuple(places)] = len(sets)
+                sets.append(places)
+            form[SHARED] = one_set
+    return {"values": values, "sets": sets}
 
 
-def unshare(cls: type[Plain], forms: list[dict[str, Any]], table: list[list[Any]]) -> None:
-    """Forms made by ``share`` made whole again: each value of the table is built once, as its
-    field builds it, and the forms that held its place hold that one (immutable) object."""
+def unshare(cls: type[Plain], forms: list[dict[str, Any]], table: dict[str, list[Any]]) -> None:
+    """Forms made by ``share`` made whole again: each shared value is built once, as its field
+    builds it, and every form that held it holds that one (immutable) object, under the
+    field's name (so the field's descriptor is not asked again)."""
     _builder(cls)
-    fields: dict[str, _Field] = {}
-    built: list[Any] = []
-    for key, raw in table:
-        field = fields.get(key)
-        if field is None:
-            found = cls.__dict__.get(key[1:])
-            if not isinstance(found, _Field) or _raw(found.name) != key:
-                raise ValueError(f"{cls.__name__} has no field that holds objects named {key[1:]!r}")
-            field = fields[key] = found
-        built.append(field.value_of(raw))
-    keys = list(fields)
-    if not keys:
-        return
+    built: list[tuple[str, Any]] = []
+    for key, raw in table["values"]:
+        field = cls.__dict__.get(key[1:])
+        if not isinstance(field, _Field) or _raw(field.name) != key:
+            raise ValueError(f"{cls.__name__} has no field that holds objects named {key[1:]!r}")
+        built.append((field.name, field.value_of(raw)))
+    sets = [dict(built[place] for place in places) for places in table["sets"]]
     for form in forms:
-        for key in keys:
-            place = form.get(key)
-            if type(place) is int:
-                del form[key]
-                form[key[1:]] = built[place]  # built: the field's descriptor is not asked again
+        held = form.pop(SHARED, None)
+        if held is not None:
+            form.update(sets[held])
 
 
 def from_json(cls: type[T], value: dict[str, Any]) -> T:
