@@ -15,6 +15,7 @@ from commsplan.plan.load import load_plan
 from commsplan.render.console import Lines, Segs, print_trimmed
 from commsplan.render.text import (
     NAME_WIDTH,
+    CardLines,
     activity_card,
     card_fields,
     card_lines,
@@ -76,8 +77,11 @@ LABELS = st.sampled_from(["To", "From", "When", "Reading", "Sender as written", 
 def test_any_card_the_fast_path_accepts_is_what_rich_prints(rows: list[tuple[str, str, str]], width: int) -> None:
     fields: list[tuple[str, Segs]] = [(label, [(text, style)]) for label, text, style in rows]
     lines = card_lines("an-activity", fields, width)
+    plain = CardLines(width, plain=True)("an-activity", fields)  # a pipe's card: its text alone
     if lines is None:
+        assert plain is None
         return
+    assert plain is not None and "".join(f"{line}\n" for line in plain) == _by_lines(lines, width)
     from rich.console import Group
     from rich.padding import Padding
     from rich.text import Text

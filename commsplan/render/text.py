@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from commsplan.render.base import Renderer
 from commsplan.render.console import Lines, PlainConsole, Segs, print_trimmed, rich_console, say, stdout, wrap
@@ -248,11 +248,14 @@ class CardLines:
         one_line = len(plain) <= room
         if not one_line and max(map(len, plain.split(" "))) > room:
             return None
-        if self.plain:  # the text alone: what the styled pieces below join to
+        if self.plain:  # the text alone: what the styled pieces below join to, as Lines writes it
             if one_line:
-                return [INDENT + label + gap + plain]
+                return [(INDENT + label + gap + plain).rstrip(" ")]
             hanging = " " * (len(INDENT) + label_width + 2)
-            return [(INDENT + label + gap if n == 0 else hanging) + chunk for n, chunk in enumerate(wrap(plain, room))]
+            return [
+                ((INDENT + label + gap if n == 0 else hanging) + chunk).rstrip(" ")
+                for n, chunk in enumerate(wrap(plain, room))
+            ]
         first = [(INDENT, ""), (label, "bold"), (gap, "")]
         if one_line:
             return [[*first, *value]]
@@ -491,6 +494,8 @@ class TextRenderer(Renderer):
             if lines is None:  # text only rich lays out right: this card goes through rich
                 out.emit()
                 print_trimmed(rich_console(), activity_card(plan, activity))
+            elif out.plain:  # the card as one text: none of its lines ends in a space
+                out.lines.append("\n".join(cast("list[str]", lines)))
             else:
                 out.lines += lines
             if n % BATCH == 0:
