@@ -13,7 +13,16 @@ from rich.table import Table
 
 from commsplan.plan.load import load_plan
 from commsplan.render.console import Lines, Segs, print_trimmed
-from commsplan.render.text import activity_card, card_fields, card_lines, table_lines
+from commsplan.render.text import (
+    NAME_WIDTH,
+    CardLines,
+    activity_card,
+    card_fields,
+    card_lines,
+    report_table_lines,
+    table_lines,
+    table_text,
+)
 
 from .helpers import PLAN
 
@@ -68,8 +77,11 @@ LABELS = st.sampled_from(["To", "From", "When", "Reading", "Sender as written", 
 def test_any_card_the_fast_path_accepts_is_what_rich_prints(rows: list[tuple[str, str, str]], width: int) -> None:
     fields: list[tuple[str, Segs]] = [(label, [(text, style)]) for label, text, style in rows]
     lines = card_lines("an-activity", fields, width)
+    plain = CardLines(width, plain=True)("an-activity", fields)  # a pipe's card: its text alone
     if lines is None:
+        assert plain is None
         return
+    assert plain is not None and "".join(f"{line}\n" for line in plain) == _by_lines(lines, width)
     from rich.console import Group
     from rich.padding import Padding
     from rich.text import Text
@@ -87,6 +99,10 @@ def test_any_card_the_fast_path_accepts_is_what_rich_prints(rows: list[tuple[str
 def test_any_table_the_fast_path_accepts_is_what_rich_prints(rows: list[tuple[str, str, str]], width: int) -> None:
     headers = ("Activity", "To", "When")
     lines = table_lines(headers, rows, width, ("cyan", "", ""))
+    # a pipe's table is the same text, without the styles
+    assert table_text(headers, rows, width) == (
+        None if lines is None else ["".join(p for p, _ in line) for line in lines]
+    )
     if lines is None:
         return
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
@@ -96,3 +112,51 @@ def test_any_table_the_fast_path_accepts_is_what_rich_prints(rows: list[tuple[st
     for row in rows:
         table.add_row(*row)
     assert _by_lines(lines, width) == _by_rich(table, width)
+
+
+NAMES = st.text(st.sampled_from("abcdefghij -.,&()'é漢["), min_size=0, max_size=30)
+COUNTS = st.integers(0, 10**7).map(str)
+
+
+@given(
+    st.sampled_from(["Audience", "Owner", "Channel"]),
+    st.lists(st.tuples(NAMES, COUNTS, COUNTS, COUNTS, COUNTS, COUNTS, st.integers(0, 8)), max_size=8),
+    st.integers(20, 130),
+)
+def test_any_report_table_the_fast_path_accepts_is_what_rich_prints(
+    by: str, rows: list[tuple[str, str, str, str, str, str, int]], width: int
+) -> None:
+    headers = (by, "Due", "On time", "Late", "Skipped", "Missed", "Done", "")
+    cells = [
+        (name, due, on_time, late, skipped, missed, f"{filled * 12}%", "█" * filled + "░" * (8 - filled))
+        for name, due, on_time, late, skipped, missed, filled in rows
+    ]
+    lines = report_table_lines(headers, cells, width)
+    if lines is None:
+        return
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column(by, no_wrap=True, max_width=NAME_WIDTH, overflow="ellipsis")
+    for name in headers[1:7]:
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for row in cells:
+        table.add_row(*row)
+    assert _by_lines([[(line, "")] for line in lines], width) == _by_rich(table, width)
+
+
+def test_a_report_table_too_wide_for_the_width_is_left_to_rich() -> None:
+    headers = ("Audience", "Due", "On time", "Late", "Skipped", "Missed", "Done", "")
+    row = ("Safer Neighbourhood Boards", "125999", "0", "1", "1", "125997", "0%", "░" * 8)
+    lines = report_table_lines(headers, [row], 80)
+    assert (
+        lines is not None
+        and lines[1] == "Safer Neighbourhood B…  125999        0     1        1  125997    0%  ░░░░░░░░"
+    )
+    assert report_table_lines(headers, [row], 60) is None
+
+
+@given(st.lists(st.text(st.sampled_from("ab \n\t\x1bé漢"), max_size=4), max_size=5))
+def test_a_column_is_plain_when_each_of_its_cells_is(cells: list[str]) -> None:
+    from commsplan.render.text import _plain_cells, _plain_words
+
+    assert _plain_cells(cells) == all(cell == "" or _plain_words(cell) for cell in cells)

@@ -11,22 +11,24 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import typer
 from typer.core import TyperGroup
 
 from commsplan.errors import CommsplanError
-from commsplan.log.book import LogBackend, open_log
 from commsplan.log.choice import DEFAULT, ENVIRONMENT, OPTION, LogChoice
-from commsplan.log.records import LogRecord
-from commsplan.log.state import History, LogView
 from commsplan.plan.data import Plan
 from commsplan.plan.load import LoadedPlan, bundled_plan_path, load_plan
 from commsplan.render.base import Renderer
 from commsplan.render.console import Lines, stderr
 from commsplan.render.safetext import visible
+
+if TYPE_CHECKING:  # the log is imported by the commands that read it: who, list, show never do
+    from commsplan.log.book import LogBackend
+    from commsplan.log.records import LogRecord
+    from commsplan.log.state import History, LogView
 
 # --- errors and warnings: the one place CommsplanError becomes stderr + an exit code -----------
 
@@ -276,6 +278,8 @@ class Session:
         """The completion log: --log, else the default one for this plan (one object per
         session: a database's connection is made once)."""
         if self._book is None:
+            from commsplan.log.book import open_log
+
             choice = self.log_choice()
             self._book = open_log(choice.target, make_folder=choice.origin == DEFAULT)
         return self._book

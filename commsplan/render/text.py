@@ -11,10 +11,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from commsplan.render.base import Renderer
-from commsplan.render.console import Lines, Segs, print_trimmed, rich_console, say, stdout, wrap
+from commsplan.render.console import Lines, PlainConsole, Segs, print_trimmed, rich_console, say, stdout, wrap
 from commsplan.render.safetext import markdown_text
 from commsplan.render.safetext import visible as safe
 from commsplan.rules.period import period_rule
@@ -99,27 +99,21 @@ def _days(count: int) -> str:
     return f"{count} day{'s' if count != 1 else ''}"
 
 
+_WHEN_WORDS = {"office_hours": "in office hours", "out_of_hours": "out of office hours"}
+
+
 def _when_words(when: str) -> str:
-    return {"office_hours": "in office hours", "out_of_hours": "out of office hours"}.get(when, "")
+    return _WHEN_WORDS.get(when, "")
 
 
 def card_fields(plan: Plan, activity: Activity, *, full: bool = False) -> list[tuple[str, Segs]]:
     """The rows of an activity's card: (label, styled pieces of its value), made safe to print."""
-    rows: list[tuple[str, Segs]] = []
-
-    def add(label: str, value: str, style: str = "") -> None:
-        rows.append((label, [(safe(value), style)]))
-
-    audience = plan.audience(activity.audience)
-    role = plan.role(activity.owner.role)
-    add("To", f"{audience.name}")
-    sender = role.name
-    if activity.owner.out_of_hours:
-        sender += f" (office hours); {plan.role(activity.owner.out_of_hours).name} (out of hours)"
-    if activity.owner.with_:
-        sender += " with " + ", ".join(plan.role(r).name for r in activity.owner.with_)
-    add("From", sender)
-    add("What", activity.what.text)
+    owner = activity.owner
+    sender = plan.role(owner.role).name
+    if owner.out_of_hours:
+        sender += f" (office hours); {plan.role(owner.out_of_hours).name} (out of hours)"
+    if owner.with_:
+        sender += " with " + ", ".join(plan.role(r).name for r in owner.with_)
     how = []
     for use in activity.channels:
         text = plan.channel(use.channel).name
@@ -127,9 +121,19 @@ def card_fields(plan: Plan, activity: Activity, *, full: bool = False) -> list[t
         if extra:
             text += f" ({'; '.join(extra)})"
         how.append(text)
-    add("How", "; ".join(dict.fromkeys(how)))
     freq = activity.frequency
-    rows.append(("When", [(freq.kind.replace("_", " "), ""), (f'  source: "{safe(freq.as_written)}"', "dim")]))
+    # written out, not through add(): 10,000 cards make these five rows each
+    rows: list[tuple[str, Segs]] = [
+        ("To", [(safe(plan.audience(activity.audience).name), "")]),
+        ("From", [(safe(sender), "")]),
+        ("What", [(safe(activity.what.text), "")]),
+        ("How", [(safe("; ".join(dict.fromkeys(how))), "")]),
+        ("When", [(freq.kind.replace("_", " "), ""), (f'  source: "{safe(freq.as_written)}"', "dim")]),
+    ]
+
+    def add(label: str, value: str, style: str = "") -> None:
+        rows.append((label, [(safe(value), style)]))
+
     if freq.interpretation:
         add("Reading", freq.interpretation)
     if activity.conditional is not None:
@@ -201,25 +205,64 @@ def _plain_words(text: str) -> bool:
 def card_lines(activity_id: str, rows: list[tuple[str, Segs]], width: int) -> list[Segs] | None:
     """An activity's card as lines, byte for byte as ``activity_card`` prints it, without rich's
     measuring pass (seconds for 10,000 cards); None for text only rich lays out right."""
-    label_width = max(7, *(len(label) for label, _ in rows))
-    room = width - len(INDENT) - label_width - 2
-    if len(activity_id) > width or room < 10 or not _plain_words(activity_id):
-        return None
-    lines: list[Segs] = [[(activity_id, "bold cyan")]]
-    hanging = [(" " * (len(INDENT) + label_width + 2), "")]
-    for label, value in rows:
-        plain = value[0][0] if len(value) == 1 else "".join(piece for piece, _ in value)
+    lines: list[Segs] | None = CardLines(width, plain=False)(activity_id, rows)  # type: ignore[assignment]
+    return lines
+
+
+_UNSET: Any = object()
+
+
+class CardLines:
+    """Cards laid out as ``card_lines`` lays them out, one after another at one width, each
+    distinct row laid out once: 10,000 cards repeat a few audiences, senders, channels and
+    frequencies. With ``plain``, each line is its text alone (as ``Lines`` keeps it for a pipe).
+    What it keeps is keyed by the row's own label and text: it holds for any plan."""
+
+    def __init__(self, width: int, *, plain: bool) -> None:
+        self.width = width
+        self.plain = plain
+        self._rows: dict[tuple[Any, ...], list[Segs | str] | None] = {}
+
+    def __call__(self, activity_id: str, rows: list[tuple[str, Segs]]) -> list[Segs | str] | None:
+        label_width = max([7, *[len(label) for label, _ in rows]])
+        room = self.width - len(INDENT) - label_width - 2
+        if len(activity_id) > self.width or room < 10 or not _plain_words(activity_id):
+            return None
+        lines: list[Segs | str] = [activity_id if self.plain else [(activity_id, "bold cyan")]]
+        known = self._rows
+        for label, value in rows:
+            key = (label_width, label, *value)
+            laid = known.get(key, _UNSET)
+            if laid is _UNSET:
+                laid = known[key] = self._row(label, value, label_width, room)
+            if laid is None:
+                return None
+            lines += laid
+        return lines
+
+    def _row(self, label: str, value: Segs, label_width: int, room: int) -> list[Segs | str] | None:
+        plain = value[0][0] if len(value) == 1 else "".join([piece for piece, _ in value])
         if not _plain_words(plain):
             return None
-        first = [(INDENT, ""), (label, "bold"), (" " * (label_width - len(label) + 2), "")]
-        if len(plain) <= room:
-            lines.append([*first, *value])
-            continue
-        if max(map(len, plain.split(" "))) > room:
+        gap = " " * (label_width - len(label) + 2)
+        one_line = len(plain) <= room
+        if not one_line and max(map(len, plain.split(" "))) > room:
             return None
-        for n, chunk in enumerate(_styled_wrap(value, plain, room)):
-            lines.append([*(first if n == 0 else hanging), *chunk])
-    return lines
+        if self.plain:  # the text alone: what the styled pieces below join to, as Lines writes it
+            if one_line:
+                return [(INDENT + label + gap + plain).rstrip(" ")]
+            hanging = " " * (len(INDENT) + label_width + 2)
+            return [
+                ((INDENT + label + gap if n == 0 else hanging) + chunk).rstrip(" ")
+                for n, chunk in enumerate(wrap(plain, room))
+            ]
+        first = [(INDENT, ""), (label, "bold"), (gap, "")]
+        if one_line:
+            return [[*first, *value]]
+        hanging_segs = [(" " * (len(INDENT) + label_width + 2), "")]
+        return [
+            [*(first if n == 0 else hanging_segs), *chunk] for n, chunk in enumerate(_styled_wrap(value, plain, room))
+        ]
 
 
 def _styled_wrap(value: Segs, plain: str, width: int) -> list[Segs]:
@@ -247,14 +290,8 @@ def table_lines(
 ) -> list[Segs] | None:
     """A borderless table (two spaces between columns, a bold header) as lines, byte for byte as
     rich prints it when every row fits the width; None when rich would have to wrap cells."""
-    widths = [len(h) for h in headers]
-    for row in rows:
-        for n, cell in enumerate(row):
-            if len(cell) > widths[n]:
-                widths[n] = len(cell)
-    if sum(widths) + 2 * (len(widths) - 1) > width:
-        return None
-    if not all(cell == "" or _plain_words(cell) for row in rows for cell in row):
+    widths = _table_widths(headers, rows, width)
+    if widths is None:
         return None
     lines: list[Segs] = []
     for cells, cell_styles in [(headers, ["bold"] * len(headers)), *((row, styles) for row in rows)]:
@@ -263,6 +300,71 @@ def table_lines(
             pad = "" if n == len(cells) - 1 else " " * (widths[n] - len(cell) + 2)
             segs += [(cell, cell_styles[n]), (pad, "")]
         lines.append(segs)
+    return lines
+
+
+def table_text(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> list[str] | None:
+    """``table_lines`` without styles, each line its text alone: for a pipe or a mail."""
+    widths = _table_widths(headers, rows, width)
+    if widths is None:
+        return None
+    *left, _ = widths
+    return [
+        "".join(f"{cell:<{w + 2}}" for cell, w in zip(cells, left, strict=False)) + cells[-1]
+        for cells in (headers, *rows)
+    ]
+
+
+def _table_widths(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> list[int] | None:
+    """The width of each column of a table laid out as ``table_lines`` does, or None when rich
+    would have to wrap cells (the table is wider than ``width``, or a cell is not plain words)."""
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in headers]
+    widths = [
+        max(len(header), max(map(len, column), default=0)) for header, column in zip(headers, columns, strict=True)
+    ]
+    if sum(widths) + 2 * (len(widths) - 1) > width:
+        return None
+    if not all(_plain_cells(column) for column in columns):
+        return None
+    return widths
+
+
+def _plain_cells(cells: Sequence[str]) -> bool:
+    """Whether every cell is empty or ``_plain_words``: for printable ASCII (the commonest
+    case), one look at the cells joined, else one look per cell."""
+    whole = "".join(cells)
+    if whole.isascii() and whole.isprintable():
+        # the plain space is ASCII's only printable whitespace: none may start or end a cell
+        joined = "\n".join(cells)
+        return " \n" not in joined and "\n " not in joined and not joined.startswith(" ") and not joined.endswith(" ")
+    return all(cell == "" or _plain_words(cell) for cell in cells)
+
+
+NAME_WIDTH = 22  # the widest a report's first column gets: a longer name is cut with "…"
+
+
+def _filled(rate: float | None) -> int:
+    """How many of a report bar's 8 cells a completion rate fills."""
+    return 0 if rate is None else round(rate * 8)
+
+
+def report_table_lines(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> list[str] | None:
+    """A report's table as plain lines, byte for byte as rich prints it without styles: the
+    first column left-aligned and cut with "…" past NAME_WIDTH, the others right-aligned but
+    the last (the bar), two spaces between columns. None when rich would have to narrow the
+    table to fit the width, or a name holds text only rich lays out right (or reads as markup)."""
+    names = [headers[0], *(row[0] for row in rows)]
+    if not all(name == "" or ("[" not in name and _plain_words(name)) for name in names):
+        return None
+    name_width = min(NAME_WIDTH, max(map(len, names)))
+    widths = [max([len(headers[n]), *(len(row[n]) for row in rows)]) for n in range(1, len(headers))]
+    if name_width + 1 + sum(w + 2 for w in widths) - 1 > width:
+        return None
+    lines = []
+    for cells in (headers, *rows):
+        name = cells[0] if len(cells[0]) <= NAME_WIDTH else cells[0][: NAME_WIDTH - 1] + "…"
+        middle = "".join(f" {cell:>{w}} " for cell, w in zip(cells[1:-1], widths, strict=False))
+        lines.append(f"{name:<{name_width}} {middle} {cells[-1]}")
     return lines
 
 
@@ -385,12 +487,15 @@ class TextRenderer(Renderer):
         console = stdout()
         out = Lines(console)
         out.segs_wrapped([(safe(heading), "bold")], 2)
+        layout = CardLines(out.width, plain=out.plain)
         for n, activity in enumerate(chosen, 1):
             out.add()
-            lines = card_lines(activity.id, card_fields(plan, activity), out.width)
+            lines = layout(activity.id, card_fields(plan, activity))
             if lines is None:  # text only rich lays out right: this card goes through rich
                 out.emit()
                 print_trimmed(rich_console(), activity_card(plan, activity))
+            elif out.plain:  # the card as one text: none of its lines ends in a space
+                out.lines.append("\n".join(cast("list[str]", lines)))
             else:
                 out.lines += lines
             if n % BATCH == 0:
@@ -403,7 +508,11 @@ class TextRenderer(Renderer):
         headers = ("Activity", "To", "When")
         rows = [(a.id, audiences[a.audience], a.frequency.kind.replace("_", " ")) for a in chosen]
         out = Lines(console)
-        lines = table_lines(headers, rows, out.width, ("cyan", "", ""))
+        lines: list[Segs] | list[str] | None
+        if out.plain:
+            lines = table_text(headers, rows, out.width)
+        else:
+            lines = table_lines(headers, rows, out.width, ("cyan", "", ""))
         if lines is None:  # cells to wrap: rich lays them out
             from rich.table import Table
 
@@ -1021,10 +1130,7 @@ class TextRenderer(Renderer):
     def report(
         self, report: Report, by: GroupBy, back_dated: Sequence[tuple[tuple[str, str], Completion]] = ()
     ) -> None:
-        from rich.table import Table
-        from rich.text import Text
-
-        console = rich_console()
+        console = stdout()
         rows = report.groups
         start, end = report.start, report.end
         say([(f"How the plan was kept, {start:%-d %b %Y} to {end:%-d %b %Y}, by {by}", "bold")], console)
@@ -1035,29 +1141,39 @@ class TextRenderer(Renderer):
                 [(f"Counted from {day(report.tracked_from)}, when tracking began; nothing before it counts.", "dim")],
                 console,
             )
-        table = Table(box=None, pad_edge=False, header_style="bold")
-        table.add_column(by.capitalize(), no_wrap=True, max_width=22, overflow="ellipsis")
-        for name in ("Due", "On time", "Late", "Skipped", "Missed"):
-            table.add_column(name, justify="right", no_wrap=True)
-        table.add_column("Done", justify="right", no_wrap=True)
-        table.add_column("", no_wrap=True)
-        for g in rows:
-            rate = "-" if g.rate is None else f"{g.rate:.0%}"
-            filled = 0 if g.rate is None else round(g.rate * 8)
-            bar = Text("█" * filled, style="green" if (g.rate or 0) >= 0.8 else "red")
-            bar.append("░" * (8 - filled), style="dim")
-            table.add_row(
+        headers = (by.capitalize(), "Due", "On time", "Late", "Skipped", "Missed", "Done", "")
+        cells = [
+            (
                 safe(display_name(g.name)),
                 str(g.due),
                 str(g.on_time),
                 str(g.late),
                 str(g.skipped),
-                Text(str(g.missed), style="red" if g.missed else ""),
-                rate,
-                bar,
+                str(g.missed),
+                "-" if g.rate is None else f"{g.rate:.0%}",
+                "█" * _filled(g.rate) + "░" * (8 - _filled(g.rate)),
             )
-        print_trimmed(console, table)
+            for g in rows
+        ]
         out = Lines(console)
+        plain = None if console.is_terminal else report_table_lines(headers, cells, out.width)
+        if plain is None:  # a terminal (styles), or cells only rich lays out right
+            from rich.table import Table
+            from rich.text import Text
+
+            table = Table(box=None, pad_edge=False, header_style="bold")
+            table.add_column(headers[0], no_wrap=True, max_width=NAME_WIDTH, overflow="ellipsis")
+            for name in headers[1:7]:
+                table.add_column(name, justify="right", no_wrap=True)
+            table.add_column("", no_wrap=True)
+            for g, row in zip(rows, cells, strict=True):
+                filled = _filled(g.rate)
+                bar = Text("█" * filled, style="green" if (g.rate or 0) >= 0.8 else "red")
+                bar.append("░" * (8 - filled), style="dim")
+                table.add_row(*row[:5], Text(row[5], style="red" if g.missed else ""), row[6], bar)
+            print_trimmed(console if not isinstance(console, PlainConsole) else rich_console(), table)
+        else:
+            out.lines += plain
         if report.occasional:
             out.add()
             out.add("When there is something to say (never counted as missed):", "bold")

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 from commsplan.errors import LookupFailed
 from commsplan.plan.data import Activity, Plan
 from commsplan.plan.lookup import find
-from commsplan.rules.incidents import Step
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # who and list filter activities alone: they need not import incidents (nor the log)
+    from commsplan.rules.incidents import Step
     from commsplan.rules.schedule import Occurrence
 
 
