@@ -10,6 +10,8 @@ import pickle
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from commsplan.plan import load
 from commsplan.plan.load import load_plan
@@ -169,3 +171,21 @@ def test_a_cache_entry_sharing_a_field_the_code_does_not_have_is_not_used(
     calls = count_checks(monkeypatch)
     assert load_plan(PLAN, tmp_path).plan == loaded.plan
     assert calls == [PLAN]  # checked afresh, not misread
+
+
+@given(st.lists(st.integers(min_value=0), max_size=40))
+def test_activities_shared_through_the_cache_read_back_as_they_were_written(picks: list[int]) -> None:
+    """Any activities, some of them alike: written with data.share, read back with
+    data.unshare (through JSON, as the cache is), each is the activity it was."""
+    from commsplan.plan import data
+    from commsplan.plan.data import Activity
+
+    from .helpers import PLAN
+
+    every = load_plan(PLAN).plan.activities
+    chosen = [every[n % len(every)] for n in picks]
+    forms = [data.cached_form(Activity, data.dump(activity)) for activity in chosen]
+    table = data.share(Activity, forms)
+    forms, table = json.loads(json.dumps([forms, table]))
+    data.unshare(Activity, forms, table)
+    assert [data.build(Activity, form) for form in forms] == chosen
