@@ -162,6 +162,52 @@ def test_the_count_equals_the_listing_for_every_log_and_date(data: st.DataObject
     )
 
 
+def _alike() -> Plan:
+    """Every kind of schedule held by three activities (two of them per borough), as a large
+    plan repeats a few schedules."""
+    lines = [SYNTHETIC]
+    for n, freq in enumerate(FREQUENCIES):
+        for copy, per_unit in (("a", ""), ("b", ""), ("c", ", per_unit: borough"), ("d", ", per_unit: borough")):
+            lines.append(
+                f"  - {{id: a{n:02d}{copy}, row: r, audience: public,"
+                f" owner: {{role: sergeant, as_written: Sgt}}, what: {{text: Item {n}, as_written: Item}},"
+                f" channels: [{{channel: social}}], how_as_written: Social, frequency: {freq}, why: Trust{per_unit}}}\n"
+            )
+    return parse_plan("".join(lines).encode(), Path("alike.yaml")).plan
+
+
+ALIKE = _alike()
+ALIKE_SCHEDULE = Schedule(ALIKE)
+
+
+@given(st.data())
+def test_activities_of_one_schedule_are_counted_each_as_their_own(data: st.DataObject) -> None:
+    """One counter for the whole plan, as an agenda uses it: an activity whose log closed nothing
+    has the run of the first such activity of its schedule, under its own id; one whose log
+    closed something has its own; each equals a counter of its own and the listing."""
+    period = ALIKE.meta.period
+    day = period.start + dt.timedelta(days=data.draw(st.integers(0, (period.end - period.start).days), label="now"))
+    now = dt.datetime.combine(day, dt.time(data.draw(st.integers(0, 23))), LONDON)
+    start = period.start + dt.timedelta(days=data.draw(st.integers(0, (day - period.start).days), label="from"))
+    units = data.draw(st.sampled_from([None, frozenset({"north"})]), label="units")
+    activities = _scheduled(ALIKE)
+    touched = data.draw(st.sets(st.integers(0, len(activities) - 1), max_size=8), label="touched")
+    closed: dict[tuple[str, str], Completion] = {}
+    for activity in (activities[n] for n in sorted(touched)):
+        every = [o.key for o in ALIKE_SCHEDULE.occurrences(activity, start, day)]
+        for key in data.draw(st.sets(st.sampled_from(every)) if every else st.just(set()), label=activity.id):
+            closed[activity.id, key] = _completion("done")
+    state = CompletionMap(closed)
+    shared = OverdueCounter(ALIKE_SCHEDULE, state, now)
+    for activity in activities:
+        parts = shared.missed(activity, start, units)
+        assert all(m.first.activity == m.last.activity == activity.id for m in parts)
+        alone = OverdueCounter(ALIKE_SCHEDULE, state, now).missed(activity, start, units)
+        assert parts == alone
+        listed = [(o.unit, o.key, o.due) for o in shared.listed(activity, start, units)]
+        assert _counted(parts) == _summary(listed)
+
+
 def test_a_daily_duty_missed_for_six_years_is_one_count_not_thousands_of_items() -> None:
     plan, schedule = PLANS["synthetic"], SCHEDULES["synthetic"]
     daily = plan.activity("a00")

@@ -18,7 +18,7 @@ import bisect
 import calendar as _calendar
 import datetime as dt
 import weakref
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass
 
 from commsplan.log.state import State
@@ -72,6 +72,9 @@ class OverdueCounter:
         # due from lo to hi, and how many of those are closed at now: the same for every
         # activity of that frequency (10,000 activities have a few), here, at this now.
         self._periods: dict[tuple[object, ...], tuple[int, int]] = {}
+        # (schedule's signature, start, units) -> the overdue run of an activity of that
+        # schedule whose log closed nothing: any other such activity's is the same but for its id
+        self._unclosed: dict[tuple[Hashable, dt.date, tuple[str | None, ...]], list[Missed]] = {}
 
     # --- the reference --------------------------------------------------------------------
 
@@ -117,12 +120,33 @@ class OverdueCounter:
             per_unit = (j - i + sum(1 for o in due_today if o.is_closed(self.now))) // fanout
         else:
             assert isinstance(freq, Recurrence)
-            per_unit = self._count_periods(freq, start, closed_until) if closed_until >= start else 0
+            # the periods due from start that have closed: all of them from start to closed_until
+            per_unit = self._periods_closed(freq, start, closed_until)[0] if closed_until >= start else 0
         if per_unit == 0:
             return []
         keys = closed_keys(self.state, activity.id, per_unit * len(names))
         if keys is None or len(keys) > per_unit * len(names):  # more closed than the run: walk it
             return self._walked(activity, start, names, units)
+        if not keys:
+            # Nothing closed: the run is the schedule's own, the same for every activity with
+            # this schedule (10,000 activities have a few): found once, given this one's id.
+            shape = (self.schedule.signature(freq), start, tuple(names))
+            known = self._unclosed.get(shape)
+            if known is None:
+                known = self._unclosed[shape] = self._counted(activity, start, names, keys, per_unit)
+            aid = activity.id
+            if known and known[0].first.activity == aid:
+                return list(known)
+            return [
+                Missed(m.unit, m.count, m.first._replace(activity=aid), m.last._replace(activity=aid)) for m in known
+            ]
+        return self._counted(activity, start, names, keys, per_unit)
+
+    def _counted(
+        self, activity: Activity, start: dt.date, names: list[str | None], keys: Collection[str], per_unit: int
+    ) -> list[Missed]:
+        """``missed`` of a log that closed ``keys`` (at most the run): counted, the ends found by
+        scanning past what was closed."""
         closed: dict[str | None, int] = dict.fromkeys(names, 0)
         for key in keys:
             occ = self._resolve(activity, key)
@@ -304,15 +328,6 @@ class OverdueCounter:
         if not period.start <= day <= period.end:
             day = min(max(day, period.start), period.end)  # its window may still reach into the period
         return next((o for o in self.schedule.occurrences(activity, day, day) if o.key == key), None)
-
-    def _count_periods(self, freq: Recurrence, lo: dt.date, hi: dt.date) -> int:
-        """How many periods of a calendar recurrence fall due from ``lo`` to ``hi``: a binary
-        search on the due day of period k (counted from the period holding ``lo``)."""
-        if freq.kind == "daily":
-            return (hi - lo).days + 1 if hi >= lo else 0  # one a day, due that day
-        periods = _Periods(self.schedule, freq, lo)
-        top = periods.top(hi)
-        return periods.first_due_from(hi + ONE_DAY, top) - periods.first_due_from(lo, top)
 
 
 class _Periods:

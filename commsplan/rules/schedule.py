@@ -156,15 +156,19 @@ class Schedule:
         found = [make(Occurrence, (aid, *shape)) for shape in shapes[first:last]]
         return self._per_unit(activity, found)
 
+    def signature(self, freq: Frequency) -> Hashable:
+        """What the occurrences of an activity with ``freq`` depend on besides its id: equal
+        frequencies (of one plan) have equal signatures, and the same occurrences."""
+        known = self._signatures.get(id(freq))
+        if known is None or known[0] is not freq:
+            known = self._signatures[id(freq)] = (freq, _signature(freq))
+        return known[1]
+
     def _shapes(self, activity: Activity, start: dt.date, end: dt.date) -> list[_Shape]:
         """The occurrences of the activity's schedule from ``start`` to ``end``, without the
         activity's id: the same for every activity with the same schedule (10,000 activities
         share a few dozen), so worked out once per schedule and window."""
-        freq = activity.frequency
-        known = self._signatures.get(id(freq))
-        if known is None or known[0] is not freq:
-            known = self._signatures[id(freq)] = (freq, _signature(freq))
-        memo = (known[1], start, end)
+        memo = (self.signature(activity.frequency), start, end)
         shapes = self._shaped.get(memo)
         if shapes is not None:
             return shapes
