@@ -68,10 +68,10 @@ class OverdueCounter:
         self.now = now
         self.today = now.date()
         self._listed = _ALL.setdefault(schedule, {})
-        # (kind, due, anchor, time, lo, hi) -> how many periods of a calendar recurrence fall
-        # due from lo to hi, and how many of those are closed at now: the same for every
-        # activity of that frequency (10,000 activities have a few), here, at this now.
-        self._periods: dict[tuple[object, ...], tuple[int, int]] = {}
+        # (schedule's signature, lo, hi) -> how many periods of a calendar recurrence fall due
+        # from lo to hi, and how many of those are closed at now: the same for every activity
+        # of that schedule (10,000 activities have a few), here, at this now.
+        self._periods: dict[tuple[Hashable, dt.date, dt.date], tuple[int, int]] = {}
         # (schedule's signature, start, units) -> the overdue run of an activity of that
         # schedule whose log closed nothing: any other such activity's is the same but for its id
         self._unclosed: dict[tuple[Hashable, dt.date, tuple[str | None, ...]], list[Missed]] = {}
@@ -210,7 +210,7 @@ class OverdueCounter:
     def _periods_closed(self, freq: Recurrence, lo: dt.date, hi: dt.date) -> tuple[int, int]:
         """How many periods of a calendar recurrence fall due from ``lo`` to ``hi``, and how many
         of those are closed at now (their due day, or their time on it, has passed)."""
-        shape = (freq.kind, freq.due, freq.anchor, freq.time, lo, hi)
+        shape = (self.schedule.signature(freq), lo, hi)
         found = self._periods.get(shape)
         if found is not None:
             return found
