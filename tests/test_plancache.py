@@ -156,6 +156,27 @@ def test_what_many_activities_hold_alike_is_cached_once_and_read_back_as_one_obj
     assert first.id != second.id
 
 
+@pytest.mark.parametrize("held", [-1, True, None, "0", 10**6])
+def test_a_cache_entry_naming_no_set_of_shared_values_is_not_used(
+    held: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Edited by hand and signed again: an activity that names a set the table does not have
+    (-1 would be the last one in Python, True the second) is refused, never read as another."""
+    from .helpers import PLAN
+
+    loaded = load_plan(PLAN, tmp_path)
+    entry = next(tmp_path.glob("plan-*.json"))
+    value = json.loads(entry.read_bytes().partition(b"\n")[2])
+    holder = next(form for form in value["plan"][" activities"] if "&" in form)
+    holder["&"] = held
+    body = json.dumps(value).encode()
+    header = load._cache_header(loaded.digest, load.code_identity(), hashlib.sha256(body).hexdigest())
+    entry.write_bytes(json.dumps(header).encode() + b"\n" + body)
+    calls = count_checks(monkeypatch)
+    assert load_plan(PLAN, tmp_path).plan == loaded.plan
+    assert calls == [PLAN]
+
+
 def test_a_cache_entry_sharing_a_field_the_code_does_not_have_is_not_used(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

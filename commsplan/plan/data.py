@@ -539,11 +539,19 @@ def unshare(cls: type[Plain], forms: list[dict[str, Any]], table: dict[str, list
         if not isinstance(field, _Field) or _raw(field.name) != key:
             raise ValueError(f"{cls.__name__} has no field that holds objects named {key[1:]!r}")
         built.append((field.name, field.value_of(raw)))
-    sets = [dict(built[place] for place in places) for places in table["sets"]]
+    sets = [dict(built[_place(place, len(built))] for place in places) for places in table["sets"]]
     for form in forms:
-        held = form.pop(SHARED, None)
-        if held is not None:
-            form.update(sets[held])
+        held = form.pop(SHARED, _ABSENT)
+        if held is not _ABSENT:
+            form.update(sets[_place(held, len(sets))])
+
+
+def _place(value: Any, count: int) -> int:
+    """A place in a table of ``count`` entries, as ``share`` writes it (an entry edited to
+    hold anything else is refused, never read as another place: -1 is the last)."""
+    if type(value) is not int or not 0 <= value < count:
+        raise ValueError(f"no place {value!r} in a table of {count}")
+    return value
 
 
 def from_json(cls: type[T], value: dict[str, Any]) -> T:
