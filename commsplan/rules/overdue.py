@@ -107,21 +107,14 @@ class OverdueCounter:
             return []
         names = self._units(activity, units)
         freq = activity.frequency
-        regular = isinstance(freq, Recurrence)
-        # Occurrences due today are closed only once their time of day has passed.
-        closed_until = today - ONE_DAY
-        if regular and timed is not None and resolve_local(today, timed, self.schedule.zone) <= self.now:
-            closed_until = today
-        if not regular:
+        if not isinstance(freq, Recurrence):
             occs, dues, _ = self._all(activity)
             i, j = bisect.bisect_left(dues, start), bisect.bisect_right(dues, today - ONE_DAY)
             due_today = occs[j : bisect.bisect_right(dues, today)]
             fanout = max(1, len(self._units(activity, None)))  # a per-unit duty: one occurrence per unit
             per_unit = (j - i + sum(1 for o in due_today if o.is_closed(self.now))) // fanout
         else:
-            assert isinstance(freq, Recurrence)
-            # the periods due from start that have closed: all of them from start to closed_until
-            per_unit = self._periods_closed(freq, start, closed_until)[0] if closed_until >= start else 0
+            per_unit = self._periods_closed(freq, start, today)[1]  # due from start, closed at now
         if per_unit == 0:
             return []
         keys = closed_keys(self.state, activity.id, per_unit * len(names))
